@@ -1,0 +1,218 @@
+// ckpt-run [options] -- PROGRAM [ARGS...]
+// Pre-execution: restore the job from its newest valid checkpoint, or start it fresh.
+// Clean-up: after exit status 0 the job's checkpoints are deleted (unless --keep).
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "duration.h"
+#include "exit_codes.h"
+#include "image_reader.h"
+#include "install_paths.h"
+#include "job_dir.h"
+#include "logging.h"
+#include "supervisor.h"
+
+using namespace ckpt;
+
+namespace {
+
+// PATH lookup as execvp does it, so that a missing program is reported before anything starts.
+std::string resolve_program(const std::string &name, int &exit_code)
+{
+    auto check = [&](const std::string &p) -> bool {
+        struct stat st;
+        if (::stat(p.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return false;
+        return true;
+    };
+    std::string found;
+    if (name.find('/') != std::string::npos) {
+        if (check(name)) found = name;
+    } else {
+        const char *path = std::getenv("PATH");
+        std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+        size_t start = 0;
+        while (start <= dirs.size()) {
+            size_t end = dirs.find(':', start);
+            if (end == std::string::npos) end = dirs.size();
+            std::string dir = dirs.substr(start, end - start);
+            std::string cand = (dir.empty() ? "." : dir) + "/" + name;
+            if (check(cand) && ::access(cand.c_str(), X_OK) == 0) { found = cand; break; }
+            start = end + 1;
+        }
+    }
+    if (found.empty()) {
+        exit_code = exit_code::kNotFound;
+        spdlog::error("{}: command not found", name);
+    } else if (::access(found.c_str(), X_OK) != 0) {
+        exit_code = exit_code::kNotExecutable;
+        spdlog::error("{}: not executable", found);
+        found.clear();
+    }
+    return found;
+}
+
+int status_to_exit(int wait_status)
+{
+    if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+    return exit_code::kSoftware;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    CLI::App app{"Run PROGRAM with transparent checkpoints; resume it from its latest checkpoint if it has one.",
+                 "ckpt-run"};
+    std::string name, dir, interval_text = "30m", signal_text = "SIGRTMAX-1";
+    bool keep = false, quiet = false;
+    int verbosity = 0;
+    size_t retain = 3;
+    std::vector<std::string> command;
+    app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
+    app.add_option("--dir", dir, "checkpoint root directory (default $XDG_STATE_HOME/ckpt or ~/.local/state/ckpt)")->envname("CKPT_DIR");
+    app.add_option("--interval", interval_text, "time between checkpoints: 500ms, 2s, 30m, 1h, or seconds")->envname("CKPT_INTERVAL");
+    app.add_option("--signal", signal_text, "signal used to trigger a checkpoint inside the program")->envname("CKPT_SIGNAL");
+    app.add_option("--retain", retain, "number of checkpoint versions kept (0 = all)")->envname("CKPT_RETAIN");
+    app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
+    app.add_flag("-v,--verbose", verbosity, "more log output (-vv for debug)");
+    app.add_flag("-q,--quiet", quiet, "errors only");
+    app.add_option("command", command, "PROGRAM [ARGS...]")->required();
+    app.positionals_at_end();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        app.exit(e);
+        return exit_code::kUsage;
+    }
+    setup_logging("ckpt-run", verbosity, quiet);
+
+    RunConfig cfg;
+    auto interval = parse_duration(interval_text);
+    if (!interval || interval->count() < 1000000) {
+        spdlog::error("--interval {}: expected a duration of at least 1ms such as 500ms, 2s, 30m, 1h", interval_text);
+        return exit_code::kUsage;
+    }
+    cfg.interval = *interval;
+    auto sig = parse_signal(signal_text);
+    if (!sig || *sig == SIGKILL || *sig == SIGSTOP || *sig == SIGCHLD || *sig == SIGUSR1) {
+        spdlog::error("--signal {}: not a usable signal", signal_text);
+        return exit_code::kUsage;
+    }
+    cfg.signal = *sig;
+    cfg.retain = retain;
+    cfg.argv = command;
+    int code = 0;
+    cfg.program_path = resolve_program(command[0], code);
+    if (cfg.program_path.empty()) return code;
+    cfg.lib_path = find_runtime_library();
+    cfg.restorer_path = find_restorer();
+    if (cfg.lib_path.empty() || cfg.restorer_path.empty()) {
+        spdlog::error("installation incomplete: cannot find {} next to {}",
+                      cfg.lib_path.empty() ? "libckpt.so" : "ckpt-restore", self_dir());
+        return exit_code::kSoftware;
+    }
+
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
+    if (name.empty()) name = derive_job_name(command, cwd);
+    if (name.find('/') != std::string::npos || name == "." || name == "..") {
+        spdlog::error("--name {}: a job name may not contain '/'", name);
+        return exit_code::kUsage;
+    }
+    JobDir job(resolve_root(dir), name);
+    if (auto ec = job.create()) {
+        spdlog::error("checkpoint directory {} is not usable: {}", job.path(), ec.message());
+        return exit_code::kCantCreate;
+    }
+    if (!job.try_lock()) {
+        auto st = job.read_status();
+        spdlog::error("job {} is already running (launcher pid {})", name, st ? st->launcher_pid : 0);
+        return exit_code::kTempFail;
+    }
+    job.remove_stale_temps();
+    // The launcher reaps what the program leaves behind (PID 1 here does not).
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    JobStatus status;
+    status.launcher_pid = getpid();
+    status.signal = cfg.signal;
+    for (auto &a : command) status.program += (status.program.empty() ? "" : " ") + a;
+    if (auto prev = job.read_status()) {
+        status.restarts = prev->restarts;
+        status.restart_causes = prev->restart_causes;
+    }
+    Supervisor supervisor(cfg, job, status);
+
+    // Pre-execution: newest version that restores, else a fresh start.
+    auto versions = job.versions();
+    RunOutcome outcome;
+    bool started = false;
+    size_t unreadable = 0;
+    for (auto it = versions.rbegin(); it != versions.rend() && !started; ++it) {
+        Image img;
+        if (ImageStatus s = read_image(it->path, img)) {
+            ++unreadable;
+            spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
+            continue;
+        }
+        spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
+        outcome = supervisor.run(it->path);
+        if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
+        switch (outcome.restorer_exit) {
+        case exit_code::kBadImage:
+            ++unreadable;
+            spdlog::warn("checkpoint version {} failed verification; trying the previous one", it->version);
+            continue;
+        case exit_code::kStaleImage:
+            spdlog::error("cannot restore job {}: version {} refers to files that changed (see above); "
+                          "the checkpoints are kept; remove them with `ckptctl rm {}` to start afresh",
+                          name, it->version, name);
+            return exit_code::kStaleImage;
+        case exit_code::kNoInput:
+            spdlog::error("cannot restore job {}: a file version {} needs is missing (see above); checkpoints kept",
+                          name, it->version);
+            return exit_code::kNoInput;
+        default:
+            spdlog::error("restoring job {} from version {} failed (restorer exit {}); checkpoints kept",
+                          name, it->version, outcome.restorer_exit);
+            return exit_code::kRestoreFailed;
+        }
+    }
+    if (!started && unreadable > 0) {
+        spdlog::error("all {} checkpoint versions of job {} in {} are unusable; nothing was deleted. "
+                      "Remove them with `ckptctl rm {}` to start afresh", unreadable, name, job.path(), name);
+        return exit_code::kBadImage;
+    }
+    if (!started) outcome = supervisor.run("");
+    if (outcome.kind == RunOutcome::Kind::SpawnFailed) {
+        spdlog::error("cannot start the program: {}", outcome.message);
+        return exit_code::kOsError;
+    }
+
+    const int exit_status = status_to_exit(outcome.wait_status);
+    if (exit_status == 0) {
+        status.state = "exited";
+        if (!keep) {
+            job.remove_all();
+            spdlog::info("program exited with status 0; checkpoints of job {} removed", name);
+        } else {
+            job.write_status(status);
+        }
+    } else {
+        status.state = "crashed";
+        status.program_pid = 0;
+        job.write_status(status);
+        spdlog::warn("program {} with status {}; checkpoints of job {} kept: run the same command again to resume",
+                     WIFSIGNALED(outcome.wait_status) ? "was killed" : "exited", exit_status, name);
+    }
+    return exit_status;
+}

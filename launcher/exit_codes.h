@@ -1,0 +1,23 @@
+// Exit codes of ckpt-run, ckptctl and ckpt-restore for their own failures (docs/cli.md).
+// sysexits(3) where one fits; ckpt-specific ones above its range. When the program itself
+// exits, ckpt-run exits with the program's status instead (128+N for death by signal N).
+#pragma once
+
+namespace ckpt::exit_code {
+
+inline constexpr int kOk = 0;
+inline constexpr int kUsage = 64;          // EX_USAGE: bad option or argument
+inline constexpr int kBadImage = 65;       // EX_DATAERR: image corrupt, truncated, unreadable
+inline constexpr int kNoInput = 66;        // EX_NOINPUT: no such job, image, or file it needs
+inline constexpr int kSoftware = 70;       // EX_SOFTWARE: internal error
+inline constexpr int kOsError = 71;        // EX_OSERR: fork, mmap, ... failed
+inline constexpr int kCantCreate = 73;     // EX_CANTCREAT: checkpoint directory not usable
+inline constexpr int kTempFail = 75;       // EX_TEMPFAIL: the job is already running
+inline constexpr int kStaleImage = 79;     // a file the image maps has changed
+inline constexpr int kRestoreFailed = 80;  // restore failed after the old process was gone
+inline constexpr int kTimeout = 81;        // ckptctl checkpoint: no checkpoint in time
+inline constexpr int kCheckpointFailed = 82;  // ckptctl checkpoint: the runtime reported failure
+inline constexpr int kNotExecutable = 126; // shell convention
+inline constexpr int kNotFound = 127;      // shell convention
+
+}  // namespace ckpt::exit_code

@@ -1,0 +1,175 @@
+/* The restorer blob: the part of the restore that runs after the address space is torn down.
+ * No libc, no globals, no relocations (CMake checks the object): it is copied to an address
+ * that no saved region uses and runs there on its own stack, with only the plan it is given.
+ * Every function lives in section "ckpt_blob" so the restorer can find and copy the code. */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <signal.h>
+
+#include "../../runtime/sys/raw_syscall.h"
+#include "restore_plan.h"
+
+#define BLOB __attribute__((section("ckpt_blob"), noinline))
+#define BLOB_INLINE static inline __attribute__((always_inline))
+
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#endif
+#define PAGE 4096ull
+
+BLOB_INLINE int is_err(long rc) { return rc < 0 && rc > -4096; }
+
+BLOB static void die(int step) { sys_exit_group(BLOB_EXIT_BASE + step); }
+
+BLOB static void unmap_all_but_kept(const struct restore_plan *p)
+{
+    uint64_t cur = PAGE;
+    for (uint64_t i = 0; i < p->n_keep; ++i) {
+        if (p->keep[i].start > cur && is_err(sys_munmap((void *)cur, p->keep[i].start - cur)))
+            die(BLOB_STEP_UNMAP);
+        if (p->keep[i].end > cur) cur = p->keep[i].end;
+    }
+    if (p->task_top > cur && is_err(sys_munmap((void *)cur, p->task_top - cur))) die(BLOB_STEP_UNMAP);
+}
+
+/* [vdso], [vvar], ...: glibc keeps pointers into the vdso, so the kernel's mappings of this
+ * process go where the image had them. Via scratch space first, so that no move lands on a
+ * mapping still waiting to be moved. */
+BLOB static void move_specials(const struct restore_plan *p)
+{
+    for (uint64_t i = 0; i < p->n_specials; ++i) {
+        const struct plan_special *s = &p->specials[i];
+        if (is_err(sys_mremap((void *)s->current, s->len, s->len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                              (void *)s->scratch)))
+            die(BLOB_STEP_SPECIALS);
+    }
+    for (uint64_t i = 0; i < p->n_specials; ++i) {
+        const struct plan_special *s = &p->specials[i];
+        if (is_err(sys_mremap((void *)s->scratch, s->len, s->len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                              (void *)s->target)))
+            die(BLOB_STEP_SPECIALS);
+    }
+}
+
+BLOB static void read_pages(int fd, char *dst, uint64_t len, uint64_t off)
+{
+    while (len) {
+        uint64_t chunk = len > (1ull << 30) ? (1ull << 30) : len;
+        long n = sys_pread(fd, dst, chunk, (int64_t)off);
+        if (n <= 0) die(BLOB_STEP_READ);
+        dst += n;
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+}
+
+BLOB static void map_region(const struct restore_plan *p, const struct plan_region *r)
+{
+    const uint64_t len = r->end - r->start;
+    /* Writable while its pages are filled, then the saved protection. */
+    const int fill_prot = r->n_runs ? (PROT_READ | PROT_WRITE) : 0;
+    int flags = MAP_FIXED | (r->shared ? MAP_SHARED : MAP_PRIVATE);
+    long addr;
+    if (r->kind == PLAN_FILE) {
+        int oflags = (r->shared && (r->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
+        long fd = sys_openat(AT_FDCWD, r->path, oflags | O_CLOEXEC, 0);
+        if (fd < 0) die(BLOB_STEP_OPEN);
+        addr = (long)sys_mmap((void *)r->start, len, (int)r->prot | fill_prot, flags, (int)fd,
+                              (int64_t)r->file_offset);
+        sys_close((int)fd);
+    } else {
+        flags |= MAP_ANONYMOUS;
+        if (r->stack) flags |= MAP_GROWSDOWN;
+        addr = (long)sys_mmap((void *)r->start, len, (int)r->prot | fill_prot, flags, -1, 0);
+    }
+    if (is_err(addr) || (uint64_t)addr != r->start) die(BLOB_STEP_MAP);
+
+    uint64_t off = r->data_offset;
+    for (uint64_t i = 0; i < r->n_runs; ++i) {
+        const struct plan_run *run = &p->runs[r->first_run + i];
+        uint64_t bytes = run->n_pages * PAGE;
+        read_pages(p->image_fd, (char *)(r->start + run->first_page * PAGE), bytes, off);
+        off += bytes;
+    }
+    if (fill_prot && ((int)r->prot | fill_prot) != (int)r->prot &&
+        is_err(sys_mprotect((void *)r->start, len, (int)r->prot)))
+        die(BLOB_STEP_PROTECT);
+}
+
+BLOB static void restore_signals(const struct restore_plan *p)
+{
+    struct { uint64_t sp; int32_t flags; int32_t pad; uint64_t size; } ss;
+    ss.sp = p->altstack_sp;
+    ss.flags = p->altstack_flags;
+    ss.pad = 0;
+    ss.size = p->altstack_size;
+    if (is_err(sys_sigaltstack(&ss, 0))) die(BLOB_STEP_SIGNALS);
+    for (uint64_t i = 0; i < p->n_sigactions; ++i) {
+        const struct plan_sigaction *s = &p->sigactions[i];
+        struct kernel_sigaction k;
+        k.handler = s->handler;
+        k.flags = s->flags;
+        k.restorer = s->restorer;
+        k.mask = s->mask;
+        sys_rt_sigaction(s->signo, &k, 0);
+    }
+}
+
+BLOB static void copy_bytes(void *dst, const void *src, uint64_t n)
+{
+    volatile char *d = (volatile char *)dst;
+    const char *s = (const char *)src;
+    for (uint64_t i = 0; i < n; ++i) d[i] = s[i];
+}
+
+/* Loads the saved callee-saved registers and stack, and returns 1 from ckpt_context_save. */
+BLOB static void __attribute__((noreturn)) resume(const struct plan_context *c)
+{
+    __asm__ volatile(
+        "ldmxcsr 64(%0)\n\t"
+        "fldcw 68(%0)\n\t"
+        "movq 0(%0), %%rbx\n\t"
+        "movq 8(%0), %%rbp\n\t"
+        "movq 16(%0), %%r12\n\t"
+        "movq 24(%0), %%r13\n\t"
+        "movq 32(%0), %%r14\n\t"
+        "movq 40(%0), %%r15\n\t"
+        "movq 56(%0), %%rcx\n\t"
+        "movq 48(%0), %%rsp\n\t"
+        "movl $1, %%eax\n\t"
+        "jmp *%%rcx\n\t"
+        :
+        : "D"(c)
+        : "memory");
+    __builtin_unreachable();
+}
+
+BLOB void ckpt_blob_main(struct restore_plan *p)
+{
+    unmap_all_but_kept(p);
+    move_specials(p);
+    for (uint64_t i = 0; i < p->n_regions; ++i) map_region(p, &p->regions[i]);
+
+    /* The kernel's view: brk, /proc/PID/{stat,cmdline,environ}, /proc/PID/exe. */
+    p->mm.exe_fd = p->exe_fd >= 0 ? (uint32_t)p->exe_fd : (uint32_t)-1;
+    long rc = sys_prctl(35 /* PR_SET_MM */, 14 /* PR_SET_MM_MAP */, (unsigned long)&p->mm, sizeof p->mm, 0);
+    if (is_err(rc) && p->exe_fd >= 0) {  /* keep the layout even if the exe link cannot change */
+        p->info.exe_result = (int32_t)rc;
+        p->mm.exe_fd = (uint32_t)-1;
+        rc = sys_prctl(35, 14, (unsigned long)&p->mm, sizeof p->mm, 0);
+    }
+    p->info.mm_map_result = (int32_t)rc;
+    if (p->rseq_addr)
+        p->info.rseq_result = (int32_t)sys_rseq((void *)p->rseq_addr, p->rseq_len, 0, p->rseq_sig);
+    restore_signals(p);
+    if (p->exe_fd >= 0) sys_close(p->exe_fd);
+    sys_close(p->image_fd);
+
+    copy_bytes((void *)p->restore_info_addr, &p->info, sizeof p->info);
+    sys_rt_sigprocmask(SIG_SETMASK, &p->sigmask, 0);
+    sys_arch_prctl(0x1002 /* ARCH_SET_FS */, p->fs_base);
+    resume(&p->ctx);
+}

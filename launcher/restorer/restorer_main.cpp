@@ -1,0 +1,277 @@
+// ckpt-restore IMAGE: turns this fresh process into the checkpointed one. The libc half here
+// validates the whole image before anything is torn down (a bad image costs nothing but an
+// exit code), prepares the restore plan, and hands over to the blob (blob.c), which rebuilds
+// the address space and jumps into the saved context.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../../runtime/image_reader.h"
+#include "../../runtime/maps_parser.h"
+#include "../exit_codes.h"
+#include "restore_plan.h"
+
+extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
+
+namespace ckpt {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kTaskTop = (1ull << 47) - kPage;
+constexpr uint64_t kBlobStack = 256 * 1024;
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+[[noreturn]] void die(int code, const std::string &msg)
+{
+    std::fprintf(stderr, "ckpt-restore: %s\n", msg.c_str());
+    std::exit(code);
+}
+
+int exit_code_for(ImageError e)
+{
+    switch (e) {
+    case ImageError::Missing: return exit_code::kNoInput;
+    case ImageError::FileMissing: return exit_code::kNoInput;
+    case ImageError::FileChanged: return exit_code::kStaleImage;
+    default: return exit_code::kBadImage;
+    }
+}
+
+struct Mapping {
+    uint64_t start, end;
+    std::string name;
+};
+
+std::vector<Mapping> current_specials()
+{
+    std::ifstream maps("/proc/self/maps");
+    std::vector<Mapping> out;
+    std::string line;
+    while (std::getline(maps, line)) {
+        MapsEntry e;
+        if (!parse_maps_line(line.data(), line.size(), e) || !is_kernel_special(e) || name_is(e, "[vsyscall]"))
+            continue;
+        out.push_back({e.start, e.end, std::string(e.name, e.name_len)});
+    }
+    return out;
+}
+
+bool overlaps(const Image &img, uint64_t start, uint64_t end)
+{
+    for (const auto &r : img.regions)
+        if (r.start < end && start < r.end) return true;
+    return false;
+}
+
+// One mapping for the blob's code, plan and stack, where the image has nothing.
+char *reserve_blob_area(const Image &img, uint64_t size)
+{
+    for (uint64_t at = 1ull << 32; at + size < kTaskTop; at += 1ull << 32) {
+        if (overlaps(img, at, at + size)) continue;
+        void *p = mmap(reinterpret_cast<void *>(at), size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == MAP_FAILED) continue;
+        if (reinterpret_cast<uint64_t>(p) == at) return static_cast<char *>(p);
+        munmap(p, size);
+    }
+    return nullptr;
+}
+
+uint64_t monotonic_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+// Bump allocation inside the blob area.
+struct Carver {
+    char *base;
+    uint64_t used;
+    template <typename T>
+    T *take(uint64_t n)
+    {
+        used = align_up(used, 16);
+        T *p = reinterpret_cast<T *>(base + used);
+        used += n * sizeof(T);
+        return p;
+    }
+};
+
+}  // namespace
+}  // namespace ckpt
+
+int main(int argc, char **argv)
+{
+    using namespace ckpt;
+    const uint64_t t_start = monotonic_ns();
+    bool verify_only = false;
+    std::string path;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--verify-only") == 0) verify_only = true;
+        else path = argv[i];
+    }
+    if (path.empty()) die(exit_code::kUsage, "usage: ckpt-restore [--verify-only] IMAGE");
+
+    Image img;
+    if (ImageStatus s = verify_image(path, img)) die(exit_code_for(s.code), s.message);
+    if (verify_only) return 0;
+
+    // The kernel's special mappings of this process must match the image's one for one.
+    std::vector<Mapping> specials = current_specials();
+    std::vector<const image::RegionRecord *> wanted;
+    for (const auto &r : img.regions)
+        if (r.kind == image::RegionKind::Special) wanted.push_back(&r);
+    if (wanted.size() != specials.size() || specials.size() > PLAN_MAX_SPECIALS)
+        die(exit_code::kStaleImage, "the kernel's special mappings differ from the image's (was it taken on another kernel?)");
+    uint64_t scratch_size = 0;
+    for (const auto *r : wanted) {
+        auto it = std::find_if(specials.begin(), specials.end(), [&](const Mapping &m) {
+            return m.name == img.str(r->name) && m.end - m.start == r->end - r->start;
+        });
+        if (it == specials.end())
+            die(exit_code::kStaleImage, "the kernel mapping " + img.str(r->name) + " differs from the image's");
+        scratch_size += r->end - r->start;
+    }
+
+    const int image_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (image_fd < 0) die(exit_code::kNoInput, path + ": " + std::strerror(errno));
+    const std::string exe = img.str(img.process.exe_path);
+    const int exe_fd = exe.empty() ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+
+    // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
+    const uint64_t code_size = uint64_t(__stop_ckpt_blob - __start_ckpt_blob);
+    const uint64_t code_pages = align_up(code_size, kPage);
+    uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
+                          img.runs.size() * sizeof(plan_run) + img.fds.size() * sizeof(image::FdRecord) +
+                          img.strings.size() + 16 * 8;
+    const uint64_t data_pages = align_up(data_bytes, kPage);
+    const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
+    char *area = reserve_blob_area(img, total);
+    if (!area) die(exit_code::kOsError, "no free address range for the restorer outside the image's regions");
+    std::memcpy(area, __start_ckpt_blob, code_size);
+
+    Carver carve{area + code_pages, 0};
+    auto *plan = carve.take<restore_plan>(1);
+    std::memset(plan, 0, sizeof *plan);
+    auto *regions = carve.take<plan_region>(img.regions.size());
+    auto *runs = carve.take<plan_run>(img.runs.size());
+    auto *fds = carve.take<image::FdRecord>(img.fds.size());
+    char *strings = carve.take<char>(img.strings.size() + 1);
+    std::memcpy(strings, img.strings.data(), img.strings.size());
+    strings[img.strings.size()] = 0;
+    std::memcpy(fds, img.fds.data(), img.fds.size() * sizeof(image::FdRecord));
+    for (size_t i = 0; i < img.runs.size(); ++i) runs[i] = {img.runs[i].first_page, img.runs[i].n_pages};
+
+    uint64_t n = 0;
+    for (const auto &r : img.regions) {
+        if (r.kind == image::RegionKind::Special) continue;
+        plan_region &p = regions[n++];
+        p.start = r.start;
+        p.end = r.end;
+        p.prot = r.prot;
+        p.kind = r.kind == image::RegionKind::File ? PLAN_FILE : PLAN_ANON;
+        p.shared = (r.flags & image::kRegionShared) ? 1 : 0;
+        p.stack = (r.flags & image::kRegionStack) ? 1 : 0;
+        p.file_offset = r.file_offset;
+        p.path = r.name == image::kNoString ? nullptr : strings + r.name;
+        p.first_run = r.first_run;
+        p.n_runs = r.n_runs;
+        p.data_offset = r.data_offset;
+    }
+    plan->regions = regions;
+    plan->n_regions = n;
+    plan->runs = runs;
+    plan->image_fd = image_fd;
+    plan->exe_fd = exe_fd;
+    plan->task_top = kTaskTop;
+
+    const uint64_t scratch = reinterpret_cast<uint64_t>(area) + code_pages + data_pages;
+    uint64_t scratch_at = scratch;
+    std::vector<plan_range> keep{{reinterpret_cast<uint64_t>(area), reinterpret_cast<uint64_t>(area) + total}};
+    for (const auto *r : wanted) {
+        auto it = std::find_if(specials.begin(), specials.end(),
+                               [&](const Mapping &m) { return m.name == img.str(r->name); });
+        plan->specials[plan->n_specials++] = {it->start, it->end - it->start, scratch_at, r->start};
+        scratch_at += it->end - it->start;
+        keep.push_back({it->start, it->end});
+    }
+    std::sort(keep.begin(), keep.end(), [](const plan_range &a, const plan_range &b) { return a.start < b.start; });
+    plan->n_keep = keep.size();
+    std::copy(keep.begin(), keep.end(), plan->keep);
+
+    const image::ProcessRecord &pr = img.process;
+    for (const auto &s : img.sigactions)
+        plan->sigactions[plan->n_sigactions++] = {s.signo, 0, s.handler, s.flags, s.restorer, s.mask};
+    plan->altstack_sp = pr.altstack_sp;
+    plan->altstack_size = pr.altstack_size;
+    plan->altstack_flags = pr.altstack_flags;
+    plan->sigmask = pr.handler_sigmask;
+    plan->mm = {pr.mm.start_code, pr.mm.end_code, pr.mm.start_data, pr.mm.end_data, pr.mm.start_brk,
+                pr.mm.brk, pr.mm.start_stack, pr.mm.arg_start, pr.mm.arg_end, pr.mm.env_start,
+                pr.mm.env_end, 0, 0, 0};
+    plan->rseq_addr = pr.rseq_addr;
+    plan->rseq_len = pr.rseq_len;
+    plan->rseq_sig = pr.rseq_sig;
+    plan->fs_base = pr.fs_base;
+    static_assert(sizeof(plan_context) == sizeof(image::CpuContext));
+    std::memcpy(&plan->ctx, &pr.context, sizeof plan->ctx);
+    plan->restore_info_addr = pr.restore_info_addr;
+
+    ckpt_restore_info &info = plan->info;
+    info.magic = CKPT_RESTORE_INFO_MAGIC;
+    info.version = pr.checkpoint_version;
+    info.restorer_start_ns = t_start;
+    info.blob_addr = reinterpret_cast<uint64_t>(area);
+    info.blob_len = total;
+    const char *fd_env = std::getenv("CKPT_STATUS_FD");
+    info.status_fd = fd_env ? std::atoi(fd_env) : -1;
+    info.launcher_pid = int32_t(getppid());
+    info.umask = pr.umask;
+    info.fds = reinterpret_cast<uint64_t>(fds);
+    info.n_fds = img.fds.size();
+    info.strings = reinterpret_cast<uint64_t>(strings);
+    info.cwd = pr.cwd == image::kNoString ? 0 : reinterpret_cast<uint64_t>(strings + pr.cwd);
+    const char *job_dir = std::getenv("CKPT_JOB_DIR");
+    std::snprintf(info.job_dir, sizeof info.job_dir, "%s", job_dir ? job_dir : "");
+
+    if (mprotect(area, code_pages, PROT_READ | PROT_EXEC) != 0)
+        die(exit_code::kOsError, std::string("cannot make the restorer blob executable: ") + std::strerror(errno));
+
+    // Point of no return. Nothing may interrupt the teardown; glibc's rseq registration for
+    // this process must end before its memory goes away (the restored one is registered anew).
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);
+    std::fflush(nullptr);
+    if (__rseq_size > 0) {
+        uint64_t fs = 0;
+        asm volatile("movq %%fs:0, %0" : "=r"(fs));
+        syscall(SYS_rseq, reinterpret_cast<void *>(fs + uint64_t(__rseq_offset)), __rseq_size < 32 ? 32 : __rseq_size,
+                1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG);
+    }
+    const uint64_t entry = reinterpret_cast<uint64_t>(area) +
+                           uint64_t(reinterpret_cast<char *>(&ckpt_blob_main) - __start_ckpt_blob);
+    const uint64_t stack_top = reinterpret_cast<uint64_t>(area) + total - 8;
+    asm volatile("movq %0, %%rsp\n\t"
+                 "movq %1, %%rdi\n\t"
+                 "jmp *%2\n\t"
+                 :
+                 : "r"(stack_top), "r"(plan), "r"(entry)
+                 : "memory");
+    __builtin_unreachable();
+}

@@ -1,0 +1,272 @@
+#include "supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "duration.h"
+#include "logging.h"
+#include "status_protocol.h"
+
+extern char **environ;
+
+namespace ckpt {
+namespace {
+
+// Signals the launcher handles through its signalfd: child state, termination requests to
+// pass on, and SIGUSR1 = "checkpoint now" from ckptctl.
+sigset_t handled_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1}) sigaddset(&set, s);
+    return set;
+}
+
+std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &job, bool restoring)
+{
+    std::vector<std::string> env;
+    std::string preload;
+    for (char **e = environ; *e; ++e) {
+        std::string kv = *e;
+        if (kv.rfind("LD_PRELOAD=", 0) == 0) { preload = kv.substr(11); continue; }
+        if (kv.rfind("CKPT_JOB_DIR=", 0) == 0 || kv.rfind("CKPT_STATUS_FD=", 0) == 0 ||
+            kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0)
+            continue;
+        env.push_back(kv);
+    }
+    if (!restoring) env.push_back("LD_PRELOAD=" + cfg.lib_path + (preload.empty() ? "" : ":" + preload));
+    else if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+    env.push_back("CKPT_JOB_DIR=" + job.path());
+    env.push_back("CKPT_STATUS_FD=" + std::to_string(kStatusFd));
+    env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
+    env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
+    return env;
+}
+
+int64_t realtime_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::string mib(uint64_t bytes)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
+    return buf;
+}
+
+std::string ms(uint64_t ns)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f ms", double(ns) / 1e6);
+    return buf;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status)
+    : cfg_(cfg), job_(job), status_(status)
+{
+}
+
+RunOutcome Supervisor::run(const std::string &image)
+{
+    RunOutcome out;
+    const bool restoring = !image.empty();
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        out.kind = RunOutcome::Kind::SpawnFailed;
+        out.message = std::string("pipe: ") + std::strerror(errno);
+        return out;
+    }
+    // The exec error, if any, comes back through a close-on-exec pipe.
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) {
+        close(pipefd[0]); close(pipefd[1]);
+        out.kind = RunOutcome::Kind::SpawnFailed;
+        out.message = std::string("pipe: ") + std::strerror(errno);
+        return out;
+    }
+    const std::vector<std::string> env = child_environment(cfg_, job_, restoring);
+    std::vector<std::string> args = restoring ? std::vector<std::string>{cfg_.restorer_path, image} : cfg_.argv;
+    const std::string exe = restoring ? cfg_.restorer_path : cfg_.program_path;
+    std::vector<char *> argv_c, env_c;
+    for (auto &a : args) argv_c.push_back(const_cast<char *>(a.c_str()));
+    argv_c.push_back(nullptr);
+    for (auto &e : env) env_c.push_back(const_cast<char *>(e.c_str()));
+    env_c.push_back(nullptr);
+
+    const sigset_t handled = handled_signals();
+    sigset_t old_mask;
+    sigprocmask(SIG_BLOCK, &handled, &old_mask);
+    const pid_t child = fork();
+    if (child < 0) {
+        out.kind = RunOutcome::Kind::SpawnFailed;
+        out.message = std::string("fork: ") + std::strerror(errno);
+        return out;
+    }
+    if (child == 0) {
+        // Async-signal-safe only from here to exec.
+        // Only the standard streams and the status pipe go to the program: anything else
+        // inherited from the caller could not be restored after a crash.
+        sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+        const int errfd = kStatusFd + 1;
+        if (dup2(pipefd[1], kStatusFd) < 0 || dup3(errpipe[1], errfd, O_CLOEXEC) < 0) _exit(127);
+        close_range(3, kStatusFd - 1, 0);
+        close_range(errfd + 1, ~0u, 0);
+        execve(exe.c_str(), argv_c.data(), env_c.data());
+        int e = errno;
+        (void)!write(errfd, &e, sizeof e);
+        _exit(e == ENOENT ? 127 : 126);
+    }
+    close(pipefd[1]);
+    close(errpipe[1]);
+    int exec_errno = 0;
+    if (read(errpipe[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
+        out.kind = RunOutcome::Kind::SpawnFailed;
+        out.message = exe + ": " + std::strerror(exec_errno);
+    }
+    close(errpipe[0]);
+
+    status_.state = restoring ? "restoring" : "starting";
+    status_.program_pid = child;
+    job_.write_status(status_);
+    spdlog::info("{} {} as pid {}", restoring ? "restoring from" : "started", restoring ? image : exe, child);
+
+    const int sfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+    const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    bool ready = false, exited = false, pipe_open = true;
+    int wait_status = 0;
+
+    auto arm_clock = [&] {
+        itimerspec its{};
+        const auto ns = cfg_.interval.count();
+        its.it_value = {time_t(ns / 1000000000), long(ns % 1000000000)};
+        its.it_interval = its.it_value;
+        timerfd_settime(tfd, 0, &its, nullptr);
+    };
+    auto request_checkpoint = [&](const char *why) {
+        if (!ready) {
+            spdlog::debug("checkpoint ({}) skipped: the program is not ready yet", why);
+            return;
+        }
+        spdlog::debug("checkpoint requested ({})", why);
+        kill(child, cfg_.signal);
+    };
+    auto handle_message = [&](const StatusMessage &m) {
+        if (m.magic != kStatusMagic || m.pid != child) return;
+        const std::string text(m.text, strnlen(m.text, sizeof m.text));
+        switch (m.type) {
+        case StatusType::Ready:
+            ready = true;
+            status_.state = "running";
+            arm_clock();
+            break;
+        case StatusType::Restored:
+            ready = true;
+            out.restored = true;
+            status_.state = "running";
+            status_.restores++;
+            status_.restored_version = m.version;
+            status_.last_restore_ns = m.ns_b - m.ns_a;
+            spdlog::info("restored from checkpoint version {} in {}", m.version, ms(m.ns_b - m.ns_a));
+            arm_clock();
+            break;
+        case StatusType::CheckpointDone:
+            status_.checkpoints++;
+            status_.last_version = m.version;
+            status_.last_checkpoint_ns = realtime_ns();
+            status_.last_pause_ns = m.ns_a;
+            status_.last_image_bytes = m.bytes;
+            status_.last_error.clear();
+            status_.seq++;
+            spdlog::info("checkpoint version {} committed: {}, program paused {}", m.version, mib(m.bytes), ms(m.ns_a));
+            job_.prune(cfg_.retain);
+            break;
+        case StatusType::CheckpointFailed:
+        case StatusType::CheckpointRefused:
+            status_.failures++;
+            status_.last_error = text + (m.err ? std::string(" (") + std::strerror(m.err) + ")" : "");
+            status_.seq++;
+            spdlog::warn("checkpoint {}: {}; the program keeps running and the previous checkpoints are intact",
+                         m.type == StatusType::CheckpointRefused ? "refused" : "failed", status_.last_error);
+            break;
+        case StatusType::RestoreWarning:
+            spdlog::warn("restore: {}", text);
+            break;
+        }
+        job_.write_status(status_);
+    };
+    auto drain_pipe = [&] {
+        StatusMessage m;
+        for (;;) {
+            ssize_t n = read(pipefd[0], &m, sizeof m);
+            if (n == ssize_t(sizeof m)) { handle_message(m); continue; }
+            if (n == 0) pipe_open = false;
+            break;
+        }
+    };
+
+    while (!exited) {
+        pollfd fds[3] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}, {pipe_open ? pipefd[0] : -1, POLLIN, 0}};
+        if (poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[2].revents) drain_pipe();
+        if (fds[1].revents & POLLIN) {
+            uint64_t ticks;
+            if (read(tfd, &ticks, sizeof ticks) > 0) request_checkpoint("interval");
+        }
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) == sizeof si) {
+                const int sig = int(si.ssi_signo);
+                if (sig == SIGUSR1) {
+                    request_checkpoint("ckptctl");
+                } else if (sig != SIGCHLD) {
+                    spdlog::info("received {}, passing it on to the program", signal_name(sig));
+                    kill(child, sig);
+                }
+            }
+            // Reap everything: the launcher is the program's reaper (and a subreaper for
+            // whatever the program leaves behind).
+            for (;;) {
+                int st;
+                pid_t p = waitpid(-1, &st, WNOHANG);
+                if (p <= 0) break;
+                if (p == child) { exited = true; wait_status = st; }
+            }
+        }
+    }
+    drain_pipe();
+    close(pipefd[0]);
+    close(sfd);
+    close(tfd);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+
+    if (out.kind == RunOutcome::Kind::SpawnFailed) return out;
+    out.wait_status = wait_status;
+    if (restoring && !out.restored) {
+        out.kind = RunOutcome::Kind::RestoreFailed;
+        out.restorer_exit = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+        return out;
+    }
+    out.kind = RunOutcome::Kind::Exited;
+    return out;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,48 @@
+// One run of the program under ckpt-run: starts it (fresh, with libckpt.so preloaded, or
+// through the restorer from an image), acts as its clock daemon, relays checkpoint requests
+// from ckptctl, forwards termination signals, reaps it, and keeps the job's status file.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "job_dir.h"
+
+namespace ckpt {
+
+struct RunConfig {
+    std::vector<std::string> argv;  // argv[0] as the user gave it
+    std::string program_path;       // resolved executable
+    std::string lib_path;           // libckpt.so
+    std::string restorer_path;      // ckpt-restore
+    std::chrono::nanoseconds interval{};
+    int signal = 0;
+    size_t retain = 3;
+};
+
+struct RunOutcome {
+    enum class Kind {
+        Exited,        // the program ran and ended: wait_status is its status
+        RestoreFailed, // the restorer gave up before the program ran: restorer_exit says why
+        SpawnFailed,   // fork/exec failed: message says why
+    } kind = Kind::Exited;
+    int wait_status = 0;
+    int restorer_exit = 0;
+    bool restored = false;  // the program ran from a checkpoint
+    std::string message;
+};
+
+class Supervisor {
+public:
+    Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status);
+    // Runs the program fresh (image empty) or restored from `image`, until it ends.
+    RunOutcome run(const std::string &image);
+
+private:
+    const RunConfig &cfg_;
+    JobDir &job_;
+    JobStatus &status_;
+};
+
+}  // namespace ckpt

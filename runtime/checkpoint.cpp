@@ -1,0 +1,130 @@
+// The checkpoint signal handler: save the context, capture every kind of state, write the
+// image. When the restorer jumps back into the saved context, execution continues in the
+// same handler a second time, in the new process, and finish_restore() reconnects it to the
+// world. Everything here is async-signal-safe: raw system calls and the capture arena only.
+#include <errno.h>
+
+#include "cpu_context.h"
+#include "fd_table.h"
+#include "image_writer.h"
+#include "memory_capture.h"
+#include "process_info.h"
+#include "runtime_state.h"
+#include "signal_state.h"
+#include "sys/raw_syscall.h"
+
+#include <fcntl.h>
+#include <sys/rseq.h>
+#include <time.h>
+
+namespace ckpt {
+namespace {
+
+void report_error(const CaptureError &e, bool refused)
+{
+    char msg[88];
+    text::Builder b(msg, sizeof msg);
+    b.add(e.what);
+    if (e.detail[0]) b.add(": ").add(e.detail);
+    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, 0, 0, 0, 0, msg);
+}
+
+void run_checkpoint(uint64_t t_start)
+{
+    CaptureSet set;
+    if (!set.init()) {
+        report(StatusType::CheckpointFailed, ENOMEM, 0, 0, 0, 0, "cannot reserve the capture arena");
+        return;
+    }
+    set.t_start_ns = t_start;
+    image::ProcessRecord &pr = set.process;
+    pr.signal = g_rt.signal;
+    pr.context = g_rt.ctx;
+    pr.tid_offset = g_rt.tid_offset;
+    pr.restore_info_addr = reinterpret_cast<uint64_t>(&g_rt.restore_info);
+    sys_arch_prctl(0x1003 /* ARCH_GET_FS */, reinterpret_cast<unsigned long>(&pr.fs_base));
+    if (__rseq_size > 0) {
+        pr.rseq_addr = pr.fs_base + uint64_t(__rseq_offset);
+        pr.rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
+        pr.rseq_sig = RSEQ_SIG;
+    }
+    struct timespec now{};
+    sys_clock_gettime(CLOCK_REALTIME, &now);
+    pr.created_realtime_ns = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
+
+    CaptureError err = capture_process(set);
+    if (err) return report_error(err, err.err == EOPNOTSUPP);
+    err = capture_signals(set);
+    if (err) return report_error(err, false);
+    const int internal[] = {g_rt.status_fd};
+    err = capture_fds(set, internal, 1);
+    if (err) return report_error(err, err.err == EOPNOTSUPP);
+    err = capture_memory(set, set.arena.begin(), set.arena.end());
+    if (err) return report_error(err, false);
+    pr.stats.scan_ns = monotonic_ns() - t_start;
+
+    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dirfd < 0) {
+        err.err = int(-dirfd);
+        err.what = "cannot open the checkpoint directory";
+        return report_error(err, false);
+    }
+    int64_t latest = latest_version(int(dirfd), set.scratch, set.scratch_size);
+    if (latest < 0) latest = 0;
+    const uint64_t version = uint64_t(latest) + 1;
+    WriteResult written;
+    err = write_image(set, int(dirfd), version, written);
+    sys_close(int(dirfd));
+    if (err) return report_error(err, false);
+    report(StatusType::CheckpointDone, 0, version, written.bytes, monotonic_ns() - t_start,
+           pr.stats.pages_written, nullptr);
+}
+
+void warn_restore(const char *msg)
+{
+    report(StatusType::RestoreWarning, 0, 0, 0, 0, 0, msg);
+}
+
+// First moments of the restored process, still inside the signal handler.
+void finish_restore()
+{
+    ckpt_restore_info &info = g_rt.restore_info;
+    ++g_rt.restores;
+    g_rt.status_fd = info.status_fd;
+    g_rt.launcher_pid = info.launcher_pid;
+    text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(info.job_dir);
+
+    // glibc caches the thread id in the thread descriptor (raise(), abort() and mutexes use it).
+    if (g_rt.tid_offset) {
+        uint64_t fs = 0;
+        sys_arch_prctl(0x1003, reinterpret_cast<unsigned long>(&fs));
+        *reinterpret_cast<int32_t *>(fs + g_rt.tid_offset) = int32_t(sys_gettid());
+    }
+    restore_fds(reinterpret_cast<const image::FdRecord *>(info.fds), info.n_fds,
+                reinterpret_cast<const char *>(info.strings), info.status_fd, warn_restore);
+    if (info.cwd && sys_chdir(reinterpret_cast<const char *>(info.cwd)) != 0)
+        warn_restore("cannot return to the working directory of the checkpoint");
+    sys_umask(int(info.umask));
+    if (info.mm_map_result != 0)
+        warn_restore("the kernel refused the saved memory layout (brk, /proc): PR_SET_MM_MAP failed");
+    if (info.rseq_result != 0) warn_restore("could not register rseq again");
+    const uint64_t t_start = info.restorer_start_ns;
+    const uint64_t version = info.version;
+    sys_munmap(reinterpret_cast<void *>(info.blob_addr), info.blob_len);
+    report(StatusType::Restored, 0, version, 0, t_start, monotonic_ns(), nullptr);
+}
+
+}  // namespace
+
+void on_checkpoint_signal(int, siginfo_t *, void *)
+{
+    const int saved_errno = errno;
+    const uint64_t t_start = monotonic_ns();
+    if (ckpt_context_save(&g_rt.ctx) == 0)
+        run_checkpoint(t_start);
+    else
+        finish_restore();
+    errno = saved_errno;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,155 @@
+#include "fd_table.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+
+#include "sys/raw_syscall.h"
+
+namespace ckpt {
+namespace {
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+image::FdKind classify(int fd, const struct stat &st, const char *link, size_t link_len)
+{
+    if (S_ISREG(st.st_mode)) return image::FdKind::RegularFile;
+    if (S_ISDIR(st.st_mode)) return image::FdKind::Directory;
+    if (S_ISFIFO(st.st_mode)) return image::FdKind::Pipe;
+    if (S_ISSOCK(st.st_mode)) return image::FdKind::Socket;
+    if (S_ISCHR(st.st_mode)) {
+        struct termios t;
+        if (RAW3(SYS_ioctl, fd, TCGETS, &t) == 0) return image::FdKind::Terminal;
+        return image::FdKind::CharDevice;
+    }
+    (void)link; (void)link_len;
+    return image::FdKind::Other;
+}
+
+}  // namespace
+
+CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_internal)
+{
+    CaptureError err;
+    long dir = sys_openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0) { err.err = int(-dir); err.what = "cannot open /proc/self/fd"; return err; }
+    char *buf = set.scratch;
+    char *link = set.scratch + 65536;
+    for (;;) {
+        long n = sys_getdents64(int(dir), buf, 65536);
+        if (n < 0) { err.err = int(-n); err.what = "cannot list /proc/self/fd"; break; }
+        if (n == 0) break;
+        for (long off = 0; off < n;) {
+            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+            const char *p = d->d_name, *end = p + text::length(p);
+            uint64_t fdnum;
+            text::parse_u64(p, end, fdnum);
+            int fd = int(fdnum);
+            bool internal = fd == int(dir);
+            for (int i = 0; i < n_internal; ++i) internal = internal || fd == internal_fds[i];
+            if (internal) continue;
+
+            long ll = sys_readlinkat(int(dir), d->d_name, link, 4095);
+            if (ll < 0) continue;  // closed meanwhile
+            link[ll] = 0;
+            struct stat st;
+            if (sys_fstat(fd, &st) != 0) continue;
+            image::FdRecord *r = set.fds.push();
+            if (!r) { err.err = 24; err.what = "too many descriptors"; break; }
+            *r = image::FdRecord{};
+            r->fd = fd;
+            r->kind = classify(fd, st, link, size_t(ll));
+            r->open_flags = uint32_t(sys_fcntl(fd, F_GETFL, 0));
+            r->cloexec = (sys_fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) ? 1 : 0;
+            long pos = sys_lseek(fd, 0, SEEK_CUR);
+            r->offset = pos < 0 ? -1 : pos;
+            r->dev = st.st_dev;
+            r->ino = st.st_ino;
+            r->path = set.strings.add(link, size_t(ll));
+
+            const bool standard = fd <= 2;
+            const char *why = nullptr;
+            if (r->kind == image::FdKind::RegularFile && text::starts_with(link, size_t(ll), "/") &&
+                ll > 10 && text::equal(link + ll - 10, " (deleted)"))
+                why = "refers to a deleted file";
+            else if (!standard && (r->kind == image::FdKind::Pipe || r->kind == image::FdKind::Socket ||
+                                   r->kind == image::FdKind::Other))
+                why = "is a pipe, socket or other kernel object (not supported yet)";
+            if (why) {
+                err.err = 95;
+                err.what = why;
+                text::Builder(err.detail, sizeof err.detail).add("fd ").add(uint64_t(fd)).add(" -> ").add(link);
+                sys_close(int(dir));
+                return err;
+            }
+        }
+    }
+    sys_close(int(dir));
+    return err;
+}
+
+namespace {
+
+// A standard stream that was a regular file stays that file if the new launcher gave the
+// program the same file: its offset is restored. Anything else (terminal, pipe, another
+// file) is taken from the new launcher as it is.
+void restore_standard(const image::FdRecord &r, void (*warn)(const char *))
+{
+    if (r.kind != image::FdKind::RegularFile) return;
+    struct stat st;
+    if (sys_fstat(r.fd, &st) != 0 || uint64_t(st.st_dev) != r.dev || uint64_t(st.st_ino) != r.ino)
+        return;
+    if (r.open_flags & O_APPEND) return;
+    if (st.st_size < r.offset) {
+        char msg[88];
+        text::Builder(msg, sizeof msg).add("fd ").add(uint64_t(r.fd))
+            .add(" was truncated since the checkpoint (use >> or 1<>)");
+        warn(msg);
+    }
+    sys_lseek(r.fd, r.offset, SEEK_SET);
+}
+
+}  // namespace
+
+void restore_fds(const image::FdRecord *fds, size_t n, const char *strings, int keep_fd,
+                 void (*warn)(const char *text))
+{
+    // Close whatever the restorer had open beyond the standard streams and the status pipe.
+    if (keep_fd > 3) sys_close_range(3, unsigned(keep_fd - 1));
+    sys_close_range(unsigned(keep_fd < 3 ? 3 : keep_fd + 1), ~0u);
+
+    for (size_t i = 0; i < n; ++i) {
+        const image::FdRecord &r = fds[i];
+        if (r.fd <= 2) { restore_standard(r, warn); continue; }
+        const char *path = r.path == image::kNoString ? "" : strings + r.path;
+        int flags = int(r.open_flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+        long fd = sys_openat(AT_FDCWD, path, flags | O_CLOEXEC | O_NOCTTY, 0);
+        if (fd < 0 && r.kind == image::FdKind::Terminal)
+            fd = sys_openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0);
+        if (fd < 0) {
+            char msg[88];
+            text::Builder(msg, sizeof msg).add("cannot reopen fd ").add(uint64_t(r.fd)).add(": ").add(path);
+            warn(msg);
+            continue;
+        }
+        if (fd != r.fd) {
+            sys_dup3(int(fd), r.fd, r.cloexec ? O_CLOEXEC : 0);
+            sys_close(int(fd));
+        } else if (!r.cloexec) {
+            sys_fcntl(r.fd, F_SETFD, 0);
+        }
+        if (r.offset > 0 && (r.kind == image::FdKind::RegularFile || r.kind == image::FdKind::Directory))
+            sys_lseek(r.fd, r.offset, SEEK_SET);
+    }
+}
+
+}  // namespace ckpt

@@ -1,0 +1,157 @@
+// The on-disk checkpoint image: the one contract between capture (libckpt.so), the restorer,
+// ckptctl and the launcher. Plain fixed-width structs, little-endian (x86-64 only), no
+// pointers. docs/image-format.md describes the same layout in prose; keep the two in step.
+//
+//   offset 0            ImageHeader (one page)
+//   meta_offset         metadata: ProcessRecord, RegionRecord[n_regions], PageRun[n_runs],
+//                       FdRecord[n_fds], SigactionRecord[n_sigactions], string table
+//   data_offset (page)  page data of every region, each region's pages contiguous and
+//                       page-aligned, in the order of its runs
+//
+// The header is written last, so a torn image has no valid header. Every byte that matters
+// is covered by a checksum (XXH3-64): the header by header_checksum, the metadata by
+// meta_checksum, each region's page data by RegionRecord::data_checksum.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace ckpt::image {
+
+inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint32_t kNoString = 0xffffffffu;  // a StrRef that names nothing
+
+using StrRef = uint32_t;  // byte offset into the string table
+
+// Callee-saved state of the point where the checkpoint was taken (setjmp-style). The rest of
+// the interrupted program's registers live in the kernel's signal frame on the saved stack.
+struct CpuContext {
+    uint64_t rbx, rbp, r12, r13, r14, r15;
+    uint64_t rsp;  // stack pointer after ckpt_context_save returns
+    uint64_t rip;  // where ckpt_context_save returns to
+    uint32_t mxcsr;
+    uint16_t fpu_cw;
+    uint16_t pad;
+};
+static_assert(sizeof(CpuContext) == 72);
+
+// Memory-descriptor fields the kernel keeps about the process (/proc/PID/stat), restored with
+// prctl(PR_SET_MM_MAP) so that brk() and /proc look as before.
+struct MmLayout {
+    uint64_t start_code, end_code, start_data, end_data;
+    uint64_t start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+// Statistics of the capture that produced the image (CRIU-style per-run numbers).
+struct CaptureStats {
+    uint64_t pause_ns;       // signal handler entry until the image was complete on disk
+    uint64_t scan_ns;        // reading maps, pagemap, descriptors
+    uint64_t write_ns;       // writing page data
+    uint64_t sync_ns;        // fsync of image and directory
+    uint64_t pages_written;  // pages of memory copied into the image
+    uint64_t pages_skipped;  // pages never populated (or unmodified file pages), not copied
+};
+
+struct ProcessRecord {
+    uint64_t checkpoint_version;  // the N of ckpt-N.img
+    uint64_t created_realtime_ns;
+    int32_t pid;
+    int32_t signal;        // the checkpoint signal
+    uint32_t umask;
+    uint32_t tid_offset;   // offset of glibc's cached tid in the TCB, 0 = unknown
+    CpuContext context;
+    uint64_t fs_base;
+    uint64_t rseq_addr;    // 0: no rseq area registered
+    uint32_t rseq_len;
+    uint32_t rseq_sig;
+    uint64_t handler_sigmask;   // signal mask in effect inside the checkpoint handler
+    uint64_t altstack_sp;
+    uint64_t altstack_size;
+    int32_t altstack_flags;
+    uint32_t pad0;
+    MmLayout mm;
+    uint64_t restore_info_addr;  // where the restorer writes its RestoreInfo
+    StrRef exe_path;
+    StrRef cwd;
+    StrRef cmdline;  // argv joined by spaces, for humans
+    uint32_t pad1;
+    CaptureStats stats;
+};
+
+enum class RegionKind : uint32_t {
+    Anonymous = 0,  // private or shared anonymous memory, heap, stack, deleted files
+    File = 1,       // backed by a file that still exists; anonymous pages saved, others by reference
+    Special = 2,    // made by the kernel ([vdso], [vvar], ...): moved, never saved
+};
+
+enum RegionFlags : uint32_t {
+    kRegionShared = 1u << 0,
+    kRegionStack = 1u << 1,  // the main stack: restored with MAP_GROWSDOWN
+    kRegionHeap = 1u << 2,
+};
+
+struct RegionRecord {
+    uint64_t start, end;
+    uint32_t prot;  // PROT_READ | PROT_WRITE | PROT_EXEC
+    uint32_t flags; // RegionFlags
+    RegionKind kind;
+    StrRef name;     // path or [name] as /proc/PID/maps shows it; kNoString when anonymous
+    uint64_t file_offset;
+    uint64_t file_dev, file_ino, file_size;
+    int64_t file_mtime_ns;
+    uint32_t first_run, n_runs;  // PageRun slice of this region's saved pages
+    uint64_t data_offset;        // image offset of the first saved page
+    uint64_t data_pages;         // number of saved pages
+    uint64_t data_checksum;      // XXH3-64 of the saved pages, in order
+};
+
+struct PageRun {
+    uint64_t first_page;  // page index within the region
+    uint64_t n_pages;
+};
+
+enum class FdKind : uint32_t {
+    RegularFile = 0,
+    Directory = 1,
+    CharDevice = 2,  // /dev/null, /dev/urandom, ...
+    Terminal = 3,
+    Pipe = 4,
+    Socket = 5,
+    Other = 6,
+};
+
+struct FdRecord {
+    int32_t fd;
+    FdKind kind;
+    uint32_t open_flags;  // F_GETFL
+    uint32_t cloexec;
+    int64_t offset;
+    uint64_t dev, ino;
+    StrRef path;
+    uint32_t pad;
+};
+
+struct SigactionRecord {
+    int32_t signo;
+    uint32_t pad;
+    uint64_t handler, flags, restorer, mask;  // the kernel's struct sigaction
+};
+
+struct ImageHeader {
+    char magic[8];
+    uint32_t format_version;
+    uint32_t header_size;
+    uint64_t image_size;
+    uint64_t meta_offset, meta_size, meta_checksum;
+    uint64_t data_offset, data_size;
+    // Offsets of the metadata sections, relative to meta_offset.
+    uint64_t regions_offset, runs_offset, fds_offset, sigactions_offset, strings_offset;
+    uint32_t n_regions, n_runs, n_fds, n_sigactions;
+    uint64_t strings_size;
+    uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
+};
+
+}  // namespace ckpt::image

@@ -1,0 +1,212 @@
+#include "image_reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "checksum.h"
+
+namespace ckpt {
+namespace {
+
+ImageStatus fail(ImageError code, std::string msg) { return {code, std::move(msg)}; }
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { if (fd_ >= 0) ::close(fd_); }
+    Fd(const Fd &) = delete;
+    Fd &operator=(const Fd &) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+bool pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+    char *p = static_cast<char *>(buf);
+    while (n) {
+        ssize_t r = ::pread(fd, p, n, off_t(off));
+        if (r <= 0) return false;
+        p += r; off += uint64_t(r); n -= size_t(r);
+    }
+    return true;
+}
+
+template <typename T>
+bool section(const std::string &meta, uint64_t off, uint32_t count, std::vector<T> &out)
+{
+    if (off > meta.size() || uint64_t(count) * sizeof(T) > meta.size() - off) return false;
+    out.resize(count);
+    if (count) std::memcpy(out.data(), meta.data() + off, count * sizeof(T));
+    return true;
+}
+
+}  // namespace
+
+const char *image_error_name(ImageError e)
+{
+    switch (e) {
+    case ImageError::None: return "ok";
+    case ImageError::Missing: return "missing";
+    case ImageError::Io: return "read error";
+    case ImageError::Truncated: return "truncated";
+    case ImageError::BadMagic: return "not a ckpt image";
+    case ImageError::BadVersion: return "unsupported format version";
+    case ImageError::HeaderChecksum: return "header checksum mismatch";
+    case ImageError::MetaChecksum: return "metadata checksum mismatch";
+    case ImageError::BadLayout: return "inconsistent layout";
+    case ImageError::DataChecksum: return "page data checksum mismatch";
+    case ImageError::FileChanged: return "a referenced file changed";
+    case ImageError::FileMissing: return "a referenced file is missing";
+    }
+    return "?";
+}
+
+std::string Image::str(image::StrRef ref) const
+{
+    if (ref == image::kNoString || ref >= strings.size()) return {};
+    return std::string(strings.c_str() + ref);
+}
+
+ImageStatus read_image(const std::string &path, Image &out)
+{
+    using namespace image;
+    out = Image{};
+    out.path = path;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0)
+        return fail(errno == ENOENT ? ImageError::Missing : ImageError::Io,
+                    path + ": " + std::strerror(errno));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return fail(ImageError::Io, path + ": " + std::strerror(errno));
+    const uint64_t file_size = uint64_t(st.st_size);
+    ImageHeader &h = out.header;
+    if (file_size < sizeof h || !pread_all(fd.get(), &h, sizeof h, 0))
+        return fail(ImageError::Truncated, path + ": shorter than an image header");
+    if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0)
+        return fail(ImageError::BadMagic, path + ": not a ckpt image (bad magic)");
+    if (h.format_version != kFormatVersion || h.header_size != sizeof(ImageHeader))
+        return fail(ImageError::BadVersion, path + ": image format version " +
+                                                std::to_string(h.format_version) + " is not supported");
+    ImageHeader copy = h;
+    copy.header_checksum = 0;
+    if (checksum(&copy, sizeof copy) != h.header_checksum)
+        return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+    if (file_size < h.image_size)
+        return fail(ImageError::Truncated, path + ": truncated (" + std::to_string(file_size) + " of " +
+                                               std::to_string(h.image_size) + " bytes)");
+    if (h.meta_offset < sizeof h || h.meta_size > h.image_size || h.meta_offset > h.image_size - h.meta_size ||
+        h.data_offset % kPageSize || h.data_offset < h.meta_offset + h.meta_size ||
+        h.data_offset + h.data_size != h.image_size || h.meta_size < sizeof(ProcessRecord))
+        return fail(ImageError::BadLayout, path + ": inconsistent section layout");
+    std::string meta(h.meta_size, '\0');
+    if (!pread_all(fd.get(), meta.data(), meta.size(), h.meta_offset))
+        return fail(ImageError::Io, path + ": cannot read metadata");
+    if (checksum(meta.data(), meta.size()) != h.meta_checksum)
+        return fail(ImageError::MetaChecksum, path + ": metadata checksum mismatch");
+    std::memcpy(&out.process, meta.data(), sizeof(ProcessRecord));
+    if (!section(meta, h.regions_offset, h.n_regions, out.regions) ||
+        !section(meta, h.runs_offset, h.n_runs, out.runs) || !section(meta, h.fds_offset, h.n_fds, out.fds) ||
+        !section(meta, h.sigactions_offset, h.n_sigactions, out.sigactions) ||
+        h.strings_offset > meta.size() || h.strings_size != meta.size() - h.strings_offset)
+        return fail(ImageError::BadLayout, path + ": metadata sections out of bounds");
+    out.strings.assign(meta.data() + h.strings_offset, h.strings_size);
+    if (!out.strings.empty() && out.strings.back() != '\0')
+        return fail(ImageError::BadLayout, path + ": string table not terminated");
+
+    // Structure: regions ordered and disjoint, runs inside their regions, data inside the file.
+    uint64_t prev_end = 0, data_end = h.data_offset;
+    for (const RegionRecord &r : out.regions) {
+        if (r.start % kPageSize || r.end % kPageSize || r.end <= r.start || r.start < prev_end)
+            return fail(ImageError::BadLayout, path + ": memory regions overlap or are unaligned");
+        prev_end = r.end;
+        if (uint64_t(r.first_run) + r.n_runs > out.runs.size())
+            return fail(ImageError::BadLayout, path + ": page runs out of bounds");
+        uint64_t pages = 0, last = 0;
+        for (uint32_t i = 0; i < r.n_runs; ++i) {
+            const PageRun &run = out.runs[r.first_run + i];
+            if (run.n_pages == 0 || run.first_page < last ||
+                run.first_page + run.n_pages > (r.end - r.start) / kPageSize)
+                return fail(ImageError::BadLayout, path + ": page run outside its region");
+            last = run.first_page + run.n_pages;
+            pages += run.n_pages;
+        }
+        if (pages != r.data_pages || (r.data_pages && r.data_offset != data_end))
+            return fail(ImageError::BadLayout, path + ": page data layout inconsistent");
+        data_end += r.data_pages * kPageSize;
+        if (r.name != kNoString && r.name >= out.strings.size())
+            return fail(ImageError::BadLayout, path + ": bad string reference");
+    }
+    if (data_end != h.image_size) return fail(ImageError::BadLayout, path + ": page data size inconsistent");
+    for (const FdRecord &f : out.fds)
+        if (f.path != kNoString && f.path >= out.strings.size())
+            return fail(ImageError::BadLayout, path + ": bad string reference");
+    return {};
+}
+
+ImageStatus verify_data(const Image &img)
+{
+    if (img.header.data_size == 0) return {};
+    Fd fd(::open(img.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return fail(ImageError::Io, img.path + ": " + std::strerror(errno));
+    void *map = ::mmap(nullptr, img.header.image_size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (map == MAP_FAILED) return fail(ImageError::Io, img.path + ": cannot map: " + std::strerror(errno));
+    ::madvise(map, img.header.image_size, MADV_SEQUENTIAL);
+    const char *base = static_cast<const char *>(map);
+    ImageStatus status;
+    for (const auto &r : img.regions) {
+        if (!r.data_pages) continue;
+        if (checksum(base + r.data_offset, r.data_pages * image::kPageSize) != r.data_checksum) {
+            char where[64];
+            std::snprintf(where, sizeof where, "%#lx-%#lx", (unsigned long)r.start, (unsigned long)r.end);
+            status = fail(ImageError::DataChecksum,
+                          img.path + ": page data of region " + where + " does not match its checksum");
+            break;
+        }
+    }
+    ::munmap(map, img.header.image_size);
+    return status;
+}
+
+ImageStatus verify_files(const Image &img)
+{
+    using namespace image;
+    for (const RegionRecord &r : img.regions) {
+        if (r.kind != RegionKind::File) continue;
+        const std::string path = img.str(r.name);
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0)
+            return fail(ImageError::FileMissing, "the image maps " + path + ", which no longer exists");
+        const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        if (uint64_t(st.st_dev) != r.file_dev || uint64_t(st.st_ino) != r.file_ino ||
+            uint64_t(st.st_size) != r.file_size || mtime != r.file_mtime_ns)
+            return fail(ImageError::FileChanged,
+                        "the image maps " + path + ", which has changed since the checkpoint (" +
+                            (uint64_t(st.st_size) != r.file_size ? "size" : uint64_t(st.st_ino) != r.file_ino ? "inode" : "mtime") +
+                            " differs); restoring it would run mismatched code");
+    }
+    for (const FdRecord &f : img.fds) {
+        if (f.fd <= 2) continue;
+        if (f.kind != FdKind::RegularFile && f.kind != FdKind::Directory && f.kind != FdKind::CharDevice) continue;
+        const std::string path = img.str(f.path);
+        if (::access(path.c_str(), F_OK) != 0)
+            return fail(ImageError::FileMissing, "the program had " + path + " open as fd " +
+                                                     std::to_string(f.fd) + ", and it no longer exists");
+    }
+    return {};
+}
+
+ImageStatus verify_image(const std::string &path, Image &out)
+{
+    if (auto s = read_image(path, out)) return s;
+    if (auto s = verify_data(out)) return s;
+    return verify_files(out);
+}
+
+}  // namespace ckpt

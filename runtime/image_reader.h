@@ -1,0 +1,63 @@
+// Reading and validating checkpoint images, with libc and the C++ library: used by the
+// restorer before it tears anything down, by ckptctl, the launcher and the tests. Never used
+// inside the checkpoint handler.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image_format.h"
+
+namespace ckpt {
+
+enum class ImageError {
+    None = 0,
+    Missing,         // no such file
+    Io,              // read error
+    Truncated,       // shorter than its header says, or shorter than a header
+    BadMagic,        // not a ckpt image
+    BadVersion,      // a format version this build does not read
+    HeaderChecksum,
+    MetaChecksum,
+    BadLayout,       // checksums fine but offsets or counts inconsistent
+    DataChecksum,    // page data of a region does not match
+    FileChanged,     // a file the image refers to is not the one it was taken with
+    FileMissing,     // a file the image refers to no longer exists
+};
+
+const char *image_error_name(ImageError e);
+
+struct ImageStatus {
+    ImageError code = ImageError::None;
+    std::string message;
+    explicit operator bool() const { return code != ImageError::None; }
+};
+
+struct Image {
+    std::string path;
+    image::ImageHeader header{};
+    image::ProcessRecord process{};
+    std::vector<image::RegionRecord> regions;
+    std::vector<image::PageRun> runs;
+    std::vector<image::FdRecord> fds;
+    std::vector<image::SigactionRecord> sigactions;
+    std::string strings;
+
+    std::string str(image::StrRef ref) const;
+};
+
+// Header and metadata, with their checksums and structural checks. Cheap.
+ImageStatus read_image(const std::string &path, Image &out);
+
+// Every region's page data against its checksum. Reads the whole image.
+ImageStatus verify_data(const Image &img);
+
+// Files kept by reference (mapped executables and libraries) must still be the same files,
+// and files the program had open must still exist.
+ImageStatus verify_files(const Image &img);
+
+// All three.
+ImageStatus verify_image(const std::string &path, Image &out);
+
+}  // namespace ckpt

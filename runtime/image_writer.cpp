@@ -1,0 +1,221 @@
+#include "image_writer.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "checksum.h"
+#include "sys/raw_syscall.h"
+
+namespace ckpt {
+namespace {
+
+uint64_t now_ns(int clock)
+{
+    struct timespec ts{};
+    sys_clock_gettime(clock, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+long write_all(int fd, const void *p, uint64_t n, uint64_t off)
+{
+    const char *c = static_cast<const char *>(p);
+    while (n) {
+        size_t chunk = n > (1u << 30) ? (1u << 30) : size_t(n);
+        long w = sys_pwrite(fd, c, chunk, int64_t(off));
+        if (w < 0) return w;
+        if (w == 0) return -28;  // ENOSPC
+        c += w; off += uint64_t(w); n -= uint64_t(w);
+    }
+    return 0;
+}
+
+CaptureError fail(int err, const char *what)
+{
+    CaptureError e;
+    e.err = err;
+    e.what = what;
+    return e;
+}
+
+}  // namespace
+
+void image_file_name(uint64_t version, char *out, size_t cap)
+{
+    text::Builder(out, cap).add("ckpt-").add(version, 6).add(".img");
+}
+
+int64_t latest_version(int dirfd, char *buf, size_t size)
+{
+    long fd = sys_openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    int64_t best = 0;
+    for (;;) {
+        long n = sys_getdents64(int(fd), buf, size);
+        if (n <= 0) break;
+        for (long off = 0; off < n;) {
+            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
+            off += d->d_reclen;
+            const char *name = d->d_name;
+            size_t len = text::length(name);
+            if (len < 10 || !text::starts_with(name, len, "ckpt-") || !text::equal(name + len - 4, ".img"))
+                continue;
+            const char *p = name + 5, *end = name + len - 4;
+            uint64_t v;
+            if (text::parse_u64(p, end, v) && p == end && int64_t(v) > best) best = int64_t(v);
+        }
+    }
+    sys_close(int(fd));
+    return best;
+}
+
+CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResult &result)
+{
+    using namespace image;
+    const uint64_t t_write = now_ns(CLOCK_MONOTONIC);
+
+    // Layout: header page, metadata, then page data of each region, page-aligned.
+    const uint64_t regions_off = align_up(sizeof(ProcessRecord), 16);
+    const uint64_t runs_off = align_up(regions_off + set.regions.size() * sizeof(RegionRecord), 16);
+    const uint64_t fds_off = align_up(runs_off + set.runs.size() * sizeof(PageRun), 16);
+    const uint64_t sig_off = align_up(fds_off + set.fds.size() * sizeof(FdRecord), 16);
+    const uint64_t str_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
+    const uint64_t meta_size = str_off + set.strings.size();
+    const uint64_t meta_offset = kPageSize;
+    const uint64_t data_offset = align_up(meta_offset + meta_size, kPageSize);
+    uint64_t data_size = 0;
+    for (size_t i = 0; i < set.regions.size(); ++i) {
+        set.regions[i].data_offset = data_offset + data_size;
+        data_size += set.regions[i].data_pages * kPageSize;
+    }
+    const uint64_t image_size = data_offset + data_size;
+
+    char tmp_name[64], final_name[64];
+    text::Builder(tmp_name, sizeof tmp_name).add(".ckpt-").add(version, 6).add(".img.tmp");
+    image_file_name(version, final_name, sizeof final_name);
+    long fd = sys_openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(int(-fd), "cannot create the image file");
+    auto abandon = [&](long rc, const char *what) {
+        sys_close(int(fd));
+        sys_unlinkat(dirfd, tmp_name, 0);
+        return fail(int(-rc), what);
+    };
+    // Reserve the space first: a full disk is found before a gigabyte has been written.
+    long rc = RAW4(SYS_fallocate, fd, 0, 0, image_size);
+    if (rc < 0 && rc != -95 /* EOPNOTSUPP */) return abandon(rc, "cannot reserve space for the image");
+
+    uint64_t pages_written = 0;
+    constexpr uint64_t kBounce = 64 * 1024;
+    char *bounce = set.arena.alloc<char>(kBounce);
+    if (!bounce) return abandon(-12, "out of memory for the image writer");
+    const uint64_t here = reinterpret_cast<uint64_t>(&pages_written);
+    for (size_t i = 0; i < set.regions.size(); ++i) {
+        RegionRecord &r = set.regions[i];
+        if (!r.data_pages) continue;
+        const bool unreadable = !(r.prot & PROT_READ);
+        if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot | PROT_READ));
+        Checksum sum;
+        uint64_t off = r.data_offset;
+        const bool on_this_stack = here >= r.start && here < r.end;
+        for (uint32_t k = 0; k < r.n_runs; ++k) {
+            const PageRun &run = set.runs[r.first_run + k];
+            const char *p = reinterpret_cast<const char *>(r.start + run.first_page * kPageSize);
+            uint64_t n = run.n_pages * kPageSize;
+            if (on_this_stack) {
+                // The stack we run on keeps changing below us while it is written: copy each
+                // chunk first so that the checksum covers exactly the bytes in the image.
+                for (uint64_t done = 0; done < n && rc >= 0; done += kBounce) {
+                    uint64_t c = n - done < kBounce ? n - done : kBounce;
+                    for (uint64_t b = 0; b < c; ++b) bounce[b] = p[done + b];
+                    sum.update(bounce, c);
+                    rc = write_all(int(fd), bounce, c, off + done);
+                }
+            } else {
+                sum.update(p, n);
+                rc = write_all(int(fd), p, n, off);
+            }
+            if (rc < 0) {
+                if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot));
+                return abandon(rc, "cannot write the image");
+            }
+            off += n;
+        }
+        if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot));
+        r.data_checksum = sum.digest();
+        pages_written += r.data_pages;
+    }
+    const uint64_t t_meta = now_ns(CLOCK_MONOTONIC);
+    set.process.stats.write_ns = t_meta - t_write;
+    set.process.stats.pages_written = pages_written;
+    set.process.checkpoint_version = version;
+
+    // Metadata, assembled in the arena, then the header that makes the image valid.
+    char *meta = set.arena.alloc<char>(meta_size);
+    if (!meta) return abandon(-12, "out of memory for the image metadata");
+    for (uint64_t i = 0; i < meta_size; ++i) meta[i] = 0;
+    auto put = [&](uint64_t at, const void *src, uint64_t n) {
+        const char *s = static_cast<const char *>(src);
+        for (uint64_t i = 0; i < n; ++i) meta[at + i] = s[i];
+    };
+    // The sync is still to come: the recorded pause covers everything before it, and the
+    // launcher hears the full figure in its status message.
+    set.process.stats.pause_ns = t_meta - set.t_start_ns;
+    put(0, &set.process, sizeof(ProcessRecord));
+    put(regions_off, set.regions.data(), set.regions.size() * sizeof(RegionRecord));
+    put(runs_off, set.runs.data(), set.runs.size() * sizeof(PageRun));
+    put(fds_off, set.fds.data(), set.fds.size() * sizeof(FdRecord));
+    put(sig_off, set.sigactions.data(), set.sigactions.size() * sizeof(SigactionRecord));
+    put(str_off, set.strings.data(), set.strings.size());
+    rc = write_all(int(fd), meta, meta_size, meta_offset);
+    if (rc < 0) return abandon(rc, "cannot write the image");
+
+    ImageHeader h{};
+    for (int i = 0; i < 8; ++i) h.magic[i] = kMagic[i];
+    h.format_version = kFormatVersion;
+    h.header_size = sizeof(ImageHeader);
+    h.image_size = image_size;
+    h.meta_offset = meta_offset;
+    h.meta_size = meta_size;
+    h.meta_checksum = checksum(meta, meta_size);
+    h.data_offset = data_offset;
+    h.data_size = data_size;
+    h.regions_offset = regions_off;
+    h.runs_offset = runs_off;
+    h.fds_offset = fds_off;
+    h.sigactions_offset = sig_off;
+    h.strings_offset = str_off;
+    h.n_regions = uint32_t(set.regions.size());
+    h.n_runs = uint32_t(set.runs.size());
+    h.n_fds = uint32_t(set.fds.size());
+    h.n_sigactions = uint32_t(set.sigactions.size());
+    h.strings_size = set.strings.size();
+    h.header_checksum = 0;
+    h.header_checksum = checksum(&h, sizeof h);
+
+    // The header goes last, so that even the temp file is never a valid-looking torn image;
+    // one fsync before the rename makes all of it durable before the name commits it.
+    rc = write_all(int(fd), &h, sizeof h, 0);
+    if (rc < 0) return abandon(rc, "cannot write the image header");
+    rc = sys_fsync(int(fd));
+    if (rc < 0) return abandon(rc, "cannot sync the image");
+    sys_close(int(fd));
+    rc = sys_renameat(dirfd, tmp_name, dirfd, final_name);
+    if (rc < 0) { sys_unlinkat(dirfd, tmp_name, 0); return fail(int(-rc), "cannot commit the image"); }
+    rc = sys_fsync(dirfd);
+    if (rc < 0) return fail(int(-rc), "cannot sync the checkpoint directory");
+    set.process.stats.sync_ns = now_ns(CLOCK_MONOTONIC) - t_meta;
+    result.bytes = image_size;
+    return CaptureError{};
+}
+
+}  // namespace ckpt

@@ -1,0 +1,37 @@
+// The runtime's state inside the program. One instance, in libckpt.so's data, and therefore
+// itself part of every image: after a restore it holds checkpoint-time values until
+// finish_restore() refreshes what belongs to the new process.
+#pragma once
+
+#include <signal.h>
+
+#include "image_format.h"
+#include "restore_info.h"
+#include "status_protocol.h"
+
+namespace ckpt {
+
+struct RuntimeState {
+    bool active = false;
+    int signal = 0;
+    int status_fd = -1;
+    int launcher_pid = 0;
+    uint32_t tid_offset = 0;
+    uint64_t restores = 0;  // how many times this process image was restored
+    char job_dir[CKPT_PATH_MAX] = {};
+    image::CpuContext ctx{};
+    ckpt_restore_info restore_info{};
+};
+
+extern RuntimeState g_rt;
+
+// Sends one status record to the launcher (or, without one, a line to stderr).
+void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t ns_a,
+            uint64_t ns_b, const char *text);
+
+uint64_t monotonic_ns();
+
+// The checkpoint signal handler and its two halves.
+void on_checkpoint_signal(int sig, siginfo_t *info, void *uctx);
+
+}  // namespace ckpt

@@ -1,0 +1,39 @@
+// Messages from the runtime inside the program to its launcher, over a pipe. One fixed-size
+// record per write (smaller than PIPE_BUF, so the kernel never interleaves them). Written from
+// the checkpoint signal handler with a raw write(): no formatting, no allocation; the launcher
+// turns them into log lines.
+#pragma once
+
+#include <stdint.h>
+
+namespace ckpt {
+
+enum class StatusType : uint32_t {
+    Ready = 1,            // runtime initialised, the checkpoint signal may be sent
+    CheckpointDone = 2,   // version committed
+    CheckpointFailed = 3, // err = errno, text = what failed
+    CheckpointRefused = 4,// the process is in a state not supported yet (text says why)
+    Restored = 5,         // version restored; ns_a = restorer start, ns_b = running again
+    RestoreWarning = 6,   // something could not be restored exactly (text says what)
+};
+
+struct StatusMessage {
+    uint32_t magic;  // kStatusMagic
+    StatusType type;
+    int32_t pid;
+    int32_t err;
+    uint64_t version;
+    uint64_t bytes;  // image size
+    uint64_t ns_a;   // CheckpointDone: pause; Restored: restorer start (CLOCK_MONOTONIC)
+    uint64_t ns_b;   // Restored: when the program runs again (CLOCK_MONOTONIC)
+    char text[88];
+};
+static_assert(sizeof(StatusMessage) == 136);
+
+inline constexpr uint32_t kStatusMagic = 0x434b5054;  // "CKPT"
+
+// The launcher places its end of the status pipe at this descriptor in the program, high
+// enough to stay out of the way of the program's own descriptors.
+inline constexpr int kStatusFd = 1001;
+
+}  // namespace ckpt
