@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "cpu_context.h"
+#include "events.h"
 #include "fd_table.h"
 #include "image_writer.h"
 #include "memory_capture.h"
@@ -76,6 +77,7 @@ void run_checkpoint(uint64_t t_start)
     err = write_image(set, int(dirfd), version, written);
     sys_close(int(dirfd));
     if (err) return report_error(err, false);
+    events::after_checkpoint(version);
     report(StatusType::CheckpointDone, 0, version, written.bytes, monotonic_ns() - t_start,
            pr.stats.pages_written, nullptr);
 }
@@ -111,6 +113,7 @@ void finish_restore()
     const uint64_t t_start = info.restorer_start_ns;
     const uint64_t version = info.version;
     sys_munmap(reinterpret_cast<void *>(info.blob_addr), info.blob_len);
+    events::after_restore(version);
     report(StatusType::Restored, 0, version, 0, t_start, monotonic_ns(), nullptr);
 }
 
@@ -120,6 +123,10 @@ void on_checkpoint_signal(int, siginfo_t *, void *)
 {
     const int saved_errno = errno;
     const uint64_t t_start = monotonic_ns();
+    if (!events::before_checkpoint()) {
+        errno = saved_errno;
+        return;
+    }
     if (ckpt_context_save(&g_rt.ctx) == 0)
         run_checkpoint(t_start);
     else
