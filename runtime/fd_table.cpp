@@ -81,9 +81,13 @@ CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_interna
             if (r->kind == image::FdKind::RegularFile && text::starts_with(link, size_t(ll), "/") &&
                 ll > 10 && text::equal(link + ll - 10, " (deleted)"))
                 why = "refers to a deleted file";
-            else if (!standard && (r->kind == image::FdKind::Pipe || r->kind == image::FdKind::Socket ||
-                                   r->kind == image::FdKind::Other))
-                why = "is a pipe, socket or other kernel object (not supported yet)";
+            else if (!standard && (r->kind == image::FdKind::Socket || r->kind == image::FdKind::Other))
+                why = "is a socket or other kernel object (not supported yet)";
+            else if (!standard && r->kind == image::FdKind::Pipe) {
+                int unread = 0;
+                if ((r->open_flags & O_ACCMODE) == O_RDONLY && RAW3(SYS_ioctl, fd, FIONREAD, &unread) == 0 && unread > 0)
+                    why = "is a pipe holding unread data (retried at the next checkpoint)";
+            }
             if (why) {
                 err.err = 95;
                 err.what = why;
@@ -94,10 +98,61 @@ CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_interna
         }
     }
     sys_close(int(dir));
+    if (err) return err;
+    // A pipe can be rebuilt only if both of its ends are in this process (a self-pipe, as
+    // event loops and xz use); a pipe to another process is a later phase.
+    for (size_t i = 0; i < set.fds.size(); ++i) {
+        const image::FdRecord &r = set.fds[i];
+        if (r.kind != image::FdKind::Pipe || r.fd <= 2) continue;
+        bool has_reader = false, has_writer = false;
+        for (size_t j = 0; j < set.fds.size(); ++j) {
+            const image::FdRecord &o = set.fds[j];
+            if (o.kind != image::FdKind::Pipe || o.ino != r.ino || o.dev != r.dev || o.fd <= 2) continue;
+            has_reader = has_reader || (o.open_flags & O_ACCMODE) == O_RDONLY;
+            has_writer = has_writer || (o.open_flags & O_ACCMODE) == O_WRONLY;
+        }
+        if (!has_reader || !has_writer) {
+            err.err = 95;
+            err.what = "is a pipe to another process (not supported yet)";
+            text::Builder(err.detail, sizeof err.detail).add("fd ").add(uint64_t(r.fd));
+            return err;
+        }
+    }
     return err;
 }
 
 namespace {
+
+// High descriptor numbers used while rebuilding, clear of every number being restored.
+constexpr int kScratchFdBase = 1100;
+
+void place_fd(long tmp, const image::FdRecord &r)
+{
+    sys_dup3(int(tmp), r.fd, r.cloexec ? O_CLOEXEC : 0);
+    sys_fcntl(r.fd, F_SETFL, long(r.open_flags & (O_NONBLOCK | O_APPEND | O_ASYNC)));
+}
+
+// Rebuilds a self-pipe: one new pipe per pipe inode, its ends placed on every descriptor
+// that had them.
+void restore_pipe(const image::FdRecord *fds, size_t n, size_t first)
+{
+    const image::FdRecord &r = fds[first];
+    for (size_t j = 0; j < first; ++j)
+        if (fds[j].kind == image::FdKind::Pipe && fds[j].ino == r.ino && fds[j].fd > 2) return;  // done
+    int p[2];
+    if (RAW2(SYS_pipe2, p, O_CLOEXEC) != 0) return;
+    long rd = sys_fcntl(p[0], F_DUPFD_CLOEXEC, kScratchFdBase);
+    long wr = sys_fcntl(p[1], F_DUPFD_CLOEXEC, kScratchFdBase);
+    sys_close(p[0]);
+    sys_close(p[1]);
+    for (size_t j = first; j < n; ++j) {
+        const image::FdRecord &o = fds[j];
+        if (o.kind != image::FdKind::Pipe || o.ino != r.ino || o.fd <= 2) continue;
+        place_fd((o.open_flags & O_ACCMODE) == O_RDONLY ? rd : wr, o);
+    }
+    sys_close(int(rd));
+    sys_close(int(wr));
+}
 
 // A standard stream that was a regular file stays that file if the new launcher gave the
 // program the same file: its offset is restored. Anything else (terminal, pipe, another
@@ -130,6 +185,7 @@ void restore_fds(const image::FdRecord *fds, size_t n, const char *strings, int 
     for (size_t i = 0; i < n; ++i) {
         const image::FdRecord &r = fds[i];
         if (r.fd <= 2) { restore_standard(r, warn); continue; }
+        if (r.kind == image::FdKind::Pipe) { restore_pipe(fds, n, i); continue; }
         const char *path = r.path == image::kNoString ? "" : strings + r.path;
         int flags = int(r.open_flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
         long fd = sys_openat(AT_FDCWD, path, flags | O_CLOEXEC | O_NOCTTY, 0);
