@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     const int exit_status = status_to_exit(outcome.wait_status);
     if (exit_status == 0) {
         status.state = "exited";
-        if (!keep) {
+        if (!keep && !outcome.keep) {
             job.remove_all();
             spdlog::info("program exited with status 0; checkpoints of job {} removed", name);
         } else {

@@ -40,7 +40,8 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
         std::string kv = *e;
         if (kv.rfind("LD_PRELOAD=", 0) == 0) { preload = kv.substr(11); continue; }
         if (kv.rfind("CKPT_JOB_DIR=", 0) == 0 || kv.rfind("CKPT_STATUS_FD=", 0) == 0 ||
-            kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0)
+            kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0 ||
+            kv.rfind("CKPT_RESTORER=", 0) == 0)
             continue;
         env.push_back(kv);
     }
@@ -50,6 +51,7 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_STATUS_FD=" + std::to_string(kStatusFd));
     env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
+    env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
     return env;
 }
 
@@ -149,11 +151,12 @@ RunOutcome Supervisor::run(const std::string &image)
     const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     bool ready = false, exited = false, pipe_open = true;
+    interval_ = cfg_.interval;
     int wait_status = 0;
 
     auto arm_clock = [&] {
         itimerspec its{};
-        const auto ns = cfg_.interval.count();
+        const auto ns = interval_.count();
         its.it_value = {time_t(ns / 1000000000), long(ns % 1000000000)};
         its.it_interval = its.it_value;
         timerfd_settime(tfd, 0, &its, nullptr);
@@ -207,6 +210,21 @@ RunOutcome Supervisor::run(const std::string &image)
         case StatusType::RestoreWarning:
             spdlog::warn("restore: {}", text);
             break;
+        case StatusType::Warning:
+            spdlog::warn("{}", text);
+            break;
+        case StatusType::Heartbeat:
+            last_heartbeat_ = std::chrono::steady_clock::now();
+            return;
+        case StatusType::SetInterval:
+            interval_ = std::chrono::nanoseconds(m.ns_a);
+            spdlog::info("the program set the checkpoint interval to {}", format_duration(interval_));
+            arm_clock();
+            return;
+        case StatusType::SetKeep:
+            out.keep = m.version != 0;
+            spdlog::info("the program asked to {} its checkpoints after a normal exit", out.keep ? "keep" : "remove");
+            return;
         }
         job_.write_status(status_);
     };

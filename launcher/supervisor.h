@@ -30,6 +30,7 @@ struct RunOutcome {
     int wait_status = 0;
     int restorer_exit = 0;
     bool restored = false;  // the program ran from a checkpoint
+    bool keep = false;      // the program asked (ckpt_keep) to keep its checkpoints
     std::string message;
 };
 
@@ -43,6 +44,8 @@ private:
     const RunConfig &cfg_;
     JobDir &job_;
     JobStatus &status_;
+    std::chrono::nanoseconds interval_{};
+    std::chrono::steady_clock::time_point last_heartbeat_{};
 };
 
 }  // namespace ckpt

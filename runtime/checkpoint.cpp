@@ -23,6 +23,7 @@ namespace {
 
 void report_error(const CaptureError &e, bool refused)
 {
+    g_rt.last_error = e.err ? e.err : EIO;
     char msg[88];
     text::Builder b(msg, sizeof msg);
     b.add(e.what);
@@ -30,10 +31,23 @@ void report_error(const CaptureError &e, bool refused)
     report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, 0, 0, 0, 0, msg);
 }
 
+// Without a launcher nobody else prunes: keep the newest kStandaloneRetain versions.
+constexpr uint64_t kStandaloneRetain = 3;
+
+void prune_old_versions(int dirfd, uint64_t newest)
+{
+    for (uint64_t v = newest > kStandaloneRetain ? newest - kStandaloneRetain : 0; v > 0; --v) {
+        char name[64];
+        image_file_name(v, name, sizeof name);
+        if (sys_unlinkat(dirfd, name, 0) == -ENOENT) break;
+    }
+}
+
 void run_checkpoint(uint64_t t_start)
 {
     CaptureSet set;
     if (!set.init()) {
+        g_rt.last_error = ENOMEM;
         report(StatusType::CheckpointFailed, ENOMEM, 0, 0, 0, 0, "cannot reserve the capture arena");
         return;
     }
@@ -75,9 +89,14 @@ void run_checkpoint(uint64_t t_start)
     const uint64_t version = uint64_t(latest) + 1;
     WriteResult written;
     err = write_image(set, int(dirfd), version, written);
-    sys_close(int(dirfd));
-    if (err) return report_error(err, false);
+    if (err) {
+        sys_close(int(dirfd));
+        return report_error(err, false);
+    }
+    g_rt.last_error = 0;
+    if (g_rt.standalone) prune_old_versions(int(dirfd), version);
     events::after_checkpoint(version);
+    sys_close(int(dirfd));
     report(StatusType::CheckpointDone, 0, version, written.bytes, monotonic_ns() - t_start,
            pr.stats.pages_written, nullptr);
 }
@@ -92,8 +111,15 @@ void finish_restore()
 {
     ckpt_restore_info &info = g_rt.restore_info;
     ++g_rt.restores;
+    g_rt.rollback_value = info.rollback_value;
+    g_rt.mode = info.rollback_value > 0 ? Mode::RolledBack : Mode::Recovered;
     g_rt.status_fd = info.status_fd;
     g_rt.launcher_pid = info.launcher_pid;
+    if (info.status_fd >= 0) {
+        g_rt.standalone = false;  // a launcher recovered it: it is supervised from now on
+        g_rt.active = true;
+        reinstall_handler(info.signal);
+    }
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(info.job_dir);
 
     // glibc caches the thread id in the thread descriptor (raise(), abort() and mutexes use it).

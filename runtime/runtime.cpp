@@ -1,12 +1,16 @@
 // Start-up of libckpt.so inside the program: read the launcher's settings from the
 // environment, install the checkpoint signal handler, tell the launcher it may send it.
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checksum.h"
+#include "image_writer.h"
 #include "process_info.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
@@ -57,27 +61,146 @@ int env_int(const char *name, int fallback)
     return (end && *end == 0) ? int(n) : fallback;
 }
 
+void install_handler(int sig)
+{
+    struct sigaction sa {};
+    sa.sa_sigaction = on_checkpoint_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);  // nothing may change memory while it is being saved
+    sigaction(sig, &sa, nullptr);
+}
+
+// Where ckpt-restore is: from the launcher, else next to this library as installed.
+void find_restorer()
+{
+    if (const char *r = getenv("CKPT_RESTORER"); r && *r) {
+        text::Builder(g_rt.restorer, sizeof g_rt.restorer).add(r);
+        return;
+    }
+    Dl_info info{};
+    if (!dladdr(reinterpret_cast<void *>(&find_restorer), &info) || !info.dli_fname) return;
+    char dir[CKPT_PATH_MAX];
+    text::Builder(dir, sizeof dir).add(info.dli_fname);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    *slash = 0;
+    static const char *const kCandidates[] = {"/" CKPT_REL_LIB_TO_LIBEXEC "/ckpt-restore", "/../libexec/ckpt-restore"};
+    for (const char *rel : kCandidates) {
+        text::Builder(g_rt.restorer, sizeof g_rt.restorer).add(dir).add(rel);
+        if (access(g_rt.restorer, X_OK) == 0) return;
+    }
+}
+
+// Standalone clean-up step: a normal exit (status 0) removes the job's checkpoints, as
+// ckpt-run would, unless CKPT_KEEP is set.
+void on_standalone_exit(int status, void *)
+{
+    if (status != 0 || !g_rt.standalone) return;
+    const char *keep = getenv("CKPT_KEEP");
+    if (keep && *keep && strcmp(keep, "0") != 0) return;
+    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dirfd < 0) return;
+    static char buf[32768];
+    for (int64_t v = latest_version(int(dirfd), buf, sizeof buf); v > 0; --v) {
+        char name[64];
+        image_file_name(uint64_t(v), name, sizeof name);
+        sys_unlinkat(int(dirfd), name, 0);
+    }
+    sys_close(int(dirfd));
+    sys_unlinkat(AT_FDCWD, g_rt.job_dir, AT_REMOVEDIR);
+}
+
+}  // namespace
+
+bool init_standalone()
+{
+    // The same directory as `ckpt-run -- THIS COMMAND` in this working directory would use
+    // (launcher/job_dir.cpp: resolve_root and derive_job_name), so that it can recover it.
+    char root[CKPT_PATH_MAX];
+    text::Builder rb(root, sizeof root);
+    if (const char *d = getenv("CKPT_DIR"); d && *d) rb.add(d);
+    else if (const char *x = getenv("XDG_STATE_HOME"); x && *x) rb.add(x).add("/ckpt");
+    else rb.add(getenv("HOME") ? getenv("HOME") : "/tmp").add("/.local/state/ckpt");
+
+    static char key[CKPT_PATH_MAX + 8192];
+    long cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", key, CKPT_PATH_MAX);
+    if (cwd_len < 0) return false;
+    key[cwd_len] = 0;
+    long cmd_len = read_proc_file("/proc/self/cmdline", key + cwd_len + 1, sizeof key - size_t(cwd_len) - 1);
+    if (cmd_len <= 0) return false;
+    while (cmd_len > 0 && key[cwd_len + cmd_len] == 0) --cmd_len;  // trailing NUL
+    const size_t key_len = size_t(cwd_len) + 1 + size_t(cmd_len) + 1;
+    const char *argv0 = key + cwd_len + 1;
+    const char *base = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+    char name[256];
+    if (const char *n = getenv("CKPT_NAME"); n && *n) {
+        text::Builder(name, sizeof name).add(n);
+    } else {
+        text::Builder nb(name, sizeof name);
+        for (const char *c = base; *c && nb.size() < 200; ++c) {
+            char ch = *c;
+            bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '-' || ch == '_' || ch == '.';
+            nb.add(ok ? c : "_", 1);
+        }
+        static const char hex[] = "0123456789abcdef";
+        const uint32_t h = uint32_t(checksum(key, key_len) & 0xffffffffu);
+        char hs[10] = {'-'};
+        for (int i = 0; i < 8; ++i) hs[1 + i] = hex[(h >> (28 - 4 * i)) & 0xf];
+        nb.add(hs, 9);
+    }
+    // mkdir -p ROOT/NAME, 0700.
+    text::Builder jb(g_rt.job_dir, sizeof g_rt.job_dir);
+    jb.add(root).add("/").add(name);
+    for (char *p = g_rt.job_dir + 1; *p; ++p) {
+        if (*p != '/') continue;
+        *p = 0;
+        RAW3(SYS_mkdir, g_rt.job_dir, 0700, 0);
+        *p = '/';
+    }
+    long rc = RAW3(SYS_mkdir, g_rt.job_dir, 0700, 0);
+    if (rc != 0 && rc != -EEXIST) return false;
+    find_restorer();
+    g_rt.standalone = true;
+    g_rt.active = true;
+    g_rt.mode = Mode::Normal;
+    g_rt.status_fd = -1;
+    on_exit(on_standalone_exit, nullptr);
+    return true;
+}
+
+void reinstall_handler(int sig)
+{
+    if (sig > 0 && sig <= 64) {
+        g_rt.signal = sig;
+        install_handler(sig);
+    }
+}
+
+namespace {
+
 __attribute__((constructor)) void runtime_init()
 {
     const char *dir = getenv("CKPT_JOB_DIR");
     g_rt.signal = env_int("CKPT_SIGNAL", 0);
     g_rt.launcher_pid = env_int("CKPT_LAUNCHER_PID", 0);
-    // Only the launcher's own child takes checkpoints; processes it starts inherit the
-    // environment but stay passive (process trees are a later phase).
-    if (!dir || g_rt.signal <= 0 || g_rt.signal > 64 || g_rt.launcher_pid != int(getppid())) return;
-    g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
-    text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
     g_rt.tid_offset = find_tid_offset();
-
-    struct sigaction sa {};
-    sa.sa_sigaction = on_checkpoint_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);  // nothing may change memory while it is being saved
-    if (sigaction(g_rt.signal, &sa, nullptr) != 0) {
-        report(StatusType::CheckpointFailed, errno, 0, 0, 0, 0, "cannot install the checkpoint signal handler");
+    // Only the launcher's own child takes checkpoints; processes it starts inherit the
+    // environment but stay passive (process trees are a later phase). Without a launcher the
+    // runtime waits for chkpnt() (standalone, inserted mode).
+    if (!dir) return;
+    if (g_rt.signal <= 0 || g_rt.signal > 64 || g_rt.launcher_pid != int(getppid())) {
+        g_rt.mode = Mode::None;
+        g_rt.standalone = false;
+        g_rt.passive = true;
         return;
     }
+    find_restorer();
+    g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
+    text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
+    install_handler(g_rt.signal);
     g_rt.active = true;
+    g_rt.mode = Mode::Normal;
     report(StatusType::Ready, 0, 0, 0, 0, 0, nullptr);
 }
 

@@ -11,14 +11,28 @@
 
 namespace ckpt {
 
+enum class Mode : int { None = 0, Normal = 1, Recovered = 2, RolledBack = 3 };
+
+struct ProtectedRange {
+    uint64_t addr, len;
+};
+
 struct RuntimeState {
     bool active = false;
+    bool standalone = false;  // linked with -lckpt and started without ckpt-run
+    bool passive = false;     // a descendant of the launched program: never checkpoints
+    Mode mode = Mode::None;
+    int last_error = 0;       // errno of the last checkpoint attempt, 0 if it was committed
+    int rollback_value = 0;   // what chkpnt() returns after the last restore
     int signal = 0;
     int status_fd = -1;
     int launcher_pid = 0;
     uint32_t tid_offset = 0;
     uint64_t restores = 0;  // how many times this process image was restored
     char job_dir[CKPT_PATH_MAX] = {};
+    char restorer[CKPT_PATH_MAX] = {};
+    ProtectedRange protected_ranges[64] = {};
+    int n_protected = 0;
     image::CpuContext ctx{};
     ckpt_restore_info restore_info{};
 };
@@ -31,7 +45,13 @@ void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t
 
 uint64_t monotonic_ns();
 
-// The checkpoint signal handler and its two halves.
+// The checkpoint signal handler and its two halves. chkpnt() calls it directly.
 void on_checkpoint_signal(int sig, siginfo_t *info, void *uctx);
+
+// Standalone mode (no launcher): the job directory ckpt-run would use for this command.
+bool init_standalone();
+
+// After a restore under a (new) launcher: the checkpoint signal it uses gets our handler.
+void reinstall_handler(int sig);
 
 }  // namespace ckpt

@@ -15,6 +15,10 @@ enum class StatusType : uint32_t {
     CheckpointRefused = 4,// the process is in a state not supported yet (text says why)
     Restored = 5,         // version restored; ns_a = restorer start, ns_b = running again
     RestoreWarning = 6,   // something could not be restored exactly (text says what)
+    Heartbeat = 7,        // ckpt_heartbeat(): the program is alive
+    SetInterval = 8,      // ckpt_set_interval(): ns_a = new interval in ns (0 = none)
+    SetKeep = 9,          // ckpt_keep(): version = 1 keep checkpoints after exit 0, 0 = not
+    Warning = 10,         // anything else worth a log line (text)
 };
 
 struct StatusMessage {

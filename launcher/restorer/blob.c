@@ -24,6 +24,13 @@ BLOB_INLINE int is_err(long rc) { return rc < 0 && rc > -4096; }
 
 BLOB static void die(int step) { sys_exit_group(BLOB_EXIT_BASE + step); }
 
+BLOB static void copy_bytes(void *dst, const void *src, uint64_t n)
+{
+    volatile char *d = (volatile char *)dst;
+    const char *s = (const char *)src;
+    for (uint64_t i = 0; i < n; ++i) d[i] = s[i];
+}
+
 BLOB static void unmap_all_but_kept(const struct restore_plan *p)
 {
     uint64_t cur = PAGE;
@@ -118,13 +125,6 @@ BLOB static void restore_signals(const struct restore_plan *p)
     }
 }
 
-BLOB static void copy_bytes(void *dst, const void *src, uint64_t n)
-{
-    volatile char *d = (volatile char *)dst;
-    const char *s = (const char *)src;
-    for (uint64_t i = 0; i < n; ++i) d[i] = s[i];
-}
-
 /* Loads the saved callee-saved registers and stack, and returns 1 from ckpt_context_save. */
 BLOB static void __attribute__((noreturn)) resume(const struct plan_context *c)
 {
@@ -152,6 +152,8 @@ BLOB void ckpt_blob_main(struct restore_plan *p)
     unmap_all_but_kept(p);
     move_specials(p);
     for (uint64_t i = 0; i < p->n_regions; ++i) map_region(p, &p->regions[i]);
+    for (uint64_t i = 0; i < p->n_protected; ++i)  /* rollback: protected variables win */
+        copy_bytes((void *)p->protected_ranges[i].addr, p->protected_ranges[i].data, p->protected_ranges[i].len);
 
     /* The kernel's view: brk, /proc/PID/{stat,cmdline,environ}, /proc/PID/exe. */
     p->mm.exe_fd = p->exe_fd >= 0 ? (uint32_t)p->exe_fd : (uint32_t)-1;

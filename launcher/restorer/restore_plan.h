@@ -54,6 +54,11 @@ struct plan_context {   /* image::CpuContext */
     uint16_t fpu_cw, pad;
 };
 
+struct plan_protected {  /* bytes carried over a rollback (ckpt_protect) */
+    uint64_t addr, len;
+    const char *data;
+};
+
 struct restore_plan {
     int32_t image_fd;
     int32_t exe_fd;
@@ -76,6 +81,8 @@ struct restore_plan {
     uint64_t fs_base;
     struct plan_context ctx;
     uint64_t restore_info_addr;
+    uint64_t n_protected;
+    struct plan_protected *protected_ranges;
     struct ckpt_restore_info info;
 };
 

@@ -77,6 +77,14 @@ bool overlaps(const Image &img, uint64_t start, uint64_t end)
     return false;
 }
 
+// A protected range must lie inside one writable saved region.
+bool overlaps_nothing_writable(const Image &img, uint64_t addr, uint64_t len)
+{
+    for (const auto &r : img.regions)
+        if (addr >= r.start && addr + len <= r.end && (r.prot & PROT_WRITE)) return false;
+    return true;
+}
+
 // One mapping for the blob's code, plan and stack, where the image has nothing.
 char *reserve_blob_area(const Image &img, uint64_t size)
 {
@@ -159,6 +167,14 @@ int main(int argc, char **argv)
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
                           img.runs.size() * sizeof(plan_run) + img.fds.size() * sizeof(image::FdRecord) +
                           img.strings.size() + 16 * 8;
+    // Protected variables carried over a rollback: (addr, len, bytes) records.
+    std::string protected_bytes;
+    if (const char *pp = std::getenv("CKPT_PROTECTED"); pp && *pp) {
+        std::ifstream in(pp, std::ios::binary);
+        protected_bytes.assign(std::istreambuf_iterator<char>(in), {});
+        unlink(pp);
+    }
+    data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
     char *area = reserve_blob_area(img, total);
@@ -231,6 +247,19 @@ int main(int argc, char **argv)
     static_assert(sizeof(plan_context) == sizeof(image::CpuContext));
     std::memcpy(&plan->ctx, &pr.context, sizeof plan->ctx);
     plan->restore_info_addr = pr.restore_info_addr;
+    if (!protected_bytes.empty()) {
+        char *copy = carve.take<char>(protected_bytes.size());
+        std::memcpy(copy, protected_bytes.data(), protected_bytes.size());
+        plan->protected_ranges = carve.take<plan_protected>(protected_bytes.size() / 16 + 1);
+        for (size_t at = 0; at + 16 <= protected_bytes.size();) {
+            uint64_t hdr[2];
+            std::memcpy(hdr, copy + at, 16);
+            if (at + 16 + hdr[1] > protected_bytes.size() || overlaps_nothing_writable(img, hdr[0], hdr[1]))
+                die(exit_code::kUsage, "protected variable outside the image's writable memory");
+            plan->protected_ranges[plan->n_protected++] = {hdr[0], hdr[1], copy + at + 16};
+            at += 16 + hdr[1];
+        }
+    }
 
     ckpt_restore_info &info = plan->info;
     info.magic = CKPT_RESTORE_INFO_MAGIC;
@@ -246,6 +275,10 @@ int main(int argc, char **argv)
     info.n_fds = img.fds.size();
     info.strings = reinterpret_cast<uint64_t>(strings);
     info.cwd = pr.cwd == image::kNoString ? 0 : reinterpret_cast<uint64_t>(strings + pr.cwd);
+    const char *value = std::getenv("CKPT_ROLLBACK_VALUE");
+    info.rollback_value = value ? std::atoi(value) : 0;
+    const char *sig = std::getenv("CKPT_SIGNAL");
+    info.signal = sig ? std::atoi(sig) : 0;
     const char *job_dir = std::getenv("CKPT_JOB_DIR");
     std::snprintf(info.job_dir, sizeof info.job_dir, "%s", job_dir ? job_dir : "");
 
