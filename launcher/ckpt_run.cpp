@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "duration.h"
@@ -16,6 +17,7 @@
 #include "install_paths.h"
 #include "job_dir.h"
 #include "logging.h"
+#include "restart_policy.h"
 #include "supervisor.h"
 
 using namespace ckpt;
@@ -64,6 +66,75 @@ int status_to_exit(int wait_status)
     return exit_code::kSoftware;
 }
 
+// Pre-execution: restore the newest version that restores, else start fresh; then run the
+// program until it ends. Returns -1 when the program ran (outcome filled), else an exit code
+// of ckpt-run's own.
+int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunOutcome &outcome)
+{
+    auto versions = job.versions();
+    bool started = false;
+    size_t unreadable = 0;
+    for (auto it = versions.rbegin(); it != versions.rend() && !started; ++it) {
+        Image img;
+        if (ImageStatus s = read_image(it->path, img)) {
+            ++unreadable;
+            spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
+            continue;
+        }
+        spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
+        outcome = supervisor.run(it->path);
+        if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
+        switch (outcome.restorer_exit) {
+        case exit_code::kBadImage:
+            ++unreadable;
+            spdlog::warn("checkpoint version {} failed verification; trying the previous one", it->version);
+            continue;
+        case exit_code::kStaleImage:
+            spdlog::error("cannot restore job {}: version {} refers to files that changed (see above); "
+                          "the checkpoints are kept; remove them with `ckptctl rm {}` to start afresh",
+                          name, it->version, name);
+            return exit_code::kStaleImage;
+        case exit_code::kNoInput:
+            spdlog::error("cannot restore job {}: a file version {} needs is missing (see above); checkpoints kept",
+                          name, it->version);
+            return exit_code::kNoInput;
+        default:
+            spdlog::error("restoring job {} from version {} failed (restorer exit {}); checkpoints kept",
+                          name, it->version, outcome.restorer_exit);
+            return exit_code::kRestoreFailed;
+        }
+    }
+    if (!started && unreadable > 0) {
+        spdlog::error("all {} checkpoint versions of job {} in {} are unusable; nothing was deleted. "
+                      "Remove them with `ckptctl rm {}` to start afresh", unreadable, name, job.path(), name);
+        return exit_code::kBadImage;
+    }
+    if (!started) outcome = supervisor.run("");
+    if (outcome.kind == RunOutcome::Kind::SpawnFailed) {
+        spdlog::error("cannot start the program: {}", outcome.message);
+        return exit_code::kOsError;
+    }
+
+    return -1;
+}
+
+// Waits `d`, unless ckpt-run is told to stop meanwhile (returns true then).
+bool wait_or_stop(std::chrono::nanoseconds d)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+    sigset_t old;
+    sigprocmask(SIG_BLOCK, &set, &old);
+    timespec ts{time_t(d.count() / 1000000000), long(d.count() % 1000000000)};
+    int sig;
+    do {
+        sig = sigtimedwait(&set, nullptr, &ts);
+    } while (sig < 0 && errno == EINTR);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    return sig > 0;
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -81,6 +152,18 @@ int main(int argc, char **argv)
     app.add_option("--signal", signal_text, "signal used to trigger a checkpoint inside the program")->envname("CKPT_SIGNAL");
     app.add_option("--retain", retain, "number of checkpoint versions kept (0 = all)")->envname("CKPT_RETAIN");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
+    bool watchdog = false;
+    std::string restart_on = "signal", heartbeat_text, poll_text, window_text = "10m", backoff_text = "500ms",
+                stop_timeout_text = "10s";
+    int max_restarts = 5;
+    app.add_flag("--watchdog", watchdog, "restart the program from its latest checkpoint when it fails or hangs")->envname("CKPT_WATCHDOG");
+    app.add_option("--restart-on", restart_on, "failures that restart: signal, nonzero, exit statuses (comma-separated)")->envname("CKPT_RESTART_ON");
+    app.add_option("--max-restarts", max_restarts, "give up after this many restarts within --restart-window")->envname("CKPT_MAX_RESTARTS");
+    app.add_option("--restart-window", window_text, "window for --max-restarts")->envname("CKPT_RESTART_WINDOW");
+    app.add_option("--backoff", backoff_text, "delay before the first restart, doubled for each further one (max 30s)")->envname("CKPT_BACKOFF");
+    app.add_option("--heartbeat", heartbeat_text, "hung if the program calls ckpt_heartbeat() less often than this")->envname("CKPT_HEARTBEAT");
+    app.add_option("--poll", poll_text, "poll the runtime in the program this often; hung if it does not answer within as long")->envname("CKPT_POLL");
+    app.add_option("--stop-timeout", stop_timeout_text, "after passing on SIGTERM/SIGINT, SIGKILL the program if it has not ended after this")->envname("CKPT_STOP_TIMEOUT");
     app.add_flag("-v,--verbose", verbosity, "more log output (-vv for debug)");
     app.add_flag("-q,--quiet", quiet, "errors only");
     app.add_option("command", command, "PROGRAM [ARGS...]")->required();
@@ -108,6 +191,27 @@ int main(int argc, char **argv)
         return exit_code::kUsage;
     }
     cfg.signal = *sig;
+    RestartPolicy policy;
+    {
+        auto window = parse_duration(window_text), backoff = parse_duration(backoff_text),
+             stop_timeout = parse_duration(stop_timeout_text);
+        std::optional<std::chrono::nanoseconds> heartbeat{std::chrono::nanoseconds(0)}, poll = heartbeat;
+        if (!heartbeat_text.empty()) heartbeat = parse_duration(heartbeat_text);
+        if (!poll_text.empty()) poll = parse_duration(poll_text);
+        if (!window || !backoff || !heartbeat || !poll || !stop_timeout) {
+            spdlog::error("--restart-window, --backoff, --heartbeat, --poll and --stop-timeout take durations such as 500ms, 2s, 30m");
+            return exit_code::kUsage;
+        }
+        if (auto err = policy.configure(restart_on, max_restarts, *window, *backoff)) {
+            spdlog::error("{}", *err);
+            return exit_code::kUsage;
+        }
+        if ((heartbeat->count() || poll->count()) && !watchdog)
+            spdlog::warn("--heartbeat and --poll detect hangs for --watchdog; without it a hung program is killed and not restarted");
+        cfg.heartbeat = *heartbeat;
+        cfg.poll = *poll;
+        cfg.stop_timeout = *stop_timeout;
+    }
     cfg.retain = retain;
     cfg.argv = command;
     int code = 0;
@@ -152,50 +256,34 @@ int main(int argc, char **argv)
     }
     Supervisor supervisor(cfg, job, status);
 
-    // Pre-execution: newest version that restores, else a fresh start.
-    auto versions = job.versions();
     RunOutcome outcome;
-    bool started = false;
-    size_t unreadable = 0;
-    for (auto it = versions.rbegin(); it != versions.rend() && !started; ++it) {
-        Image img;
-        if (ImageStatus s = read_image(it->path, img)) {
-            ++unreadable;
-            spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
-            continue;
+    int code_or_run = start_job(supervisor, job, name, outcome);
+    if (code_or_run >= 0) return code_or_run;
+    while (watchdog && !outcome.stop_requested && policy.is_failure(outcome.wait_status, outcome.hung)) {
+        const std::string cause = describe_ending(outcome.wait_status, outcome.message);
+        if (!policy.admit(std::chrono::steady_clock::now())) {
+            status.state = "gave-up";
+            job.write_status(status);
+            spdlog::error("giving up on job {}: {} restarts within {} were not enough; last failure: {}; "
+                          "earlier causes (newest first): {}; checkpoints kept",
+                          name, policy.max_restarts(), format_duration(policy.window()), cause,
+                          status.restart_causes.empty() ? "none" : status.restart_causes);
+            return status_to_exit(outcome.wait_status);
         }
-        spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
-        outcome = supervisor.run(it->path);
-        if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
-        switch (outcome.restorer_exit) {
-        case exit_code::kBadImage:
-            ++unreadable;
-            spdlog::warn("checkpoint version {} failed verification; trying the previous one", it->version);
-            continue;
-        case exit_code::kStaleImage:
-            spdlog::error("cannot restore job {}: version {} refers to files that changed (see above); "
-                          "the checkpoints are kept; remove them with `ckptctl rm {}` to start afresh",
-                          name, it->version, name);
-            return exit_code::kStaleImage;
-        case exit_code::kNoInput:
-            spdlog::error("cannot restore job {}: a file version {} needs is missing (see above); checkpoints kept",
-                          name, it->version);
-            return exit_code::kNoInput;
-        default:
-            spdlog::error("restoring job {} from version {} failed (restorer exit {}); checkpoints kept",
-                          name, it->version, outcome.restorer_exit);
-            return exit_code::kRestoreFailed;
+        status.restarts++;
+        status.restart_causes = cause + (status.restart_causes.empty() ? "" : "; " + status.restart_causes);
+        if (status.restart_causes.size() > 2000) status.restart_causes.resize(2000);
+        status.state = "restarting";
+        job.write_status(status);
+        const auto delay = policy.delay();
+        spdlog::warn("program {}; restart {} of job {} in {} from its latest checkpoint", cause,
+                     status.restarts, name, format_duration(delay));
+        if (wait_or_stop(delay)) {
+            spdlog::warn("stopped while waiting to restart job {}; checkpoints kept", name);
+            return status_to_exit(outcome.wait_status);
         }
-    }
-    if (!started && unreadable > 0) {
-        spdlog::error("all {} checkpoint versions of job {} in {} are unusable; nothing was deleted. "
-                      "Remove them with `ckptctl rm {}` to start afresh", unreadable, name, job.path(), name);
-        return exit_code::kBadImage;
-    }
-    if (!started) outcome = supervisor.run("");
-    if (outcome.kind == RunOutcome::Kind::SpawnFailed) {
-        spdlog::error("cannot start the program: {}", outcome.message);
-        return exit_code::kOsError;
+        code_or_run = start_job(supervisor, job, name, outcome);
+        if (code_or_run >= 0) return code_or_run;
     }
 
     const int exit_status = status_to_exit(outcome.wait_status);

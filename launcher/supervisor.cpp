@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -74,6 +75,21 @@ std::string ms(uint64_t ns)
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f ms", double(ns) / 1e6);
     return buf;
+}
+
+// State 'T' or 't' in /proc/PID/stat: stopped by a signal or a tracer.
+bool process_stopped(pid_t pid)
+{
+    char path[64], buf[512];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", int(pid));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
 }
 
 }  // namespace
@@ -149,9 +165,31 @@ RunOutcome Supervisor::run(const std::string &image)
 
     const int sfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
     const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    // The watchdog's tick: deadlines of heartbeats, polls and a requested stop.
+    const int wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     bool ready = false, exited = false, pipe_open = true;
     interval_ = cfg_.interval;
+    using clock = std::chrono::steady_clock;
+    clock::time_point last_alive = clock::now(), poll_sent{}, next_poll{}, stop_deadline{}, checkpoint_sent{};
+    bool poll_outstanding = false, checkpoint_running = false, tick_armed = false;
+    uint32_t poll_seq = 0;
+    auto arm_tick = [&] {
+        if (tick_armed) return;
+        itimerspec its{};
+        its.it_value = {0, 50 * 1000 * 1000};
+        its.it_interval = its.it_value;
+        timerfd_settime(wfd, 0, &its, nullptr);
+        tick_armed = true;
+    };
+    if (cfg_.heartbeat.count() || cfg_.poll.count()) arm_tick();
+    auto kill_hung = [&](const std::string &why) {
+        if (out.hung || exited) return;
+        out.hung = true;
+        out.message = "hung: " + why;
+        spdlog::warn("program pid {} is hung ({}); killing it", child, why);
+        kill(child, SIGKILL);
+    };
     int wait_status = 0;
 
     auto arm_clock = [&] {
@@ -167,7 +205,10 @@ RunOutcome Supervisor::run(const std::string &image)
             return;
         }
         spdlog::debug("checkpoint requested ({})", why);
-        kill(child, cfg_.signal);
+        if (kill(child, cfg_.signal) == 0) {
+            checkpoint_running = true;
+            checkpoint_sent = clock::now();
+        }
     };
     auto handle_message = [&](const StatusMessage &m) {
         if (m.magic != kStatusMagic || m.pid != child) return;
@@ -175,11 +216,15 @@ RunOutcome Supervisor::run(const std::string &image)
         switch (m.type) {
         case StatusType::Ready:
             ready = true;
+            last_alive = clock::now();
+            next_poll = last_alive + cfg_.poll;
             status_.state = "running";
             arm_clock();
             break;
         case StatusType::Restored:
             ready = true;
+            last_alive = clock::now();
+            next_poll = last_alive + cfg_.poll;
             out.restored = true;
             status_.state = "running";
             status_.restores++;
@@ -189,6 +234,7 @@ RunOutcome Supervisor::run(const std::string &image)
             arm_clock();
             break;
         case StatusType::CheckpointDone:
+            checkpoint_running = false;
             status_.checkpoints++;
             status_.last_version = m.version;
             status_.last_checkpoint_ns = realtime_ns();
@@ -201,6 +247,7 @@ RunOutcome Supervisor::run(const std::string &image)
             break;
         case StatusType::CheckpointFailed:
         case StatusType::CheckpointRefused:
+            checkpoint_running = false;
             status_.failures++;
             status_.last_error = text + (m.err ? std::string(" (") + std::strerror(m.err) + ")" : "");
             status_.seq++;
@@ -214,7 +261,13 @@ RunOutcome Supervisor::run(const std::string &image)
             spdlog::warn("{}", text);
             break;
         case StatusType::Heartbeat:
-            last_heartbeat_ = std::chrono::steady_clock::now();
+            last_alive = clock::now();
+            return;
+        case StatusType::PollAnswer:
+            if (poll_outstanding && m.version == poll_seq) {
+                poll_outstanding = false;
+                next_poll = clock::now() + cfg_.poll;
+            }
             return;
         case StatusType::SetInterval:
             interval_ = std::chrono::nanoseconds(m.ns_a);
@@ -239,8 +292,8 @@ RunOutcome Supervisor::run(const std::string &image)
     };
 
     while (!exited) {
-        pollfd fds[3] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}, {pipe_open ? pipefd[0] : -1, POLLIN, 0}};
-        if (poll(fds, 3, -1) < 0) {
+        pollfd fds[4] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}, {pipe_open ? pipefd[0] : -1, POLLIN, 0}, {wfd, POLLIN, 0}};
+        if (poll(fds, 4, -1) < 0) {
             if (errno == EINTR) continue;
             break;
         }
@@ -248,6 +301,43 @@ RunOutcome Supervisor::run(const std::string &image)
         if (fds[1].revents & POLLIN) {
             uint64_t ticks;
             if (read(tfd, &ticks, sizeof ticks) > 0) request_checkpoint("interval");
+        }
+        if (fds[3].revents & POLLIN) {
+            uint64_t ticks;
+            (void)!read(wfd, &ticks, sizeof ticks);
+            const auto now = clock::now();
+            if (out.stop_requested && now > stop_deadline && !out.hung) {
+                spdlog::warn("program pid {} did not stop within {}; killing it", child,
+                             format_duration(cfg_.stop_timeout));
+                kill(child, SIGKILL);
+                stop_deadline = clock::time_point::max();
+            } else if (ready && !out.stop_requested) {
+                // A checkpoint in progress keeps the handler busy legitimately and does not
+                // count, unless the process is stopped or the checkpoint takes unreasonably long.
+                if (checkpoint_running &&
+                    (process_stopped(child) || now - checkpoint_sent > std::max<clock::duration>(cfg_.poll * 10, std::chrono::seconds(60))))
+                    checkpoint_running = false;
+                if (checkpoint_running) {
+                    last_alive = std::max(last_alive, now - cfg_.heartbeat / 2);
+                    if (poll_outstanding) poll_sent = now;
+                }
+                if (cfg_.heartbeat.count() && now - last_alive > cfg_.heartbeat)
+                    kill_hung("no heartbeat for " + format_duration(cfg_.heartbeat));
+                if (cfg_.poll.count() && !checkpoint_running) {
+                    if (poll_outstanding && now - poll_sent > cfg_.poll) {
+                        kill_hung("no answer to the watchdog's poll within " + format_duration(cfg_.poll) +
+                                  " (stopped, or the runtime cannot run)");
+                    } else if (!poll_outstanding && now >= next_poll) {
+                        poll_seq = (poll_seq + 1) & 0xffff;
+                        sigval v;
+                        v.sival_int = int((kPollTag << 16) | poll_seq);
+                        if (sigqueue(child, cfg_.signal, v) == 0) {
+                            poll_outstanding = true;
+                            poll_sent = now;
+                        }
+                    }
+                }
+            }
         }
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo si;
@@ -258,6 +348,12 @@ RunOutcome Supervisor::run(const std::string &image)
                 } else if (sig != SIGCHLD) {
                     spdlog::info("received {}, passing it on to the program", signal_name(sig));
                     kill(child, sig);
+                    kill(child, SIGCONT);  // a stopped program must be able to act on it
+                    if (!out.stop_requested) {
+                        out.stop_requested = true;
+                        stop_deadline = clock::now() + cfg_.stop_timeout;
+                        arm_tick();
+                    }
                 }
             }
             // Reap everything: the launcher is the program's reaper (and a subreaper for
@@ -274,6 +370,7 @@ RunOutcome Supervisor::run(const std::string &image)
     close(pipefd[0]);
     close(sfd);
     close(tfd);
+    close(wfd);
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
 
     if (out.kind == RunOutcome::Kind::SpawnFailed) return out;

@@ -19,6 +19,10 @@ struct RunConfig {
     std::chrono::nanoseconds interval{};
     int signal = 0;
     size_t retain = 3;
+    // Hang detection (watchdog): 0 = off.
+    std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
+    std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long
+    std::chrono::nanoseconds stop_timeout{std::chrono::seconds(10)};  // SIGTERM .. SIGKILL
 };
 
 struct RunOutcome {
@@ -31,7 +35,9 @@ struct RunOutcome {
     int restorer_exit = 0;
     bool restored = false;  // the program ran from a checkpoint
     bool keep = false;      // the program asked (ckpt_keep) to keep its checkpoints
-    std::string message;
+    bool hung = false;      // killed by the watchdog's hang detection
+    bool stop_requested = false;  // ckpt-run itself was told to stop (SIGTERM, SIGINT, ...)
+    std::string message;    // SpawnFailed: why; Exited: the cause in words
 };
 
 class Supervisor {
@@ -45,7 +51,6 @@ private:
     JobDir &job_;
     JobStatus &status_;
     std::chrono::nanoseconds interval_{};
-    std::chrono::steady_clock::time_point last_heartbeat_{};
 };
 
 }  // namespace ckpt

@@ -145,9 +145,15 @@ void finish_restore()
 
 }  // namespace
 
-void on_checkpoint_signal(int, siginfo_t *, void *)
+void on_checkpoint_signal(int, siginfo_t *si, void *)
 {
     const int saved_errno = errno;
+    // The watchdog's active poll: being here proves the runtime can still run in this process.
+    if (si && si->si_code == SI_QUEUE && (uint32_t(si->si_value.sival_int) >> 16) == kPollTag) {
+        report(StatusType::PollAnswer, 0, uint32_t(si->si_value.sival_int) & 0xffffu, 0, 0, 0, nullptr);
+        errno = saved_errno;
+        return;
+    }
     const uint64_t t_start = monotonic_ns();
     if (!events::before_checkpoint()) {
         errno = saved_errno;

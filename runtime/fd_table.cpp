@@ -154,12 +154,13 @@ void restore_pipe(const image::FdRecord *fds, size_t n, size_t first)
     sys_close(int(wr));
 }
 
-// A standard stream that was a regular file stays that file if the new launcher gave the
+// stdin or stdout that was a regular file stays that file if the new launcher gave the
 // program the same file: its offset is restored. Anything else (terminal, pipe, another
 // file) is taken from the new launcher as it is.
 void restore_standard(const image::FdRecord &r, void (*warn)(const char *))
 {
-    if (r.kind != image::FdKind::RegularFile) return;
+    // stderr is left where it is: the launcher logs into the same open file.
+    if (r.kind != image::FdKind::RegularFile || r.fd == 2) return;
     struct stat st;
     if (sys_fstat(r.fd, &st) != 0 || uint64_t(st.st_dev) != r.dev || uint64_t(st.st_ino) != r.ino)
         return;

@@ -19,6 +19,7 @@ enum class StatusType : uint32_t {
     SetInterval = 8,      // ckpt_set_interval(): ns_a = new interval in ns (0 = none)
     SetKeep = 9,          // ckpt_keep(): version = 1 keep checkpoints after exit 0, 0 = not
     Warning = 10,         // anything else worth a log line (text)
+    PollAnswer = 11,      // answer to the watchdog's poll; version = the poll's sequence number
 };
 
 struct StatusMessage {
@@ -39,5 +40,10 @@ inline constexpr uint32_t kStatusMagic = 0x434b5054;  // "CKPT"
 // The launcher places its end of the status pipe at this descriptor in the program, high
 // enough to stay out of the way of the program's own descriptors.
 inline constexpr int kStatusFd = 1001;
+
+// The watchdog's active poll: the checkpoint signal sent with sigqueue() and a value whose
+// high half is this tag (low half: sequence number). The handler answers instead of
+// checkpointing.
+inline constexpr uint32_t kPollTag = 0x504f;  // "PO"
 
 }  // namespace ckpt
