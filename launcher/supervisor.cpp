@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <systemd/sd-daemon.h>
+
 #include "duration.h"
 #include "logging.h"
 #include "status_protocol.h"
@@ -43,6 +45,10 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
         if (kv.rfind("CKPT_JOB_DIR=", 0) == 0 || kv.rfind("CKPT_STATUS_FD=", 0) == 0 ||
             kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0 ||
             kv.rfind("CKPT_RESTORER=", 0) == 0)
+            continue;
+        // systemd's notification channel belongs to ckpt-run, the unit's main process.
+        if (kv.rfind("NOTIFY_SOCKET=", 0) == 0 || kv.rfind("WATCHDOG_USEC=", 0) == 0 ||
+            kv.rfind("WATCHDOG_PID=", 0) == 0)
             continue;
         env.push_back(kv);
     }
@@ -182,7 +188,26 @@ RunOutcome Supervisor::run(const std::string &image)
         timerfd_settime(wfd, 0, &its, nullptr);
         tick_armed = true;
     };
-    if (cfg_.heartbeat.count() || cfg_.poll.count()) arm_tick();
+    auto arm_clock = [&] {
+        itimerspec its{};
+        const auto ns = interval_.count();
+        its.it_value = {time_t(ns / 1000000000), long(ns % 1000000000)};
+        its.it_interval = its.it_value;
+        timerfd_settime(tfd, 0, &its, nullptr);
+    };
+    // Under systemd with WatchdogSec=, ckpt-run pings for the program while it is healthy.
+    uint64_t sd_watchdog_usec = 0;
+    const bool sd_watchdog = sd_watchdog_enabled(0, &sd_watchdog_usec) > 0;
+    clock::time_point next_sd_ping{};
+    if (cfg_.heartbeat.count() || cfg_.poll.count() || sd_watchdog) arm_tick();
+    auto became_ready = [&] {
+        ready = true;
+        last_alive = clock::now();
+        next_poll = last_alive + cfg_.poll;
+        status_.state = "running";
+        sd_notifyf(0, "READY=1\nSTATUS=running %s (pid %d)", out.restored ? "restored" : "fresh", int(child));
+        arm_clock();
+    };
     auto kill_hung = [&](const std::string &why) {
         if (out.hung || exited) return;
         out.hung = true;
@@ -192,13 +217,6 @@ RunOutcome Supervisor::run(const std::string &image)
     };
     int wait_status = 0;
 
-    auto arm_clock = [&] {
-        itimerspec its{};
-        const auto ns = interval_.count();
-        its.it_value = {time_t(ns / 1000000000), long(ns % 1000000000)};
-        its.it_interval = its.it_value;
-        timerfd_settime(tfd, 0, &its, nullptr);
-    };
     auto request_checkpoint = [&](const char *why) {
         if (!ready) {
             spdlog::debug("checkpoint ({}) skipped: the program is not ready yet", why);
@@ -215,23 +233,15 @@ RunOutcome Supervisor::run(const std::string &image)
         const std::string text(m.text, strnlen(m.text, sizeof m.text));
         switch (m.type) {
         case StatusType::Ready:
-            ready = true;
-            last_alive = clock::now();
-            next_poll = last_alive + cfg_.poll;
-            status_.state = "running";
-            arm_clock();
+            became_ready();
             break;
         case StatusType::Restored:
-            ready = true;
-            last_alive = clock::now();
-            next_poll = last_alive + cfg_.poll;
             out.restored = true;
-            status_.state = "running";
+            became_ready();
             status_.restores++;
             status_.restored_version = m.version;
             status_.last_restore_ns = m.ns_b - m.ns_a;
             spdlog::info("restored from checkpoint version {} in {}", m.version, ms(m.ns_b - m.ns_a));
-            arm_clock();
             break;
         case StatusType::CheckpointDone:
             checkpoint_running = false;
@@ -306,6 +316,10 @@ RunOutcome Supervisor::run(const std::string &image)
             uint64_t ticks;
             (void)!read(wfd, &ticks, sizeof ticks);
             const auto now = clock::now();
+            if (sd_watchdog && ready && !out.hung && now >= next_sd_ping) {
+                sd_notify(0, "WATCHDOG=1");
+                next_sd_ping = now + std::chrono::microseconds(sd_watchdog_usec / 2);
+            }
             if (out.stop_requested && now > stop_deadline && !out.hung) {
                 spdlog::warn("program pid {} did not stop within {}; killing it", child,
                              format_duration(cfg_.stop_timeout));
