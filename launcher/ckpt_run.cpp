@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <elf.h>
+
 #include <cerrno>
+#include <cstring>
 #include <cstdlib>
 
 #include "duration.h"
@@ -57,6 +60,28 @@ std::string resolve_program(const std::string &name, int &exit_code)
         found.clear();
     }
     return found;
+}
+
+// An ELF executable without PT_INTERP is static: LD_PRELOAD cannot reach it.
+bool is_static_elf(const std::string &path)
+{
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    Elf64_Ehdr eh{};
+    bool is_static = false;
+    if (std::fread(&eh, sizeof eh, 1, f) == 1 && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        is_static = true;
+        for (int i = 0; i < eh.e_phnum; ++i) {
+            Elf64_Phdr ph{};
+            if (std::fseek(f, long(eh.e_phoff + uint64_t(i) * sizeof ph), SEEK_SET) != 0 ||
+                std::fread(&ph, sizeof ph, 1, f) != 1)
+                break;
+            if (ph.p_type == PT_INTERP) is_static = false;
+        }
+    }
+    std::fclose(f);
+    return is_static;
 }
 
 int status_to_exit(int wait_status)
@@ -217,6 +242,9 @@ int main(int argc, char **argv)
     int code = 0;
     cfg.program_path = resolve_program(command[0], code);
     if (cfg.program_path.empty()) return code;
+    if (is_static_elf(cfg.program_path))
+        spdlog::warn("{} is statically linked: libckpt.so cannot be preloaded into it, so it will run without checkpoints",
+                     cfg.program_path);
     cfg.lib_path = find_runtime_library();
     cfg.restorer_path = find_restorer();
     if (cfg.lib_path.empty() || cfg.restorer_path.empty()) {
