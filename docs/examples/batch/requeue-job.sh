@@ -10,6 +10,10 @@
 #SBATCH --requeue
 set -euo pipefail
 
+# A restore needs the same kernel and the very same installed executable and libraries (they
+# are checked by device, inode, size and mtime): pin the job to its node (--nodelist) or use
+# nodes booted from one image with the software on shared storage.
+#
 # Same job name and directory on every (re)start: that is what makes ckpt-run recover.
 job="${SLURM_JOB_NAME:-simulation}-${SLURM_JOB_ID:-local}"
 export CKPT_DIR="${CKPT_DIR:-$HOME/ckpt}"   # shared storage, visible from every node
