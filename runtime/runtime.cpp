@@ -120,7 +120,8 @@ bool init_standalone()
     text::Builder rb(root, sizeof root);
     if (const char *d = getenv("CKPT_DIR"); d && *d) rb.add(d);
     else if (const char *x = getenv("XDG_STATE_HOME"); x && *x) rb.add(x).add("/ckpt");
-    else rb.add(getenv("HOME") ? getenv("HOME") : "/tmp").add("/.local/state/ckpt");
+    else if (const char *h = getenv("HOME"); h && *h) rb.add(h).add("/.local/state/ckpt");
+    else rb.add("/tmp/.local/state/ckpt");
 
     static char key[CKPT_PATH_MAX + 8192];
     long cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", key, CKPT_PATH_MAX);
@@ -128,8 +129,11 @@ bool init_standalone()
     key[cwd_len] = 0;
     long cmd_len = read_proc_file("/proc/self/cmdline", key + cwd_len + 1, sizeof key - size_t(cwd_len) - 1);
     if (cmd_len <= 0) return false;
-    while (cmd_len > 0 && key[cwd_len + cmd_len] == 0) --cmd_len;  // trailing NUL
-    const size_t key_len = size_t(cwd_len) + 1 + size_t(cmd_len) + 1;
+    // /proc/self/cmdline ends every argument with a NUL; derive_job_name() puts a NUL between
+    // the arguments but none after the last one: drop exactly that one (an empty last
+    // argument still counts).
+    if (key[cwd_len + cmd_len] == 0) --cmd_len;
+    const size_t key_len = size_t(cwd_len) + 1 + size_t(cmd_len);
     const char *argv0 = key + cwd_len + 1;
     const char *base = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
     char name[256];
