@@ -187,11 +187,13 @@ CKPT_API int ckpt_keep(int keep) { return tell_launcher(StatusType::SetKeep, kee
 
 CKPT_API enum ckpt_mode ckpt_current_mode(void)
 {
-    if (!g_rt.active && !g_rt.standalone) return CKPT_MODE_NONE;
+    // A program started directly sets up standalone mode at its first chkpnt()/rollback(),
+    // but it is a normal run from the start; only a passive descendant of a launched program
+    // has no runtime.
+    if (g_rt.passive) return CKPT_MODE_NONE;
     switch (g_rt.mode) {
     case Mode::Recovered: return CKPT_MODE_RECOVERED;
     case Mode::RolledBack: return CKPT_MODE_ROLLED_BACK;
-    case Mode::None: return g_rt.standalone || g_rt.active ? CKPT_MODE_NORMAL : CKPT_MODE_NONE;
     default: return CKPT_MODE_NORMAL;
     }
 }
