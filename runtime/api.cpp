@@ -78,6 +78,16 @@ bool write_protected(const char *path)
         ok = sys_write(int(fd), &r, sizeof r) == long(sizeof r) &&
              sys_write(int(fd), reinterpret_cast<const void *>(r.addr), r.len) == long(r.len);
     }
+    // The table itself is carried over as well: what was protected or unprotected since the
+    // checkpoint stays so after the rollback (the image holds the table of checkpoint time).
+    const ProtectedRange table[2] = {
+        {reinterpret_cast<uint64_t>(&g_rt.protected_ranges), sizeof g_rt.protected_ranges},
+        {reinterpret_cast<uint64_t>(&g_rt.n_protected), sizeof g_rt.n_protected}};
+    for (const ProtectedRange &r : table) {
+        if (!ok) break;
+        ok = sys_write(int(fd), &r, sizeof r) == long(sizeof r) &&
+             sys_write(int(fd), reinterpret_cast<const void *>(r.addr), r.len) == long(r.len);
+    }
     sys_close(int(fd));
     return ok;
 }
@@ -122,14 +132,14 @@ CKPT_API int rollback(int version, int value)
 
     char prot_path[CKPT_PATH_MAX + 64];
     text::Builder(prot_path, sizeof prot_path).add(g_rt.job_dir).add("/.protected-").add(uint64_t(sys_getpid()));
-    if (g_rt.n_protected && !write_protected(prot_path)) { errno = EIO; return -1; }
+    if (!write_protected(prot_path)) { errno = EIO; return -1; }
 
     // The restorer's environment: what it needs, and nothing of the program's.
     char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32], env_prot[CKPT_PATH_MAX + 32];
     text::Builder(env_fd, sizeof env_fd).add("CKPT_STATUS_FD=").add_int(g_rt.status_fd);
     text::Builder(env_dir, sizeof env_dir).add("CKPT_JOB_DIR=").add(g_rt.job_dir);
     text::Builder(env_value, sizeof env_value).add("CKPT_ROLLBACK_VALUE=").add_int(value > 0 ? value : 1);
-    text::Builder(env_prot, sizeof env_prot).add("CKPT_PROTECTED=").add(g_rt.n_protected ? prot_path : "");
+    text::Builder(env_prot, sizeof env_prot).add("CKPT_PROTECTED=").add(prot_path);
     char *envp[] = {env_fd, env_dir, env_value, env_prot, nullptr};
     char *argv[] = {const_cast<char *>("ckpt-restore"), image, nullptr};
     sigset_t all;
@@ -137,6 +147,7 @@ CKPT_API int rollback(int version, int value)
     sigprocmask(SIG_BLOCK, &all, nullptr);
     execve(g_rt.restorer, argv, envp);
     const int e = errno;
+    sys_unlinkat(AT_FDCWD, prot_path, 0);
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
     errno = e;
     return -1;
