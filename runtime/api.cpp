@@ -120,7 +120,7 @@ CKPT_API int rollback(int version, int value)
     if (version > 0) {
         for (int i = 0; i < n; ++i)
             if (versions[i] == uint64_t(version)) target = uint64_t(version);
-    } else if (-version < n) {
+    } else if (version > -n) {  // not -version < n: -INT_MIN overflows
         target = versions[-version];
     }
     if (!target) { errno = ENOENT; return -1; }
