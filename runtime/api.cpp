@@ -24,10 +24,15 @@ extern char **environ;
 namespace ckpt {
 namespace {
 
+// Sets errno when the runtime cannot act: the error that kept standalone mode from being set
+// up (the job directory cannot be made: ENOTDIR, EACCES, ...), else ENOTSUP (a passive
+// process).
 bool ensure_active()
 {
     if (g_rt.active) return true;
-    if (!g_rt.passive && !g_rt.standalone) return init_standalone();
+    g_rt.last_error = 0;
+    if (!g_rt.passive && !g_rt.standalone && init_standalone()) return true;
+    errno = g_rt.last_error ? g_rt.last_error : ENOTSUP;
     return false;
 }
 
@@ -99,7 +104,7 @@ using namespace ckpt;
 
 CKPT_API int chkpnt(void)
 {
-    if (!ensure_active()) { errno = ENOTSUP; return -1; }
+    if (!ensure_active()) return -1;
     const uint64_t restores_before = g_rt.restores;
     sigset_t all, old;
     sigfillset(&all);
@@ -113,7 +118,7 @@ CKPT_API int chkpnt(void)
 
 CKPT_API int rollback(int version, int value)
 {
-    if (!ensure_active()) { errno = ENOTSUP; return -1; }
+    if (!ensure_active()) return -1;
     uint64_t versions[4096];
     const int n = list_versions(versions, 4096);
     uint64_t target = 0;

@@ -112,6 +112,17 @@ void on_standalone_exit(int status, void *)
 
 }  // namespace
 
+namespace {
+
+// Why standalone mode could not be set up, for chkpnt() and rollback() to report as errno.
+bool fail_standalone(long err)
+{
+    g_rt.last_error = int(err);
+    return false;
+}
+
+}  // namespace
+
 bool init_standalone()
 {
     // The same directory as `ckpt-run -- THIS COMMAND` in this working directory would use
@@ -125,10 +136,10 @@ bool init_standalone()
 
     static char key[CKPT_PATH_MAX + 8192];
     long cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", key, CKPT_PATH_MAX);
-    if (cwd_len < 0) return false;
+    if (cwd_len < 0) return fail_standalone(-cwd_len);
     key[cwd_len] = 0;
     long cmd_len = read_proc_file("/proc/self/cmdline", key + cwd_len + 1, sizeof key - size_t(cwd_len) - 1);
-    if (cmd_len <= 0) return false;
+    if (cmd_len <= 0) return fail_standalone(cmd_len < 0 ? -cmd_len : EINVAL);
     // /proc/self/cmdline ends every argument with a NUL; derive_job_name() puts a NUL between
     // the arguments but none after the last one: drop exactly that one (an empty last
     // argument still counts).
@@ -163,7 +174,7 @@ bool init_standalone()
         *p = '/';
     }
     long rc = RAW3(SYS_mkdir, g_rt.job_dir, 0700, 0);
-    if (rc != 0 && rc != -EEXIST) return false;
+    if (rc != 0 && rc != -EEXIST) return fail_standalone(-rc);
     find_restorer();
     g_rt.standalone = true;
     g_rt.active = true;
