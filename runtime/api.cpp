@@ -19,8 +19,6 @@
 
 #define CKPT_API extern "C" __attribute__((visibility("default")))
 
-extern char **environ;
-
 namespace ckpt {
 namespace {
 
@@ -54,13 +52,15 @@ int list_versions(uint64_t *out, int cap)
     return n;
 }
 
-// Runs `ckpt-restore --verify-only IMAGE`; returns 0 or an errno for rollback() to report.
-int verify_with_restorer(const char *image)
+// Runs `ckpt-restore --verify-only IMAGE` (which also checks the protected ranges in
+// `env_prot`, CKPT_PROTECTED=FILE); returns 0 or an errno for rollback() to report.
+int verify_with_restorer(const char *image, char *env_prot)
 {
     char *argv[] = {const_cast<char *>("ckpt-restore"), const_cast<char *>("--verify-only"),
                     const_cast<char *>(image), nullptr};
+    char *envp[] = {env_prot, nullptr};
     pid_t pid;
-    if (posix_spawn(&pid, g_rt.restorer, nullptr, nullptr, argv, environ) != 0) return ENOEXEC;
+    if (posix_spawn(&pid, g_rt.restorer, nullptr, nullptr, argv, envp) != 0) return ENOEXEC;
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status)) return EINVAL;
@@ -133,18 +133,27 @@ CKPT_API int rollback(int version, int value)
     char name[64];
     image_file_name(target, name, sizeof name);
     text::Builder(image, sizeof image).add(g_rt.job_dir).add("/").add(name);
-    if (int e = verify_with_restorer(image)) { errno = e; return -1; }
 
     char prot_path[CKPT_PATH_MAX + 64];
     text::Builder(prot_path, sizeof prot_path).add(g_rt.job_dir).add("/.protected-").add(uint64_t(sys_getpid()));
-    if (!write_protected(prot_path)) { errno = EIO; return -1; }
+    if (!write_protected(prot_path)) {
+        sys_unlinkat(AT_FDCWD, prot_path, 0);
+        errno = EIO;
+        return -1;
+    }
+    char env_prot[CKPT_PATH_MAX + 32];
+    text::Builder(env_prot, sizeof env_prot).add("CKPT_PROTECTED=").add(prot_path);
+    if (int e = verify_with_restorer(image, env_prot)) {
+        sys_unlinkat(AT_FDCWD, prot_path, 0);
+        errno = e;
+        return -1;
+    }
 
     // The restorer's environment: what it needs, and nothing of the program's.
-    char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32], env_prot[CKPT_PATH_MAX + 32];
+    char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32];
     text::Builder(env_fd, sizeof env_fd).add("CKPT_STATUS_FD=").add_int(g_rt.status_fd);
     text::Builder(env_dir, sizeof env_dir).add("CKPT_JOB_DIR=").add(g_rt.job_dir);
     text::Builder(env_value, sizeof env_value).add("CKPT_ROLLBACK_VALUE=").add_int(value > 0 ? value : 1);
-    text::Builder(env_prot, sizeof env_prot).add("CKPT_PROTECTED=").add(prot_path);
     char *envp[] = {env_fd, env_dir, env_value, env_prot, nullptr};
     char *argv[] = {const_cast<char *>("ckpt-restore"), image, nullptr};
     sigset_t all;
