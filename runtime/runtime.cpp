@@ -91,11 +91,14 @@ void find_restorer()
     }
 }
 
+// The process that set up standalone mode: its children inherit the exit handler below.
+long standalone_owner = 0;
+
 // Standalone clean-up step: a normal exit (status 0) removes the job's checkpoints, as
-// ckpt-run would, unless CKPT_KEEP is set.
+// ckpt-run would, unless CKPT_KEEP is set. Only the program's own exit, not a forked child's.
 void on_standalone_exit(int status, void *)
 {
-    if (status != 0 || !g_rt.standalone) return;
+    if (status != 0 || !g_rt.standalone || sys_getpid() != standalone_owner) return;
     const char *keep = getenv("CKPT_KEEP");
     if (keep && *keep && strcmp(keep, "0") != 0) return;
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -180,6 +183,7 @@ bool init_standalone()
     g_rt.active = true;
     g_rt.mode = Mode::Normal;
     g_rt.status_fd = -1;
+    standalone_owner = sys_getpid();
     on_exit(on_standalone_exit, nullptr);
     return true;
 }
