@@ -12,6 +12,7 @@ higher descriptor makes the runtime refuse checkpoints). Exit status 0 when the 
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,18 @@ def test_pkgconfig(a, tmp):
         expect(r.returncode == 0 and r.stdout.strip() == marker, f"{source}: the installed library does not work")
 
 
+def test_bench_smoke(a, tmp):
+    root = os.path.join(tmp, "state")
+    env = clean_env(root)
+    env["CKPT_NAME"] = "bench"
+    p = run([os.path.join(a.programs, "bench_rollback"), "16", "3"], env, tmp)
+    expect(p.returncode == 0, "bench_rollback failed")
+    expect(re.fullmatch(r"\| 16 MiB \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9.]+ ms \| 3 \|", p.stdout.strip())
+           is not None, "bench_rollback did not print its table row")
+    expect(p.stderr.count("rollback ") == 3, "expected three rollback samples")
+    expect(not os.path.exists(os.path.join(root, "bench")), "exit status 0 must remove the checkpoints")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt-run")
@@ -177,7 +190,8 @@ def main():
     ap.add_argument("--cxx")
     ap.add_argument("--keep-tmp", action="store_true", help="leave the temporary directory behind")
     ap.add_argument("test", choices=["contract", "unusable-dir", "launcher-keep", "launcher-nokeep",
-                                     "recover-launcher", "recover-standalone", "file-undo", "pkgconfig"])
+                                     "recover-launcher", "recover-standalone", "file-undo", "pkgconfig",
+                                     "bench-smoke"])
     a = ap.parse_args()
     for opt in ("ckpt_run", "programs", "build_dir", "source_dir"):
         if getattr(a, opt):
@@ -194,6 +208,7 @@ def main():
             "recover-standalone": lambda: test_recover(a, tmp, True),
             "file-undo": lambda: test_file_undo(a, tmp),
             "pkgconfig": lambda: test_pkgconfig(a, tmp),
+            "bench-smoke": lambda: test_bench_smoke(a, tmp),
         }[a.test]()
         ok = True
     except Failure as e:
