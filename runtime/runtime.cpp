@@ -124,6 +124,22 @@ bool fail_standalone(long err)
     return false;
 }
 
+// What names the job: the working directory, a NUL, the command line, as ckpt-run saw them
+// when it started the program. Taken when the library is loaded, before main() can chdir()
+// or rewrite its arguments; the error (negative) if they could not be read.
+char start_key[CKPT_PATH_MAX + 8192];
+long start_cwd_len = -EAGAIN;
+long start_cmd_len = -EAGAIN;
+
+void snapshot_job_identity()
+{
+    start_cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", start_key, CKPT_PATH_MAX);
+    if (start_cwd_len < 0) return;
+    start_key[start_cwd_len] = 0;
+    start_cmd_len = read_proc_file("/proc/self/cmdline", start_key + start_cwd_len + 1,
+                                   sizeof start_key - size_t(start_cwd_len) - 1);
+}
+
 }  // namespace
 
 bool init_standalone()
@@ -137,11 +153,10 @@ bool init_standalone()
     else if (const char *h = getenv("HOME"); h && *h) rb.add(h).add("/.local/state/ckpt");
     else rb.add("/tmp/.local/state/ckpt");
 
-    static char key[CKPT_PATH_MAX + 8192];
-    long cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", key, CKPT_PATH_MAX);
+    const char *key = start_key;
+    const long cwd_len = start_cwd_len;
     if (cwd_len < 0) return fail_standalone(-cwd_len);
-    key[cwd_len] = 0;
-    long cmd_len = read_proc_file("/proc/self/cmdline", key + cwd_len + 1, sizeof key - size_t(cwd_len) - 1);
+    long cmd_len = start_cmd_len;
     if (cmd_len <= 0) return fail_standalone(cmd_len < 0 ? -cmd_len : EINVAL);
     // /proc/self/cmdline ends every argument with a NUL; derive_job_name() puts a NUL between
     // the arguments but none after the last one: drop exactly that one (an empty last
@@ -207,7 +222,10 @@ __attribute__((constructor)) void runtime_init()
     // Only the launcher's own child takes checkpoints; processes it starts inherit the
     // environment but stay passive (process trees are a later phase). Without a launcher the
     // runtime waits for chkpnt() (standalone, inserted mode).
-    if (!dir) return;
+    if (!dir) {
+        snapshot_job_identity();  // for standalone mode, should the program call chkpnt()
+        return;
+    }
     if (g_rt.signal <= 0 || g_rt.signal > 64 || g_rt.launcher_pid != int(getppid())) {
         g_rt.mode = Mode::None;
         g_rt.standalone = false;
