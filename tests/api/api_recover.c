@@ -2,7 +2,8 @@
  * SIGKILL; running the same command under ckpt-run again restores it, and chkpnt() returns
  * CKPT_RECOVERED in recovered mode. The first run may be under ckpt-run or started directly
  * (standalone): both must be recoverable by `ckpt-run -- api_recover ARGS` in the same
- * working directory with the same CKPT_DIR. Prints API-RECOVERED-OK on the second run. */
+ * working directory with the same CKPT_DIR, even if the program changed its working
+ * directory before chkpnt() (--chdir). Prints API-RECOVERED-OK on the second run. */
 #define _GNU_SOURCE
 #include <ckpt/ckpt.h>
 
@@ -13,8 +14,10 @@
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    /* --chdir: move away from the starting directory before the first chkpnt(); the job
+     * is still named after the directory ckpt-run started it in. */
+    const int move = argc > 1 && strcmp(argv[1], "--chdir") == 0;
+    if (move) CHECK(chdir("/") == 0);
     char *heap = malloc(64);
     CHECK(heap != NULL);
     strcpy(heap, "state from before the crash");
@@ -32,6 +35,8 @@ int main(int argc, char **argv)
     CHECK(r == CKPT_RECOVERED);
     CHECK(ckpt_current_mode() == CKPT_MODE_RECOVERED);
     CHECK(strcmp(heap, "state from before the crash") == 0);
+    char cwd[4096];
+    CHECK(!move || (getcwd(cwd, sizeof cwd) && strcmp(cwd, "/") == 0));
     CHECK(ckpt_under_launcher() == 1);
     CHECK(ckpt_heartbeat() == 0);
     CHECK(chkpnt() == 0);  /* and checkpoints work in the recovered process */

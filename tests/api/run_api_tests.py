@@ -103,7 +103,7 @@ def test_recover(a, tmp, first_standalone):
     env = clean_env(root)
     prog = os.path.join(a.programs, "api_recover")
     # The command line must be the same both times: it names the job.
-    cmd = [prog, "some-argument", "another one"]
+    cmd = [prog, "--chdir", "another argument", ""]
     launch = [a.ckpt_run, "--interval", "1h", "--"]
     first = run(cmd if first_standalone else launch + cmd, env, tmp)
     if first_standalone:
