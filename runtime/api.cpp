@@ -150,11 +150,15 @@ CKPT_API int rollback(int version, int value)
     }
 
     // The restorer's environment: what it needs, and nothing of the program's.
-    char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32];
+    char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32], env_sig[32];
     text::Builder(env_fd, sizeof env_fd).add("CKPT_STATUS_FD=").add_int(g_rt.status_fd);
     text::Builder(env_dir, sizeof env_dir).add("CKPT_JOB_DIR=").add(g_rt.job_dir);
     text::Builder(env_value, sizeof env_value).add("CKPT_ROLLBACK_VALUE=").add_int(value > 0 ? value : 1);
-    char *envp[] = {env_fd, env_dir, env_value, env_prot, nullptr};
+    // The launcher's checkpoint signal, for the restored runtime to handle again: the target
+    // checkpoint may come from before this launcher (standalone, or an earlier run), and its
+    // signal dispositions would leave the signal's default action (terminate) in place.
+    text::Builder(env_sig, sizeof env_sig).add("CKPT_SIGNAL=").add_int(g_rt.status_fd >= 0 ? g_rt.signal : 0);
+    char *envp[] = {env_fd, env_dir, env_value, env_prot, env_sig, nullptr};
     char *argv[] = {const_cast<char *>("ckpt-restore"), image, nullptr};
     sigset_t all;
     sigfillset(&all);
