@@ -8,6 +8,7 @@
 #include <ckpt/ckpt.h>
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -32,6 +33,22 @@ int main(int argc, char **argv)
         kill(getpid(), SIGKILL);
         CHECK(!"still alive after SIGKILL");
     }
+    if (r == 5) {
+        /* Rolled back, by the recovered process, to the checkpoint of the first run (taken
+         * standalone or under the earlier launcher): still supervised by this launcher, its
+         * periodic checkpoint signals must find the runtime's handler. */
+        CHECK(ckpt_current_mode() == CKPT_MODE_ROLLED_BACK);
+        CHECK(ckpt_under_launcher() == 1);
+        CHECK(ckpt_set_interval(50) == 0);
+        for (int i = 0; i < 10; ++i) {
+            struct timespec ts = {0, 50 * 1000000L};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        }
+        CHECK(ckpt_set_interval(3600000) == 0);
+        CHECK(ckpt_heartbeat() == 0);
+        printf("API-RECOVERED-OK (first run was %s)\n", started_under_launcher ? "under ckpt-run" : "standalone");
+        return 0;
+    }
     CHECK(r == CKPT_RECOVERED);
     CHECK(ckpt_current_mode() == CKPT_MODE_RECOVERED);
     CHECK(strcmp(heap, "state from before the crash") == 0);
@@ -40,6 +57,8 @@ int main(int argc, char **argv)
     CHECK(ckpt_under_launcher() == 1);
     CHECK(ckpt_heartbeat() == 0);
     CHECK(chkpnt() == 0);  /* and checkpoints work in the recovered process */
-    printf("API-RECOVERED-OK (first run was %s)\n", started_under_launcher ? "under ckpt-run" : "standalone");
-    return 0;
+    fflush(NULL);
+    rollback(1, 5);        /* back to the first run's checkpoint */
+    CHECK(!"rollback(1, 5) returned");
+    return 1;
 }

@@ -116,8 +116,11 @@ def test_recover(a, tmp, first_standalone):
     job = os.path.join(root, jobs[0])
     expect(len(images(job)) == 1, "the first run must leave exactly one checkpoint")
 
-    second = run(launch + cmd, env, tmp)
+    second = run([a.ckpt_run, "--interval", "1h", "-v", "--"] + cmd, env, tmp)
     expect(second.returncode == 0, "the second run (recovery) failed")
+    # After the recovery: chkpnt() (1 checkpoint), rollback(1, 5) to the first run's
+    # checkpoint, then periodic checkpoints every 50 ms for half a second.
+    expect(second.stderr.count("committed") >= 3, "periodic checkpoints after the rollback are missing")
     expect("API-RECOVERED-OK" in second.stdout, "chkpnt() did not return CKPT_RECOVERED")
     expect("checkpoint taken, crashing" not in second.stdout, "the second run started afresh")
     expect(not os.path.exists(job), "exit status 0 under ckpt-run must remove the job directory")
