@@ -148,9 +148,19 @@ bool init_standalone()
     // (launcher/job_dir.cpp: resolve_root and derive_job_name), so that it can recover it.
     char root[CKPT_PATH_MAX];
     text::Builder rb(root, sizeof root);
-    if (const char *d = getenv("CKPT_DIR"); d && *d) rb.add(d);
-    else if (const char *x = getenv("XDG_STATE_HOME"); x && *x) rb.add(x).add("/ckpt");
-    else if (const char *h = getenv("HOME"); h && *h) rb.add(h).add("/.local/state/ckpt");
+    // A relative root is anchored at the starting directory, as ckpt-run anchors it at its
+    // own (the program may have changed directory since, and will again after a restore).
+    const char *d = getenv("CKPT_DIR");
+    const char *x = getenv("XDG_STATE_HOME");
+    const char *h = getenv("HOME");
+    const char *given = d && *d ? d : x && *x ? x : h && *h ? h : "/";
+    if (given && given[0] != '/') {
+        if (start_cwd_len < 0) return fail_standalone(-start_cwd_len);
+        rb.add(start_key, size_t(start_cwd_len)).add("/");
+    }
+    if (d && *d) rb.add(d);
+    else if (x && *x) rb.add(x).add("/ckpt");
+    else if (h && *h) rb.add(h).add("/.local/state/ckpt");
     else rb.add("/tmp/.local/state/ckpt");
 
     const char *key = start_key;
