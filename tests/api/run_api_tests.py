@@ -100,7 +100,9 @@ def test_launcher(a, tmp, keep):
 
 def test_recover(a, tmp, first_standalone):
     root = os.path.join(tmp, "state")
-    env = clean_env(root)
+    # A relative root, while the program changes directory (--chdir) before chkpnt(): the
+    # runtime and ckpt-run must both anchor it at the starting directory.
+    env = clean_env("state")
     prog = os.path.join(a.programs, "api_recover")
     # The command line must be the same both times: it names the job.
     cmd = [prog, "--chdir", "another argument", ""]
