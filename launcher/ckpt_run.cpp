@@ -260,7 +260,11 @@ int main(int argc, char **argv)
         spdlog::error("--name {}: a job name may not contain '/'", name);
         return exit_code::kUsage;
     }
-    JobDir job(resolve_root(dir), name);
+    // The program gets the job directory in its environment and may chdir(): anchor a
+    // relative root (--dir, CKPT_DIR, XDG_STATE_HOME) at the launcher's working directory.
+    std::string root = resolve_root(dir);
+    if (!root.empty() && root[0] != '/' && cwd[0]) root = std::string(cwd) + "/" + root;
+    JobDir job(root, name);
     if (auto ec = job.create()) {
         spdlog::error("checkpoint directory {} is not usable: {}", job.path(), ec.message());
         return exit_code::kCantCreate;

@@ -19,15 +19,18 @@
 
 #define CKPT_API extern "C" __attribute__((visibility("default")))
 
-extern char **environ;
-
 namespace ckpt {
 namespace {
 
+// Sets errno when the runtime cannot act: the error that kept standalone mode from being set
+// up (the job directory cannot be made: ENOTDIR, EACCES, ...), else ENOTSUP (a passive
+// process).
 bool ensure_active()
 {
     if (g_rt.active) return true;
-    if (!g_rt.passive && !g_rt.standalone) return init_standalone();
+    g_rt.last_error = 0;
+    if (!g_rt.passive && !g_rt.standalone && init_standalone()) return true;
+    errno = g_rt.last_error ? g_rt.last_error : ENOTSUP;
     return false;
 }
 
@@ -49,13 +52,15 @@ int list_versions(uint64_t *out, int cap)
     return n;
 }
 
-// Runs `ckpt-restore --verify-only IMAGE`; returns 0 or an errno for rollback() to report.
-int verify_with_restorer(const char *image)
+// Runs `ckpt-restore --verify-only IMAGE` (which also checks the protected ranges in
+// `env_prot`, CKPT_PROTECTED=FILE); returns 0 or an errno for rollback() to report.
+int verify_with_restorer(const char *image, char *env_prot)
 {
     char *argv[] = {const_cast<char *>("ckpt-restore"), const_cast<char *>("--verify-only"),
                     const_cast<char *>(image), nullptr};
+    char *envp[] = {env_prot, nullptr};
     pid_t pid;
-    if (posix_spawn(&pid, g_rt.restorer, nullptr, nullptr, argv, environ) != 0) return ENOEXEC;
+    if (posix_spawn(&pid, g_rt.restorer, nullptr, nullptr, argv, envp) != 0) return ENOEXEC;
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status)) return EINVAL;
@@ -78,6 +83,16 @@ bool write_protected(const char *path)
         ok = sys_write(int(fd), &r, sizeof r) == long(sizeof r) &&
              sys_write(int(fd), reinterpret_cast<const void *>(r.addr), r.len) == long(r.len);
     }
+    // The table itself is carried over as well: what was protected or unprotected since the
+    // checkpoint stays so after the rollback (the image holds the table of checkpoint time).
+    const ProtectedRange table[2] = {
+        {reinterpret_cast<uint64_t>(&g_rt.protected_ranges), sizeof g_rt.protected_ranges},
+        {reinterpret_cast<uint64_t>(&g_rt.n_protected), sizeof g_rt.n_protected}};
+    for (const ProtectedRange &r : table) {
+        if (!ok) break;
+        ok = sys_write(int(fd), &r, sizeof r) == long(sizeof r) &&
+             sys_write(int(fd), reinterpret_cast<const void *>(r.addr), r.len) == long(r.len);
+    }
     sys_close(int(fd));
     return ok;
 }
@@ -89,7 +104,7 @@ using namespace ckpt;
 
 CKPT_API int chkpnt(void)
 {
-    if (!ensure_active()) { errno = ENOTSUP; return -1; }
+    if (!ensure_active()) return -1;
     const uint64_t restores_before = g_rt.restores;
     sigset_t all, old;
     sigfillset(&all);
@@ -103,14 +118,14 @@ CKPT_API int chkpnt(void)
 
 CKPT_API int rollback(int version, int value)
 {
-    if (!ensure_active()) { errno = ENOTSUP; return -1; }
+    if (!ensure_active()) return -1;
     uint64_t versions[4096];
     const int n = list_versions(versions, 4096);
     uint64_t target = 0;
     if (version > 0) {
         for (int i = 0; i < n; ++i)
             if (versions[i] == uint64_t(version)) target = uint64_t(version);
-    } else if (-version < n) {
+    } else if (version > -n) {  // not -version < n: -INT_MIN overflows
         target = versions[-version];
     }
     if (!target) { errno = ENOENT; return -1; }
@@ -118,25 +133,39 @@ CKPT_API int rollback(int version, int value)
     char name[64];
     image_file_name(target, name, sizeof name);
     text::Builder(image, sizeof image).add(g_rt.job_dir).add("/").add(name);
-    if (int e = verify_with_restorer(image)) { errno = e; return -1; }
 
     char prot_path[CKPT_PATH_MAX + 64];
     text::Builder(prot_path, sizeof prot_path).add(g_rt.job_dir).add("/.protected-").add(uint64_t(sys_getpid()));
-    if (g_rt.n_protected && !write_protected(prot_path)) { errno = EIO; return -1; }
+    if (!write_protected(prot_path)) {
+        sys_unlinkat(AT_FDCWD, prot_path, 0);
+        errno = EIO;
+        return -1;
+    }
+    char env_prot[CKPT_PATH_MAX + 32];
+    text::Builder(env_prot, sizeof env_prot).add("CKPT_PROTECTED=").add(prot_path);
+    if (int e = verify_with_restorer(image, env_prot)) {
+        sys_unlinkat(AT_FDCWD, prot_path, 0);
+        errno = e;
+        return -1;
+    }
 
     // The restorer's environment: what it needs, and nothing of the program's.
-    char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32], env_prot[CKPT_PATH_MAX + 32];
+    char env_fd[32], env_dir[CKPT_PATH_MAX + 16], env_value[32], env_sig[32];
     text::Builder(env_fd, sizeof env_fd).add("CKPT_STATUS_FD=").add_int(g_rt.status_fd);
     text::Builder(env_dir, sizeof env_dir).add("CKPT_JOB_DIR=").add(g_rt.job_dir);
     text::Builder(env_value, sizeof env_value).add("CKPT_ROLLBACK_VALUE=").add_int(value > 0 ? value : 1);
-    text::Builder(env_prot, sizeof env_prot).add("CKPT_PROTECTED=").add(g_rt.n_protected ? prot_path : "");
-    char *envp[] = {env_fd, env_dir, env_value, env_prot, nullptr};
+    // The launcher's checkpoint signal, for the restored runtime to handle again: the target
+    // checkpoint may come from before this launcher (standalone, or an earlier run), and its
+    // signal dispositions would leave the signal's default action (terminate) in place.
+    text::Builder(env_sig, sizeof env_sig).add("CKPT_SIGNAL=").add_int(g_rt.status_fd >= 0 ? g_rt.signal : 0);
+    char *envp[] = {env_fd, env_dir, env_value, env_prot, env_sig, nullptr};
     char *argv[] = {const_cast<char *>("ckpt-restore"), image, nullptr};
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, nullptr);
     execve(g_rt.restorer, argv, envp);
     const int e = errno;
+    sys_unlinkat(AT_FDCWD, prot_path, 0);
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
     errno = e;
     return -1;
@@ -187,11 +216,13 @@ CKPT_API int ckpt_keep(int keep) { return tell_launcher(StatusType::SetKeep, kee
 
 CKPT_API enum ckpt_mode ckpt_current_mode(void)
 {
-    if (!g_rt.active && !g_rt.standalone) return CKPT_MODE_NONE;
+    // A program started directly sets up standalone mode at its first chkpnt()/rollback(),
+    // but it is a normal run from the start; only a passive descendant of a launched program
+    // has no runtime.
+    if (g_rt.passive) return CKPT_MODE_NONE;
     switch (g_rt.mode) {
     case Mode::Recovered: return CKPT_MODE_RECOVERED;
     case Mode::RolledBack: return CKPT_MODE_ROLLED_BACK;
-    case Mode::None: return g_rt.standalone || g_rt.active ? CKPT_MODE_NORMAL : CKPT_MODE_NONE;
     default: return CKPT_MODE_NORMAL;
     }
 }

@@ -91,11 +91,14 @@ void find_restorer()
     }
 }
 
+// The process that set up standalone mode: its children inherit the exit handler below.
+long standalone_owner = 0;
+
 // Standalone clean-up step: a normal exit (status 0) removes the job's checkpoints, as
-// ckpt-run would, unless CKPT_KEEP is set.
+// ckpt-run would, unless CKPT_KEEP is set. Only the program's own exit, not a forked child's.
 void on_standalone_exit(int status, void *)
 {
-    if (status != 0 || !g_rt.standalone) return;
+    if (status != 0 || !g_rt.standalone || sys_getpid() != standalone_owner) return;
     const char *keep = getenv("CKPT_KEEP");
     if (keep && *keep && strcmp(keep, "0") != 0) return;
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -112,24 +115,64 @@ void on_standalone_exit(int status, void *)
 
 }  // namespace
 
+namespace {
+
+// Why standalone mode could not be set up, for chkpnt() and rollback() to report as errno.
+bool fail_standalone(long err)
+{
+    g_rt.last_error = int(err);
+    return false;
+}
+
+// What names the job: the working directory, a NUL, the command line, as ckpt-run saw them
+// when it started the program. Taken when the library is loaded, before main() can chdir()
+// or rewrite its arguments; the error (negative) if they could not be read.
+char start_key[CKPT_PATH_MAX + 8192];
+long start_cwd_len = -EAGAIN;
+long start_cmd_len = -EAGAIN;
+
+void snapshot_job_identity()
+{
+    start_cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", start_key, CKPT_PATH_MAX);
+    if (start_cwd_len < 0) return;
+    start_key[start_cwd_len] = 0;
+    start_cmd_len = read_proc_file("/proc/self/cmdline", start_key + start_cwd_len + 1,
+                                   sizeof start_key - size_t(start_cwd_len) - 1);
+}
+
+}  // namespace
+
 bool init_standalone()
 {
     // The same directory as `ckpt-run -- THIS COMMAND` in this working directory would use
     // (launcher/job_dir.cpp: resolve_root and derive_job_name), so that it can recover it.
     char root[CKPT_PATH_MAX];
     text::Builder rb(root, sizeof root);
-    if (const char *d = getenv("CKPT_DIR"); d && *d) rb.add(d);
-    else if (const char *x = getenv("XDG_STATE_HOME"); x && *x) rb.add(x).add("/ckpt");
-    else rb.add(getenv("HOME") ? getenv("HOME") : "/tmp").add("/.local/state/ckpt");
+    // A relative root is anchored at the starting directory, as ckpt-run anchors it at its
+    // own (the program may have changed directory since, and will again after a restore).
+    const char *d = getenv("CKPT_DIR");
+    const char *x = getenv("XDG_STATE_HOME");
+    const char *h = getenv("HOME");
+    const char *given = d && *d ? d : x && *x ? x : h && *h ? h : "/";
+    if (given && given[0] != '/') {
+        if (start_cwd_len < 0) return fail_standalone(-start_cwd_len);
+        rb.add(start_key, size_t(start_cwd_len)).add("/");
+    }
+    if (d && *d) rb.add(d);
+    else if (x && *x) rb.add(x).add("/ckpt");
+    else if (h && *h) rb.add(h).add("/.local/state/ckpt");
+    else rb.add("/tmp/.local/state/ckpt");
 
-    static char key[CKPT_PATH_MAX + 8192];
-    long cwd_len = sys_readlinkat(AT_FDCWD, "/proc/self/cwd", key, CKPT_PATH_MAX);
-    if (cwd_len < 0) return false;
-    key[cwd_len] = 0;
-    long cmd_len = read_proc_file("/proc/self/cmdline", key + cwd_len + 1, sizeof key - size_t(cwd_len) - 1);
-    if (cmd_len <= 0) return false;
-    while (cmd_len > 0 && key[cwd_len + cmd_len] == 0) --cmd_len;  // trailing NUL
-    const size_t key_len = size_t(cwd_len) + 1 + size_t(cmd_len) + 1;
+    const char *key = start_key;
+    const long cwd_len = start_cwd_len;
+    if (cwd_len < 0) return fail_standalone(-cwd_len);
+    long cmd_len = start_cmd_len;
+    if (cmd_len <= 0) return fail_standalone(cmd_len < 0 ? -cmd_len : EINVAL);
+    // /proc/self/cmdline ends every argument with a NUL; derive_job_name() puts a NUL between
+    // the arguments but none after the last one: drop exactly that one (an empty last
+    // argument still counts).
+    if (key[cwd_len + cmd_len] == 0) --cmd_len;
+    const size_t key_len = size_t(cwd_len) + 1 + size_t(cmd_len);
     const char *argv0 = key + cwd_len + 1;
     const char *base = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
     char name[256];
@@ -159,12 +202,13 @@ bool init_standalone()
         *p = '/';
     }
     long rc = RAW3(SYS_mkdir, g_rt.job_dir, 0700, 0);
-    if (rc != 0 && rc != -EEXIST) return false;
+    if (rc != 0 && rc != -EEXIST) return fail_standalone(-rc);
     find_restorer();
     g_rt.standalone = true;
     g_rt.active = true;
     g_rt.mode = Mode::Normal;
     g_rt.status_fd = -1;
+    standalone_owner = sys_getpid();
     on_exit(on_standalone_exit, nullptr);
     return true;
 }
@@ -188,7 +232,10 @@ __attribute__((constructor)) void runtime_init()
     // Only the launcher's own child takes checkpoints; processes it starts inherit the
     // environment but stay passive (process trees are a later phase). Without a launcher the
     // runtime waits for chkpnt() (standalone, inserted mode).
-    if (!dir) return;
+    if (!dir) {
+        snapshot_job_identity();  // for standalone mode, should the program call chkpnt()
+        return;
+    }
     if (g_rt.signal <= 0 || g_rt.signal > 64 || g_rt.launcher_pid != int(getppid())) {
         g_rt.mode = Mode::None;
         g_rt.standalone = false;

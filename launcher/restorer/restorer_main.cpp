@@ -137,6 +137,22 @@ int main(int argc, char **argv)
 
     Image img;
     if (ImageStatus s = verify_image(path, img)) die(exit_code_for(s.code), s.message);
+    // Protected variables carried over a rollback: (addr, len, bytes) records. Each must lie
+    // in writable memory of the image; rollback() runs --verify-only with the same file
+    // first, so that a range it cannot keep fails the call instead of losing the process.
+    std::string protected_bytes;
+    if (const char *pp = std::getenv("CKPT_PROTECTED"); pp && *pp) {
+        std::ifstream in(pp, std::ios::binary);
+        protected_bytes.assign(std::istreambuf_iterator<char>(in), {});
+        if (!verify_only) unlink(pp);
+        for (size_t at = 0; at + 16 <= protected_bytes.size();) {
+            uint64_t hdr[2];
+            std::memcpy(hdr, protected_bytes.data() + at, 16);
+            if (hdr[1] > protected_bytes.size() - at - 16 || overlaps_nothing_writable(img, hdr[0], hdr[1]))
+                die(exit_code::kUsage, "protected variable outside the image's writable memory");
+            at += 16 + hdr[1];
+        }
+    }
     if (verify_only) return 0;
 
     // The kernel's special mappings of this process must match the image's one for one.
@@ -167,13 +183,6 @@ int main(int argc, char **argv)
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
                           img.runs.size() * sizeof(plan_run) + img.fds.size() * sizeof(image::FdRecord) +
                           img.strings.size() + 16 * 8;
-    // Protected variables carried over a rollback: (addr, len, bytes) records.
-    std::string protected_bytes;
-    if (const char *pp = std::getenv("CKPT_PROTECTED"); pp && *pp) {
-        std::ifstream in(pp, std::ios::binary);
-        protected_bytes.assign(std::istreambuf_iterator<char>(in), {});
-        unlink(pp);
-    }
     data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;

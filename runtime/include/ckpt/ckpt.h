@@ -31,8 +31,9 @@ int chkpnt(void);
  * 0 = latest, -1 = the one before, ... relative. Does not return on success: chkpnt()
  * returns `value` (1 if value <= 0) at the restored point, in the same process (same pid),
  * with the descriptors it had at the checkpoint. Returns -1 with errno if the version does
- * not exist (ENOENT) or cannot be restored (EINVAL: image corrupt; ESTALE: a file it maps
- * changed); nothing has changed then. */
+ * not exist (ENOENT) or cannot be restored (EINVAL: image corrupt, or a protected range is
+ * not writable memory in that checkpoint; ESTALE: a file it maps changed); nothing has
+ * changed then. */
 int rollback(int version, int value);
 
 /* Protected variables: these bytes keep their values across rollback() (they are carried

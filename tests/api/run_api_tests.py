@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Driver of the API tests (tests/api): runs the C test programs directly and under ckpt-run
+in a fresh checkpoint root, and checks their exit status, their success marker and what is
+left in the job directory.
+
+    run_api_tests.py --ckpt-run PATH --programs DIR TEST
+    run_api_tests.py --cmake CMAKE --build-dir DIR --source-dir DIR --cc CC --cxx CXX pkgconfig
+
+Every program runs with only descriptors 0, 1 and 2 open (a pipe to another process on a
+higher descriptor makes the runtime refuse checkpoints). Exit status 0 when the test passed.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def clean_env(root):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CKPT_") and k != "LD_PRELOAD"}
+    env["CKPT_DIR"] = root
+    return env
+
+
+def run(cmd, env, cwd, timeout=120):
+    print("$", " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout, close_fds=True)
+    for line in p.stdout.splitlines():
+        print("  out:", line)
+    for line in p.stderr.splitlines():
+        print("  err:", line)
+    print("  exit status", p.returncode, flush=True)
+    return p
+
+
+def images(job_dir):
+    return sorted(glob.glob(os.path.join(job_dir, "ckpt-*.img")))
+
+
+def job_dirs(root):
+    return sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))) if os.path.isdir(root) else []
+
+
+def test_contract(a, tmp):
+    root = os.path.join(tmp, "state")
+    env = clean_env(root)
+    env["CKPT_NAME"] = "contract"
+    job = os.path.join(root, "contract")
+    prog = os.path.join(a.programs, "api_contract")
+    p = run([prog, job, os.path.join(tmp, "scratch")], env, tmp)
+    expect(p.returncode == 0, "api_contract failed")
+    expect(p.stdout.strip() == "API-CONTRACT-OK", "no success marker")
+    expect(not os.path.exists(job), "exit status 0 must remove the checkpoints (CKPT_KEEP unset)")
+
+    # The same with CKPT_KEEP=1: the newest three versions stay.
+    env["CKPT_KEEP"] = "1"
+    p = run([prog, job, os.path.join(tmp, "scratch")], env, tmp)
+    expect(p.returncode == 0 and p.stdout.strip() == "API-CONTRACT-OK", "api_contract failed with CKPT_KEEP=1")
+    kept = [os.path.basename(i) for i in images(job)]
+    expect(kept == ["ckpt-000002.img", "ckpt-000003.img", "ckpt-000004.img"],
+           f"CKPT_KEEP=1 must keep the newest three versions, found {kept}")
+    expect(not glob.glob(os.path.join(job, ".protected-*")), "rollback left its protected-bytes file behind")
+
+
+def test_unusable_dir(a, tmp):
+    root = os.path.join(tmp, "not-a-directory")
+    with open(root, "w") as f:
+        f.write("a file where the checkpoint root should be\n")
+    p = run([os.path.join(a.programs, "api_contract"), "--unusable-dir"], clean_env(root), tmp)
+    expect(p.returncode == 0 and p.stdout.strip() == "API-UNUSABLE-DIR-OK", "api_contract --unusable-dir failed")
+
+
+def test_launcher(a, tmp, keep):
+    root = os.path.join(tmp, "state")
+    job = os.path.join(root, "launcher")
+    p = run([a.ckpt_run, "--dir", root, "--name", "launcher", "--interval", "1h", "-v", "--",
+             os.path.join(a.programs, "api_launcher"), job, "keep" if keep else "nokeep"], clean_env(root), tmp)
+    expect(p.returncode == 0, "api_launcher under ckpt-run failed")
+    expect(p.stdout.strip() == "API-LAUNCHER-OK", "no success marker")
+    expect("set the checkpoint interval to" in p.stderr, "the launcher did not log the interval change")
+    if keep:
+        expect(os.path.isdir(job) and len(images(job)) > 0,
+               "ckpt_keep(1): the job directory and its checkpoints must outlive exit status 0")
+    else:
+        expect(not os.path.exists(job), "ckpt_keep(0): exit status 0 must remove the job directory")
+
+
+def test_recover(a, tmp, first_standalone):
+    root = os.path.join(tmp, "state")
+    # A relative root, while the program changes directory (--chdir) before chkpnt(): the
+    # runtime and ckpt-run must both anchor it at the starting directory.
+    env = clean_env("state")
+    prog = os.path.join(a.programs, "api_recover")
+    # The command line must be the same both times: it names the job.
+    cmd = [prog, "--chdir", "another argument", ""]
+    launch = [a.ckpt_run, "--interval", "1h", "--"]
+    first = run(cmd if first_standalone else launch + cmd, env, tmp)
+    if first_standalone:
+        expect(first.returncode == -9, "the first run must die of SIGKILL")
+    else:
+        expect(first.returncode == 128 + 9, "ckpt-run must report the SIGKILL as 137")
+    expect("checkpoint taken, crashing" in first.stdout, "the first run did not take its checkpoint")
+    jobs = job_dirs(root)
+    expect(len(jobs) == 1 and jobs[0].startswith("api_recover-"), f"one job directory expected, found {jobs}")
+    job = os.path.join(root, jobs[0])
+    expect(len(images(job)) == 1, "the first run must leave exactly one checkpoint")
+
+    second = run([a.ckpt_run, "--interval", "1h", "-v", "--"] + cmd, env, tmp)
+    expect(second.returncode == 0, "the second run (recovery) failed")
+    # After the recovery: chkpnt() (1 checkpoint), rollback(1, 5) to the first run's
+    # checkpoint, then periodic checkpoints every 50 ms for half a second.
+    expect(second.stderr.count("committed") >= 3, "periodic checkpoints after the rollback are missing")
+    expect("API-RECOVERED-OK" in second.stdout, "chkpnt() did not return CKPT_RECOVERED")
+    expect("checkpoint taken, crashing" not in second.stdout, "the second run started afresh")
+    expect(not os.path.exists(job), "exit status 0 under ckpt-run must remove the job directory")
+
+
+def test_file_undo(a, tmp):
+    root = os.path.join(tmp, "state")
+    work = os.path.join(tmp, "files")
+    os.mkdir(work)
+    env = clean_env(root)
+    env["CKPT_NAME"] = "file-undo"
+    p = run([os.path.join(a.programs, "api_file_undo"), work], env, tmp)
+    expect(p.returncode == 0 and p.stdout.strip() == "API-FILE-UNDO-OK", "api_file_undo standalone failed")
+    p = run([a.ckpt_run, "--dir", root, "--name", "file-undo-run", "--interval", "1h", "--",
+             os.path.join(a.programs, "api_file_undo"), work], env, tmp)
+    expect(p.returncode == 0 and p.stdout.strip() == "API-FILE-UNDO-OK", "api_file_undo under ckpt-run failed")
+
+
+def test_pkgconfig(a, tmp):
+    prefix = os.path.join(tmp, "prefix")
+    p = run([a.cmake, "--install", a.build_dir, "--prefix", prefix], dict(os.environ), tmp)
+    expect(p.returncode == 0, "cmake --install failed")
+    pcs = glob.glob(os.path.join(prefix, "**", "pkgconfig", "ckpt.pc"), recursive=True)
+    expect(len(pcs) == 1, f"ckpt.pc not installed below {prefix}")
+    env = dict(os.environ)
+    env["PKG_CONFIG_PATH"] = os.path.dirname(pcs[0])
+    flags = run(["pkg-config", "--cflags", "--libs", "ckpt"], env, tmp)
+    expect(flags.returncode == 0, "pkg-config --cflags --libs ckpt failed")
+    libdir = run(["pkg-config", "--variable=libdir", "ckpt"], env, tmp).stdout.strip()
+    expect(os.path.realpath(libdir).startswith(os.path.realpath(prefix)),
+           f"ckpt.pc points at {libdir}, outside the prefix it was installed to")
+    expect(os.path.exists(os.path.join(libdir, "libckpt.so")), "libckpt.so is not in the libdir of ckpt.pc")
+    for inc in flags.stdout.split():
+        if inc.startswith("-I"):
+            expect(os.path.exists(os.path.join(inc[2:], "ckpt", "ckpt.h")), f"{inc}: no ckpt/ckpt.h there")
+    src = os.path.join(a.source_dir, "tests", "api")
+    run_env = clean_env(os.path.join(tmp, "state"))
+    for compiler, source, marker in ((a.cc, "pkgconfig_hello.c", "PKGCONFIG-C-OK"),
+                                     (a.cxx, "pkgconfig_hello.cpp", "PKGCONFIG-CXX-OK")):
+        exe = os.path.join(tmp, source.replace(".", "_"))
+        c = run([compiler, os.path.join(src, source), "-o", exe] + flags.stdout.split() + ["-Wl,-rpath," + libdir], env, tmp)
+        expect(c.returncode == 0, f"{source} does not build with the flags of pkg-config")
+        ldd = run(["ldd", exe], env, tmp)
+        expect(os.path.join(libdir, "libckpt.so") in ldd.stdout.replace("//", "/") or
+               os.path.realpath(libdir) in ldd.stdout, "the program is not linked to the installed libckpt.so")
+        r = run([exe], run_env, tmp)
+        expect(r.returncode == 0 and r.stdout.strip() == marker, f"{source}: the installed library does not work")
+
+
+def test_bench_smoke(a, tmp):
+    root = os.path.join(tmp, "state")
+    env = clean_env(root)
+    env["CKPT_NAME"] = "bench"
+    p = run([os.path.join(a.programs, "bench_rollback"), "16", "3"], env, tmp)
+    expect(p.returncode == 0, "bench_rollback failed")
+    expect(re.fullmatch(r"\| 16 MiB \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9.]+ ms \| 3 \|", p.stdout.strip())
+           is not None, "bench_rollback did not print its table row")
+    expect(p.stderr.count("rollback ") == 3, "expected three rollback samples")
+    expect(not os.path.exists(os.path.join(root, "bench")), "exit status 0 must remove the checkpoints")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt-run")
+    ap.add_argument("--programs")
+    ap.add_argument("--cmake")
+    ap.add_argument("--build-dir")
+    ap.add_argument("--source-dir")
+    ap.add_argument("--cc")
+    ap.add_argument("--cxx")
+    ap.add_argument("--keep-tmp", action="store_true", help="leave the temporary directory behind")
+    ap.add_argument("test", choices=["contract", "unusable-dir", "launcher-keep", "launcher-nokeep",
+                                     "recover-launcher", "recover-standalone", "file-undo", "pkgconfig",
+                                     "bench-smoke"])
+    a = ap.parse_args()
+    for opt in ("ckpt_run", "programs", "build_dir", "source_dir"):
+        if getattr(a, opt):
+            setattr(a, opt, os.path.abspath(getattr(a, opt)))
+    tmp = tempfile.mkdtemp(prefix="ckpt-api-")
+    ok = False
+    try:
+        {
+            "contract": lambda: test_contract(a, tmp),
+            "unusable-dir": lambda: test_unusable_dir(a, tmp),
+            "launcher-keep": lambda: test_launcher(a, tmp, True),
+            "launcher-nokeep": lambda: test_launcher(a, tmp, False),
+            "recover-launcher": lambda: test_recover(a, tmp, False),
+            "recover-standalone": lambda: test_recover(a, tmp, True),
+            "file-undo": lambda: test_file_undo(a, tmp),
+            "pkgconfig": lambda: test_pkgconfig(a, tmp),
+            "bench-smoke": lambda: test_bench_smoke(a, tmp),
+        }[a.test]()
+        ok = True
+    except Failure as e:
+        print("FAILED:", e)
+    except subprocess.TimeoutExpired as e:
+        print("FAILED: timeout:", e)
+    finally:
+        if ok and not a.keep_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("files left in", tmp)
+    print("PASS" if ok else "FAIL", a.test)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
