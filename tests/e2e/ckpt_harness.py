@@ -380,12 +380,15 @@ class Harness:
             f"sha256 {hashlib.sha256(data).hexdigest()[:16]}")
         return data, secs
 
-    def start(self, job, argv, stdout_path=None, interval="200ms", root=None, extra=(), cwd=None):
-        """Starts `ckpt-run --dir ROOT --name JOB --interval I -v EXTRA -- ARGV 1<>stdout_path`."""
+    def start(self, job, argv, stdout_path=None, interval="200ms", root=None, extra=(), cwd=None,
+              verbose=True):
+        """Starts `ckpt-run --dir ROOT --name JOB --interval I -v EXTRA -- ARGV 1<>stdout_path`
+        (without -v if not verbose)."""
         root = root or self.path("ckpt")
         self.seq += 1
         log_path = self.path(f"run-{self.seq}-{job}.log")
-        cmd = [self.ckpt_run, "--dir", root, "--name", job, "--interval", interval, "-v", *extra, "--", *argv]
+        cmd = [self.ckpt_run, "--dir", root, "--name", job, "--interval", interval,
+               *(["-v"] if verbose else []), *extra, "--", *argv]
         if stdout_path is None:
             fd = os.open(os.devnull, os.O_WRONLY)
         else:
@@ -398,6 +401,26 @@ class Harness:
             os.close(fd)
         self.processes.append(p)
         return Launcher(self, p, log_path, os.path.join(root, job), cmd)
+
+    def run_to_exit(self, job, argv, stdout_path=None, timeout=DEFAULT_TIMEOUT, **kw):
+        """start() and wait; returns (exit status, stderr text)."""
+        launcher = self.start(job, argv, stdout_path, **kw)
+        rc = launcher.wait(timeout)
+        return rc, launcher.log_text()
+
+    def images_snapshot(self, job_path):
+        """{version: sha256} of the committed images."""
+        return {v: sha256_file(self.image_path(job_path, v)) for v in self.versions(job_path)}
+
+    def run_and_kill_after_checkpoints(self, job, argv, stdout_path, min_versions=1, **kw):
+        """Starts a fresh job, waits until it has committed version min_versions, SIGKILLs the
+        program and checks that ckpt-run reported the kill. Returns the launcher."""
+        launcher = self.start(job, argv, stdout_path, **kw)
+        self.wait_for_version_above(launcher, min_versions - 1)
+        rc = self.kill_program(launcher)
+        check(rc == EXIT_KILLED, lambda: f"ckpt-run exited with {rc} after its program was SIGKILLed; "
+              f"log:\n{launcher.log_text()}")
+        return launcher
 
     def program_pid(self, launcher, what="the program to be running"):
         """The program pid from the status file, once the status names this launcher."""
