@@ -498,11 +498,14 @@ class Harness:
         log(f"mounted a {size} tmpfs on {path}")
 
     # -- the headline scenario ---------------------------------------------------------------
-    def kill_and_resume(self, argv, job="job", kills=3, max_extra_ms=600, cwd=None, reference=None):
+    def kill_and_resume(self, argv, job="job", kills=None, max_extra_ms=600, cwd=None, reference=None):
         """Reference run, then the same command under ckpt-run, SIGKILLed `kills` times at a
         random moment after a new checkpoint exists and rerun each time; the reruns must restore
         from the newest version, the last one must exit 0 with output identical to the
-        reference, and the job directory must be gone afterwards."""
+        reference, and the job directory must be gone afterwards. CKPT_E2E_KILLS overrides
+        the default of 3 kills (more need a longer workload)."""
+        if kills is None:
+            kills = int(os.environ.get("CKPT_E2E_KILLS", "3"))
         if reference is None:
             reference, _ = self.reference(argv, cwd=cwd)
         out = self.make_output()

@@ -15,7 +15,7 @@ BEGIN {
 
 
 def body(h):
-    argv = [h.which("mawk"), "-v", "n=20000000", PROGRAM]
+    argv = [h.which("mawk"), "-v", "n=40000000", PROGRAM]
     h.kill_and_resume(argv)
 
 

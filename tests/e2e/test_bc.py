@@ -4,7 +4,7 @@ import ckpt_harness
 
 PROGRAM = """
 for (k = 1; k <= 4; k++) {
-  scale = 600 * k
+  scale = 650 * k
   print "pi to ", scale, " digits:\\n"
   4 * a(1)
 }

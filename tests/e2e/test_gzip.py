@@ -25,7 +25,7 @@ def make_input(path, size, seed=20240607):
 
 def body(h):
     src = h.path("input.txt")
-    data = make_input(src, 24_000_000)
+    data = make_input(src, 36_000_000)
     argv = [h.which("gzip"), "-9", "-n", "-c", src]
     reference, _ = h.reference(argv)
     ckpt_harness.check(gzip.decompress(reference) == data, "reference output does not decompress to the input")

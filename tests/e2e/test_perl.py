@@ -11,7 +11,7 @@ print "final $h\n";
 
 
 def body(h):
-    argv = [h.which("perl"), "-e", CODE, "12000000", "40000"]
+    argv = [h.which("perl"), "-e", CODE, "18000000", "40000"]
     h.kill_and_resume(argv)
 
 

@@ -2,7 +2,7 @@
 """sqlite3 (in-memory database) running a long recursive CTE, killed 3 times and resumed."""
 import ckpt_harness
 
-N = 15_000_000
+N = 20_000_000
 QUERY = f"""
 WITH RECURSIVE c(i, x) AS (
   SELECT 1, 1
