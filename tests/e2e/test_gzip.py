@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """gzip -9 compressing a generated file into its stdout (a file opened 1<>), killed 3 times
 and resumed; the compressed output must be byte-identical and decompress to the input.
-(xz is not used: it keeps a pipe open, which checkpoints refuse for now.)"""
+(xz has its own test, test_xz.py.)"""
 import gzip
 import random
 
