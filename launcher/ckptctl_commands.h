@@ -58,6 +58,9 @@ std::string format_local_time(int64_t realtime_ns);  // "2025-01-31 14:05:09", "
 std::string format_size(uint64_t bytes);             // "136.0 KiB"
 std::string format_ns(uint64_t ns);                  // "2.8 ms"
 std::string format_hex(uint64_t v);                  // "0x7f12..."
+// Text for a terminal line: newline, tab, other control bytes and backslash escaped ("\n",
+// "\x1b", "\\"), so that a command line or file name cannot break a table.
+std::string printable(const std::string &s);
 
 // A plain text table: columns separated by two spaces, padded to the widest cell; the last
 // column is not padded (it holds free text such as paths).

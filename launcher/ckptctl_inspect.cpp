@@ -158,7 +158,7 @@ void print_text(const Image &img)
     auto line = [](const char *label, const std::string &value) {
         std::printf("%-16s%s\n", label, value.c_str());
     };
-    line("Image", img.path);
+    line("Image", printable(img.path));
     line("Format", "version " + std::to_string(h.format_version) + ", header " + std::to_string(h.header_size) +
                        " B");
     line("Size", format_size(h.image_size) + " (" + std::to_string(h.image_size) + " bytes): metadata " +
@@ -169,9 +169,9 @@ void print_text(const Image &img)
     line("Version", std::to_string(p.checkpoint_version));
     line("Created", format_local_time(int64_t(p.created_realtime_ns)));
     line("Pid", std::to_string(p.pid));
-    line("Executable", img.str(p.exe_path));
-    line("Directory", img.str(p.cwd));
-    line("Command", img.str(p.cmdline));
+    line("Executable", printable(img.str(p.exe_path)));
+    line("Directory", printable(img.str(p.cwd)));
+    line("Command", printable(img.str(p.cmdline)));
     line("Umask", umask_string(p.umask));
     line("Signal", signal_name(p.signal) + " (" + std::to_string(p.signal) + ")");
     line("Capture", "pause " + format_ns(st.pause_ns) + ", scan " + format_ns(st.scan_ns) + ", write " +
@@ -185,7 +185,7 @@ void print_text(const Image &img)
     regions.align_right(4);
     for (const auto &r : img.regions)
         regions.add({range_string(r), prot_string(r), kind_name(r.kind), format_size(r.end - r.start),
-                     std::to_string(r.data_pages), r.name == kNoString ? "" : img.str(r.name)});
+                     std::to_string(r.data_pages), printable(img.str(r.name))});
     std::printf("%s", regions.str().c_str());
 
     std::printf("\nFile descriptors (%zu)\n", img.fds.size());
@@ -194,7 +194,7 @@ void print_text(const Image &img)
     fds.align_right(3);
     for (const auto &f : img.fds)
         fds.add({std::to_string(f.fd), fd_kind_name(f.kind), open_flag_words(f.open_flags),
-                 f.offset < 0 ? "-" : std::to_string(f.offset), f.cloexec ? "yes" : "no", img.str(f.path)});
+                 f.offset < 0 ? "-" : std::to_string(f.offset), f.cloexec ? "yes" : "no", printable(img.str(f.path))});
     std::printf("%s", fds.str().c_str());
 
     size_t changed = 0;

@@ -43,7 +43,7 @@ int list_jobs_of_root(const Globals &g)
             latest = std::to_string(versions.back().version);
             when = format_local_time(versions.back().mtime_ns);
         }
-        table.add({name, job_state(job), std::to_string(versions.size()), latest, when});
+        table.add({printable(name), job_state(job), std::to_string(versions.size()), latest, when});
     }
     std::cout << table.str();
     return exit_code::kOk;
@@ -67,12 +67,12 @@ int list_versions(const Globals &g, const std::string &name)
         Image img;
         if (ImageStatus s = read_image(v.path, img)) {
             table.add({std::to_string(v.version), format_local_time(v.mtime_ns), format_size(v.size), "-",
-                       std::string("error: ") + s.message});
+                       "error: " + printable(s.message)});
             continue;
         }
         const int64_t created = int64_t(img.process.created_realtime_ns);
         table.add({std::to_string(v.version), format_local_time(created > 0 ? created : v.mtime_ns),
-                   format_size(v.size), std::to_string(img.process.pid), img.str(img.process.cmdline)});
+                   format_size(v.size), std::to_string(img.process.pid), printable(img.str(img.process.cmdline))});
     }
     std::cout << table.str();
     return exit_code::kOk;
