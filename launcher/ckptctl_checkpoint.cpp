@@ -125,7 +125,7 @@ Runner add_checkpoint(CLI::App &app)
     };
     auto opt = std::make_shared<Options>();
     CLI::App *sub = app.add_subcommand("checkpoint", "take a checkpoint of running job NAME now and print its version");
-    sub->add_option("name", opt->name, "job name")->required();
+    sub->add_option("NAME", opt->name, "job name")->required();
     sub->add_option("--timeout", opt->timeout, "how long to wait: 500ms, 2s, 30m, 1h, or seconds (default 60s)");
     return [opt](const Globals &g) {
         auto timeout = parse_duration(opt->timeout);

@@ -301,7 +301,7 @@ Runner add_inspect(CLI::App &app)
     };
     auto opt = std::make_shared<Options>();
     CLI::App *sub = app.add_subcommand("inspect", "show what a checkpoint image holds");
-    sub->add_option("image", opt->image, "image file, NAME (newest version of the job) or NAME:VERSION")->required();
+    sub->add_option("IMAGE", opt->image, "image file, NAME (newest version of the job) or NAME:VERSION")->required();
     sub->add_flag("--json", opt->json, "print one JSON object instead of tables");
     return [opt](const Globals &g) {
         int code = 0;

@@ -84,7 +84,7 @@ Runner add_list(CLI::App &app)
 {
     auto name = std::make_shared<std::string>();
     CLI::App *sub = app.add_subcommand("list", "list the jobs, or the checkpoint versions of job NAME");
-    sub->add_option("name", *name, "job name");
+    sub->add_option("NAME", *name, "job name");
     return [name](const Globals &g) { return name->empty() ? list_jobs_of_root(g) : list_versions(g, *name); };
 }
 

@@ -14,7 +14,7 @@ Runner add_rm(CLI::App &app)
 {
     auto name = std::make_shared<std::string>();
     CLI::App *sub = app.add_subcommand("rm", "delete job NAME and all its checkpoints (refused while it runs)");
-    sub->add_option("name", *name, "job name")->required();
+    sub->add_option("NAME", *name, "job name")->required();
     return [name](const Globals &g) {
         if (!valid_job_name(*name)) return fail(exit_code::kUsage, "'" + *name + "' is not a valid job name");
         JobDir job(g.root, *name);

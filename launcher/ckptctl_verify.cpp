@@ -31,7 +31,7 @@ Runner add_verify(CLI::App &app)
 {
     auto target = std::make_shared<std::string>();
     CLI::App *sub = app.add_subcommand("verify", "check every version of job NAME, or one image, for corruption");
-    sub->add_option("target", *target, "job NAME, NAME:VERSION or image file")->required();
+    sub->add_option("TARGET", *target, "job NAME, NAME:VERSION or image file")->required();
     return [target](const Globals &g) {
         std::vector<std::pair<std::string, std::string>> images;  // label, path
         // A bare job name means every version; anything else names one image.
