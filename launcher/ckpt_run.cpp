@@ -164,6 +164,16 @@ bool wait_or_stop(std::chrono::nanoseconds d)
 
 int main(int argc, char **argv)
 {
+    // SIGUSR1 means "checkpoint now" (ckptctl). The supervisor reads it from a signalfd while
+    // the program runs; outside that window (start-up, between restore attempts, after the
+    // program ended) its default action would kill the launcher and lose the program's exit
+    // status and the clean-up. A handler that does nothing makes it harmless there, and exec
+    // resets it to the default in the program.
+    struct sigaction usr1 {};
+    usr1.sa_handler = [](int) {};
+    usr1.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &usr1, nullptr);
+
     CLI::App app{"Run PROGRAM with transparent checkpoints; resume it from its latest checkpoint if it has one.",
                  "ckpt-run"};
     std::string name, dir, interval_text = "30m", signal_text = "SIGRTMAX-1";

@@ -9,6 +9,7 @@ inline constexpr int kOk = 0;
 inline constexpr int kUsage = 64;          // EX_USAGE: bad option or argument
 inline constexpr int kBadImage = 65;       // EX_DATAERR: image corrupt, truncated, unreadable
 inline constexpr int kNoInput = 66;        // EX_NOINPUT: no such job, image, or file it needs
+inline constexpr int kUnavailable = 69;    // EX_UNAVAILABLE: ckptctl checkpoint: no launcher runs the job
 inline constexpr int kSoftware = 70;       // EX_SOFTWARE: internal error
 inline constexpr int kOsError = 71;        // EX_OSERR: fork, mmap, ... failed
 inline constexpr int kCantCreate = 73;     // EX_CANTCREAT: checkpoint directory not usable

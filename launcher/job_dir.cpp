@@ -39,6 +39,37 @@ bool parse_version(const char *name, uint64_t &v)
     return end == name + len - 4 && v > 0;
 }
 
+// Status values are one line each: newlines (a `python3 -c` script in the command line, a
+// multi-line error) and the backslash that escapes them are written as \n, \r and \\.
+std::string escape_value(const std::string &v)
+{
+    std::string out;
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else out += c;
+    }
+    return out;
+}
+
+std::string unescape_value(const std::string &v)
+{
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size()) {
+            const char n = v[i + 1];
+            if (n == 'n' || n == 'r' || n == '\\') {
+                out += n == 'n' ? '\n' : n == 'r' ? '\r' : '\\';
+                ++i;
+                continue;
+            }
+        }
+        out += v[i];
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string resolve_root(const std::string &option)
@@ -189,14 +220,14 @@ void JobDir::write_status(const JobStatus &s) const
     {
         std::ofstream out(tmp, std::ios::trunc);
         if (!out) return;
-        out << "state=" << s.state << "\nlauncher_pid=" << s.launcher_pid << "\nprogram_pid=" << s.program_pid
-            << "\nsignal=" << s.signal << "\nprogram=" << s.program << "\nseq=" << s.seq
+        out << "state=" << escape_value(s.state) << "\nlauncher_pid=" << s.launcher_pid << "\nprogram_pid=" << s.program_pid
+            << "\nsignal=" << s.signal << "\nprogram=" << escape_value(s.program) << "\nseq=" << s.seq
             << "\ncheckpoints=" << s.checkpoints << "\nfailures=" << s.failures
             << "\nlast_version=" << s.last_version << "\nlast_checkpoint_ns=" << s.last_checkpoint_ns
             << "\nlast_pause_ns=" << s.last_pause_ns << "\nlast_image_bytes=" << s.last_image_bytes
-            << "\nlast_error=" << s.last_error << "\nrestores=" << s.restores
+            << "\nlast_error=" << escape_value(s.last_error) << "\nrestores=" << s.restores
             << "\nrestored_version=" << s.restored_version << "\nlast_restore_ns=" << s.last_restore_ns
-            << "\nrestarts=" << s.restarts << "\nrestart_causes=" << s.restart_causes << "\n";
+            << "\nrestarts=" << s.restarts << "\nrestart_causes=" << escape_value(s.restart_causes) << "\n";
     }
     ::chmod(tmp.c_str(), 0600);
     ::rename(tmp.c_str(), dst.c_str());
@@ -213,11 +244,11 @@ std::optional<JobStatus> JobDir::read_status() const
         if (eq == std::string::npos) continue;
         std::string k = line.substr(0, eq), v = line.substr(eq + 1);
         auto num = [&] { return std::strtoull(v.c_str(), nullptr, 10); };
-        if (k == "state") s.state = v;
+        if (k == "state") s.state = unescape_value(v);
         else if (k == "launcher_pid") s.launcher_pid = int(num());
         else if (k == "program_pid") s.program_pid = int(num());
         else if (k == "signal") s.signal = int(num());
-        else if (k == "program") s.program = v;
+        else if (k == "program") s.program = unescape_value(v);
         else if (k == "seq") s.seq = num();
         else if (k == "checkpoints") s.checkpoints = num();
         else if (k == "failures") s.failures = num();
@@ -225,12 +256,12 @@ std::optional<JobStatus> JobDir::read_status() const
         else if (k == "last_checkpoint_ns") s.last_checkpoint_ns = int64_t(num());
         else if (k == "last_pause_ns") s.last_pause_ns = num();
         else if (k == "last_image_bytes") s.last_image_bytes = num();
-        else if (k == "last_error") s.last_error = v;
+        else if (k == "last_error") s.last_error = unescape_value(v);
         else if (k == "restores") s.restores = num();
         else if (k == "restored_version") s.restored_version = num();
         else if (k == "last_restore_ns") s.last_restore_ns = num();
         else if (k == "restarts") s.restarts = num();
-        else if (k == "restart_causes") s.restart_causes = v;
+        else if (k == "restart_causes") s.restart_causes = unescape_value(v);
     }
     return s;
 }

@@ -7,7 +7,8 @@
 //       ckpt-000001.img ...   committed versions (0600, immutable)
 //       .ckpt-000002.img.tmp  a checkpoint being written
 //       lock                  flock()ed by the running launcher
-//       status                the launcher's view of the job (key=value lines)
+//       status                the launcher's view of the job (key=value lines; newlines,
+//                             carriage returns and backslashes in values as \n, \r, \\)
 #pragma once
 
 #include <cstdint>

@@ -103,7 +103,8 @@ ImageStatus read_image(const std::string &path, Image &out)
                                                std::to_string(h.image_size) + " bytes)");
     if (h.meta_offset < sizeof h || h.meta_size > h.image_size || h.meta_offset > h.image_size - h.meta_size ||
         h.data_offset % kPageSize || h.data_offset < h.meta_offset + h.meta_size ||
-        h.data_offset + h.data_size != h.image_size || h.meta_size < sizeof(ProcessRecord))
+        h.data_offset > h.image_size || h.data_size != h.image_size - h.data_offset ||
+        h.meta_size < sizeof(ProcessRecord))
         return fail(ImageError::BadLayout, path + ": inconsistent section layout");
     std::string meta(h.meta_size, '\0');
     if (!pread_all(fd.get(), meta.data(), meta.size(), h.meta_offset))
@@ -121,6 +122,7 @@ ImageStatus read_image(const std::string &path, Image &out)
         return fail(ImageError::BadLayout, path + ": string table not terminated");
 
     // Structure: regions ordered and disjoint, runs inside their regions, data inside the file.
+    // Every sum is checked against its bound first, so that no crafted value wraps around.
     uint64_t prev_end = 0, data_end = h.data_offset;
     for (const RegionRecord &r : out.regions) {
         if (r.start % kPageSize || r.end % kPageSize || r.end <= r.start || r.start < prev_end)
@@ -128,16 +130,18 @@ ImageStatus read_image(const std::string &path, Image &out)
         prev_end = r.end;
         if (uint64_t(r.first_run) + r.n_runs > out.runs.size())
             return fail(ImageError::BadLayout, path + ": page runs out of bounds");
+        const uint64_t region_pages = (r.end - r.start) / kPageSize;
         uint64_t pages = 0, last = 0;
         for (uint32_t i = 0; i < r.n_runs; ++i) {
             const PageRun &run = out.runs[r.first_run + i];
-            if (run.n_pages == 0 || run.first_page < last ||
-                run.first_page + run.n_pages > (r.end - r.start) / kPageSize)
+            if (run.n_pages == 0 || run.first_page < last || run.n_pages > region_pages ||
+                run.first_page > region_pages - run.n_pages)
                 return fail(ImageError::BadLayout, path + ": page run outside its region");
             last = run.first_page + run.n_pages;
             pages += run.n_pages;
         }
-        if (pages != r.data_pages || (r.data_pages && r.data_offset != data_end))
+        if (pages != r.data_pages || (r.data_pages && r.data_offset != data_end) ||
+            r.data_pages > (h.image_size - data_end) / kPageSize)
             return fail(ImageError::BadLayout, path + ": page data layout inconsistent");
         data_end += r.data_pages * kPageSize;
         if (r.name != kNoString && r.name >= out.strings.size())

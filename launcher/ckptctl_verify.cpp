@@ -1,0 +1,74 @@
+// ckptctl verify NAME|IMAGE|NAME:VERSION: header, metadata, page data and referenced files of
+// one image, or of every version of a job.
+#include <iostream>
+#include <memory>
+
+#include "ckptctl_commands.h"
+#include "exit_codes.h"
+#include "job_dir.h"
+
+namespace ckptctl {
+
+using namespace ckpt;
+
+namespace {
+
+// How bad a result is, for the overall exit status: a corrupt image outweighs a stale one,
+// which outweighs one whose files are missing.
+int severity(int code)
+{
+    switch (code) {
+    case exit_code::kOk: return 0;
+    case exit_code::kNoInput: return 1;
+    case exit_code::kStaleImage: return 2;
+    default: return 3;
+    }
+}
+
+}  // namespace
+
+Runner add_verify(CLI::App &app)
+{
+    auto target = std::make_shared<std::string>();
+    CLI::App *sub = app.add_subcommand("verify", "check every version of job NAME, or one image, for corruption");
+    sub->add_option("TARGET", *target, "job NAME, NAME:VERSION or image file")->required();
+    return [target](const Globals &g) {
+        std::vector<std::pair<std::string, std::string>> images;  // label, path
+        // A bare job name means every version; anything else names one image.
+        const bool whole_job = valid_job_name(*target) && target->find(':') == std::string::npos &&
+                               JobDir(g.root, *target).exists();
+        if (whole_job) {
+            JobDir job(g.root, *target);
+            for (const auto &v : job.versions()) images.emplace_back("version " + std::to_string(v.version), v.path);
+            if (images.empty()) return fail(exit_code::kNoInput, "job '" + *target + "' has no checkpoints");
+        } else {
+            int code = 0;
+            auto ref = resolve_image(g.root, *target, code);
+            if (!ref) return code;
+            images.emplace_back(ref->version ? "version " + std::to_string(ref->version) : ref->path, ref->path);
+        }
+        int worst = exit_code::kOk;
+        for (const auto &[label, path] : images) {
+            Image img;
+            const ImageStatus s = verify_image(path, img);
+            if (!s) {
+                std::cout << label << ": ok\n";
+                continue;
+            }
+            std::cout << label << ": " << image_error_name(s.code) << ": " << s.message << "\n";
+            const int code = exit_code_for(s.code);
+            if (severity(code) > severity(worst)) worst = code;
+        }
+        std::cout.flush();
+        if (worst != exit_code::kOk) {
+            const char *what = worst == exit_code::kBadImage     ? "corrupt"
+                               : worst == exit_code::kStaleImage ? "stale (a file it maps has changed)"
+                                                                 : "unusable (a file it needs is missing)";
+            return fail(worst, images.size() == 1 ? std::string("the image is ") + what
+                                                  : std::string("at least one version is ") + what);
+        }
+        return exit_code::kOk;
+    };
+}
+
+}  // namespace ckptctl
