@@ -37,6 +37,7 @@ int main(int argc, char **argv)
     add(add_verify);
     add(add_checkpoint);
     add(add_rm);
+    add(add_status);
 
     try {
         app.parse(argc, argv);

@@ -30,6 +30,7 @@ Runner add_inspect(CLI::App &app);
 Runner add_verify(CLI::App &app);
 Runner add_checkpoint(CLI::App &app);
 Runner add_rm(CLI::App &app);
+Runner add_status(CLI::App &app);
 
 // Prints "ckptctl: error: MESSAGE" on stderr and returns `code`.
 int fail(int code, const std::string &message);
