@@ -19,10 +19,9 @@
 #                block, which the kernel merges with the benchmark's buffer into one region)
 #                whenever the thread migrates in between: the image then fails verification
 #                and cannot be restored. See docs/performance.md. 1: leave rseq on.
-#   BENCH_WARM   1 (default): just before each timed step, touch and free as much memory as
-#                the step will allocate, so that it measures ckpt and not a virtual machine's
-#                first-touch cost for memory its host has taken back (free page reporting);
-#                0: measure the machine as it comes. See docs/performance.md.
+#   BENCH_NICE   niceness for the benchmark and everything it starts (default: unchanged);
+#                e.g. -10 on a machine shared with builds, so that the numbers show ckpt's
+#                cost rather than the scheduler's (negative values need root)
 #
 # Each benchmark NAME is a pair of functions: bench_NAME_run (measures, storing numbers with
 # record KEY SIZE REP VALUE) and bench_NAME_report (prints its tables from median KEY SIZE).
@@ -39,17 +38,19 @@ BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
 BENCH_LIST=${BENCH_LIST:-memory}
-BENCH_WARM=${BENCH_WARM:-1}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-0}
+BENCH_NICE=${BENCH_NICE:-}
 SIGNAL_NOTE=
 LOAD_START=
+REPORTED_START=0
 
 CKPT_RUN=$BUILD_DIR/bin/ckpt-run
 BENCH_MEM=$BUILD_DIR/tests/bench/ckpt-bench-mem
 BENCH_TOOL=$BUILD_DIR/tests/bench/ckpt-bench-tool
 BENCHDIR=
 LAUNCHERS=()          # launcher pids this script started
+PLAIN_SERVER=         # pid of the plain-write helper while one runs
 declare -A RESULTS    # "key size rep" -> value
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -114,6 +115,7 @@ cleanup() {
         for _ in $(seq 50); do alive_as "$l" ckpt-run || break; sleep 0.1; done
         if alive_as "$l" ckpt-run; then kill -KILL "$l" 2>/dev/null; fi
     done
+    if alive_as "$PLAIN_SERVER" ckpt-bench-tool; then kill -TERM "$PLAIN_SERVER" 2>/dev/null; fi
     # Programs left behind by a launcher that was killed.
     if [[ -n $BENCHDIR && -d $BENCHDIR ]]; then
         for st in "$BENCHDIR"/*/status; do
@@ -147,15 +149,19 @@ median() {
         if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2 }'
 }
 
+# spread KEY SIZE [SCALE]: "min - max" over the repetitions, in ms (ns / 1e6) or divided by SCALE.
+spread() {
+    local key=$1 size=$2 scale=${3:-1e6} rep vals=()
+    for ((rep = 1; rep <= BENCH_REPS; rep++)); do
+        [[ -n ${RESULTS["$key $size $rep"]:-} ]] && vals+=("${RESULTS["$key $size $rep"]}")
+    done
+    ((${#vals[@]})) || { echo n/a; return; }
+    printf '%s\n' "${vals[@]}" | sort -g | awk -v s="$scale" 'NR == 1 { lo = $1 } { hi = $1 }
+        END { printf "%.0f - %.0f", lo / s, hi / s }'
+}
+
 # fmt FORMAT VALUE: awk number formatting.
 fmt() { awk -v v="$2" -v f="$1" 'BEGIN { if (v == "NaN") print "n/a"; else printf f, v }'; }
-
-# warm_memory MIB: see BENCH_WARM.
-warm_memory() {
-    ((BENCH_WARM)) || return 0
-    "$BENCH_TOOL" warm-memory "$1" >/dev/null
-}
-warm_option() { ((BENCH_WARM)) && echo "--warm $1" || true; }
 
 realtime_ns() { local t=$EPOCHREALTIME; echo "${t/./}000"; }
 
@@ -201,7 +207,6 @@ kill_program() {
 measure_checkpoint() {
     local name=$1 size=$2 rep=$3 st="$BENCHDIR/$1/status" out img stats
     sync   # start from a clean page cache: no one else's dirty data in our fsync
-    warm_memory $((size + 256))   # the image's page cache
     out=$("$BENCH_TOOL" checkpoint "$st" "$JOB_LAUNCHER" 600) || die "$name: checkpoint failed; $(job_log "$name")"
     record ckpt_ns "$size" "$rep" "$(kv_get "$out" wall_ns)"
     record pause_ns "$size" "$rep" "$(kv_get "$out" last_pause_ns)"
@@ -218,23 +223,39 @@ measure_checkpoint() {
     record commit_ns "$size" "$rep" "$(($(kv_get "$out" last_pause_ns) - $(kv_get "$stats" pause_ns)))"
 }
 
-# measure_plain_write DIR BYTES SIZE REP: the baseline, same bytes, same directory.
+# start_plain_server DIR BYTES: the baseline helper, started with the program so that its
+# buffer is filled at the same time as the program's memory (see ckpt-bench-tool).
+start_plain_server() {
+    coproc PLAIN { exec "$BENCH_TOOL" plain-server "$1" "$2"; }
+    PLAIN_SERVER=$PLAIN_PID
+    local line
+    read -r -t 600 line <&"${PLAIN[0]}" && [[ $line == ready ]] || die "the plain-write helper did not start"
+}
+
+stop_plain_server() {
+    [[ -n ${PLAIN_SERVER:-} ]] || return 0
+    eval "exec ${PLAIN[1]}>&-"
+    wait "$PLAIN_SERVER" || true
+    PLAIN_SERVER=
+}
+
+# measure_plain_write BYTES SIZE REP: the baseline, same bytes, same directory.
 measure_plain_write() {
-    local dir=$1 bytes=$2 size=$3 rep=$4 out
+    local bytes=$1 size=$2 rep=$3 out
     sync
-    # shellcheck disable=SC2046
-    out=$("$BENCH_TOOL" plain-write "$dir" "$bytes" $(warm_option $((size + 256)))) || die "plain write failed"
+    echo "$bytes" >&"${PLAIN[1]}"
+    read -r -t 600 out <&"${PLAIN[0]}" || die "plain write failed"
+    out=$(tr ' ' '\n' <<<"$out")
     record plain_ns "$size" "$rep" "$(kv_get "$out" ns)"
     record plain_write_ns "$size" "$rep" "$(kv_get "$out" write_ns)"
     record plain_sync_ns "$size" "$rep" "$(kv_get "$out" sync_ns)"
 }
 
-# measure_restart NAME SIZE REP KEY WARM_MIB: runs the same ckpt-run command again, which restores the
+# measure_restart NAME SIZE REP KEY: runs the same ckpt-run command again, which restores the
 # newest image; records last_restore_ns (restorer start until the program runs again) as KEY
 # and the wall time from starting ckpt-run until the status shows the restore as KEY_wall.
 measure_restart() {
-    local name=$1 size=$2 rep=$3 key=$4 warm_mib=$5 st="$BENCHDIR/$1/status" t0 out
-    warm_memory "$warm_mib"
+    local name=$1 size=$2 rep=$3 key=$4 st="$BENCHDIR/$1/status" t0 out
     t0=$(realtime_ns)
     start_job "$name" "$size"
     # The status file may still be the previous launcher's: wait for this launcher's outcome.
@@ -249,14 +270,13 @@ measure_restart() {
 # measure_restore_parts IMAGE SIZE REP: the restorer's passes over the page data, separately.
 measure_restore_parts() {
     local img=$1 size=$2 rep=$3 out
-    warm_memory $((size + 256))
     out=$("$BENCH_TOOL" restore-parts "$img") || die "restore-parts failed"
     record verify_ns "$size" "$rep" "$(kv_get "$out" verify_data_ns)"
     record pread_ns "$size" "$rep" "$(kv_get "$out" pread_pages_ns)"
 }
 
 bench_memory_run() {
-    local size rep name
+    local size rep name prev_bytes
     for size in $BENCH_SIZES; do
         name=bench-$size
         # Repetitions 1-BENCH_WARMUP .. 0 are warm-ups: measured the same way, not counted.
@@ -268,25 +288,33 @@ bench_memory_run() {
             fi
             rm -rf "${BENCHDIR:?}/$name" "$BENCHDIR/$name.ready"
             start_job "$name" "$size"
+            start_plain_server "$BENCHDIR/$name" $(((size + 16) << 20))
             # Ready = the buffer is filled (ready file) and the launcher has heard the runtime.
             for _ in $(seq 6000); do [[ -e $BENCHDIR/$name.ready ]] && break; sleep 0.05; done
             [[ -e $BENCHDIR/$name.ready ]] || die "$name: the program did not get ready"
             "$BENCH_TOOL" wait "$BENCHDIR/$name/status" 60 --launcher "$JOB_LAUNCHER" \
                 "launcher_pid=$JOB_LAUNCHER" state=running >/dev/null || die "$name: not running; $(job_log "$name")"
 
-            measure_checkpoint "$name" "$size" "$rep"
-            measure_plain_write "$BENCHDIR/$name" "${RESULTS["image_bytes $size $rep"]}" "$size" "$rep"
+            # Checkpoint and baseline alternate in order (the baseline needs the image size; it is
+            # the same in every run of a size, so an even run takes the previous run's).
+            prev_bytes=${RESULTS["image_bytes $size $((rep - 1))"]:-}
+            if ((rep % 2 == 0)) && [[ -n $prev_bytes ]]; then
+                measure_plain_write "$prev_bytes" "$size" "$rep"
+                measure_checkpoint "$name" "$size" "$rep"
+            else
+                measure_checkpoint "$name" "$size" "$rep"
+                measure_plain_write "${RESULTS["image_bytes $size $rep"]}" "$size" "$rep"
+            fi
             # Ratio of throughputs per repetition (both ran moments apart, under the same load).
             record ratio_pct "$size" "$rep" \
                 "$(awk -v p="${RESULTS["plain_ns $size $rep"]}" -v c="${RESULTS["ckpt_ns $size $rep"]}" 'BEGIN { print 100 * p / c }')"
 
+            stop_plain_server
             kill_program "$name" KILL
-            # Image in the page cache: the restored program's memory is new.
-            measure_restart "$name" "$size" "$rep" restore_ns $((size + 256))
+            measure_restart "$name" "$size" "$rep" restore_ns        # image in the page cache
             kill_program "$name" KILL
             "$BENCH_TOOL" evict "$IMAGE" >/dev/null
-            # Image read from disk: its page cache and the program's memory are new.
-            measure_restart "$name" "$size" "$rep" restore_cold_ns $((2 * size + 256))
+            measure_restart "$name" "$size" "$rep" restore_cold_ns   # image read from disk
             measure_restore_parts "$IMAGE" "$size" "$rep"
             kill_program "$name" TERM
 
@@ -311,11 +339,6 @@ bench_memory_report() {
     local size ckpt pause bytes plain restore mib
     echo "### Checkpoint and restart of incompressible memory"
     echo
-    if ((BENCH_WARM)); then
-        echo "Memory warmed before each timed step (BENCH_WARM=1)."
-    else
-        echo "Memory not warmed (BENCH_WARM=0): includes the first-touch cost of memory the host took back."
-    fi
     echo "Medians of $BENCH_REPS runs (after $BENCH_WARMUP uncounted warm-up run per size). Throughputs are image"
     echo "bytes per second; the plain baseline writes the same number of bytes into the same directory"
     echo "(write + fsync + rename + directory fsync). The ratio is the median of the per-run ratios."
@@ -336,14 +359,26 @@ bench_memory_report() {
                 pause / 1e6, r / 1e6, rc / 1e6 }'
     done
     echo
+    echo "Spread over the $BENCH_REPS counted runs, min - max (ms):"
+    echo
+    echo "| memory MiB | checkpoint | plain write+fsync | ckpt/plain % | program pause | restart | restart, image not cached |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    for size in $BENCH_SIZES; do
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$size" "$(spread ckpt_ns "$size")" \
+            "$(spread plain_ns "$size")" "$(spread ratio_pct "$size" 1)" "$(spread pause_ns "$size")" \
+            "$(spread restore_ns "$size")" "$(spread restore_cold_ns "$size")"
+    done
+    echo
     echo "### Where the time goes (medians, ms)"
     echo
-    echo "Checkpoint: scan, write and the page-data pass come from the CaptureStats in the image; commit = program"
-    echo "pause (launcher status) minus the pause recorded in the image, i.e. metadata + header write, fsync,"
-    echo "rename and directory fsync. Restart: the restorer's two passes over the page data, timed separately"
-    echo "with the image in the page cache (verify = checksum of all page data through mmap; load = pread of all"
-    echo "page data into fresh anonymous memory), and the wall time from starting ckpt-run until the launcher"
-    echo "reported the restore."
+    echo "Checkpoint, from the CaptureStats in the image: scan = signal handler entry until maps, pagemap and"
+    echo "descriptors are read; write = page data (XXH3 checksum and pwrite of every saved page); commit = program"
+    echo "pause from the launcher minus the pause recorded in the image (which stops before the sync): metadata"
+    echo "and header writes, fsync, rename, directory fsync. Plain baseline: write = pwrite calls; fsync = fsync,"
+    echo "rename, directory fsync. Restart: the restorer's two passes over the page data, timed separately by"
+    echo "ckpt-bench-tool restore-parts with the image cached (verify = checksum of all page data through mmap;"
+    echo "load = pread of all page data into fresh anonymous memory, as the restorer blob does), and the wall time"
+    echo "from starting ckpt-run until its status file showed the program running again."
     echo
     echo "| memory MiB | scan | write | commit (fsync) | plain write | plain fsync | restore verify | restore load | restart wall (ckpt-run start to running) | same, image not cached |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -376,7 +411,13 @@ machine_report() {
     echo "- File system: $fstype (stat -f)${mount:+; mount: $mount}"
     [[ -n $SIGNAL_NOTE ]] && echo "- Note: $SIGNAL_NOTE"
     ((BENCH_RSEQ)) || echo "- The bench program ran with GLIBC_TUNABLES=glibc.pthread.rseq=0 (BENCH_RSEQ=0; see docs/performance.md)"
+    local rep_file=/sys/module/page_reporting/parameters/reported_kib
+    if [[ -r $rep_file ]]; then
+        echo "- Free page reporting to the hypervisor is active: $(awk -v a="$REPORTED_START" -v b="$(cat "$rep_file")" \
+            'BEGIN { printf "%.0f MiB", (b - a) / 1024 }') of free memory were handed back to the host during the run"
+    fi
     echo "- Load average (1, 5, 15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- Niceness of the benchmark: $(ps -o ni= -p $$ | tr -d ' ')${BENCH_NICE:+ (BENCH_NICE=$BENCH_NICE)}"
     echo "- ckpt: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (modified)'), build type $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)"
     echo
 }
@@ -386,9 +427,13 @@ main() {
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    if [[ -n $BENCH_NICE ]]; then
+        renice -n "$BENCH_NICE" -p $$ >/dev/null || die "cannot set niceness $BENCH_NICE"
+    fi
     make_benchdir
     choose_signal
     LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    REPORTED_START=$(cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo 0)
     log "bench directory $BENCHDIR"
     local b
     for b in $BENCH_LIST; do

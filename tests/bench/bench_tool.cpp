@@ -1,14 +1,15 @@
 // ckpt-bench-tool: the measuring half of scripts/bench.sh. Each subcommand prints key=value
 // lines on stdout (times in ns) and exits non-zero on failure, with a message on stderr.
 //
-//   plain-write DIR BYTES [--fallocate] [--warm MIB]
+//   plain-write DIR BYTES [--fallocate]
 //       The baseline: BYTES of random data from a buffer in memory written to DIR/.plain.tmp
 //       with large pwrite() calls (at most 1 GiB each, as the runtime does), fsync(), close,
 //       rename to DIR/plain.dat, fsync(DIR). Timed from open() to the directory fsync; the
-//       file is removed afterwards. --fallocate reserves the space first, as the runtime does;
-//       --warm runs warm-memory MIB after filling the buffer, just before the timed part.
-//   warm-memory MIB
-//       Touches MIB MiB of fresh anonymous memory and frees it (see warm() below).
+//       file is removed afterwards. --fallocate reserves the space first, as the runtime does.
+//       Prints one line: bytes= ns= write_ns= sync_ns=.
+//   plain-server DIR BYTES [--fallocate]
+//       The same, as a helper: fills a buffer of BYTES, prints "ready", then performs one
+//       plain write per line read from stdin (a byte count), printing one line each.
 //   checkpoint STATUS LAUNCHER_PID [TIMEOUT_S]
 //       Sends SIGUSR1 to the launcher and waits (inotify on the job directory) until the status
 //       file's seq changes. wall_ns = signal sent until the new status was seen. Fails if the
@@ -158,47 +159,35 @@ void fill_random(void *p, uint64_t bytes)
     }
 }
 
-// Touches MIB MiB of fresh anonymous memory and frees it again. In a virtual machine whose
-// host takes back free guest memory (virtio-balloon free page reporting), the first touch of
-// such memory costs a host fault per page; this makes sure the memory a measurement is about
-// to allocate (page cache, the restored program) has been touched recently.
-void warm(uint64_t mib)
-{
-    if (!mib) return;
-    const uint64_t bytes = mib << 20;
-    void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) die(errstr("mmap"));
-    munmap(p, bytes);
-}
-
-int plain_write(int argc, char **argv)
-{
-    if (argc < 4) die("usage: plain-write DIR BYTES [--fallocate] [--warm MIB]");
-    const std::string dir = argv[2];
-    const uint64_t bytes = std::strtoull(argv[3], nullptr, 10);
-    bool reserve = false;
-    uint64_t warm_mib = 0;
-    for (int i = 4; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--fallocate") == 0) reserve = true;
-        else if (std::strcmp(argv[i], "--warm") == 0 && i + 1 < argc) warm_mib = std::strtoull(argv[++i], nullptr, 10);
-        else die(std::string("plain-write: unknown option ") + argv[i]);
+// A buffer of random bytes for the baseline, allocated and filled once, grown when needed.
+struct Buffer {
+    char *p = nullptr;
+    uint64_t size = 0;
+    void ensure(uint64_t bytes)
+    {
+        if (bytes <= size) return;
+        if (p) munmap(p, size);
+        void *m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) die(errstr("mmap"));
+        p = static_cast<char *>(m);
+        size = bytes;
+        fill_random(p, bytes);
     }
-    void *buf = mmap(nullptr, bytes + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) die(errstr("mmap"));
-    fill_random(buf, bytes + 4096);
-    warm(warm_mib);
+};
 
+// One baseline write of `bytes` from `buf` into DIR; prints its times on one line.
+void plain_write_once(const std::string &dir, const char *buf, uint64_t bytes, bool reserve)
+{
     const int dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) die(errstr(dir));
     const uint64_t t0 = now_ns();
     const int fd = openat(dirfd, ".plain.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) die(errstr(dir + "/.plain.tmp"));
     if (reserve && fallocate(fd, 0, 0, off_t(bytes)) != 0 && errno != EOPNOTSUPP) die(errstr("fallocate"));
-    const char *p = static_cast<const char *>(buf);
     uint64_t off = 0;
     while (off < bytes) {
         const size_t chunk = bytes - off > (1u << 30) ? (1u << 30) : size_t(bytes - off);
-        const ssize_t w = pwrite(fd, p + off, chunk, off_t(off));
+        const ssize_t w = pwrite(fd, buf + off, chunk, off_t(off));
         if (w <= 0) die(errstr("pwrite"));
         off += uint64_t(w);
     }
@@ -210,9 +199,45 @@ int plain_write(int argc, char **argv)
     const uint64_t t1 = now_ns();
     unlinkat(dirfd, "plain.dat", 0);
     close(dirfd);
-    std::printf("bytes=%llu\nns=%llu\nwrite_ns=%llu\nsync_ns=%llu\n", (unsigned long long)bytes,
+    std::printf("bytes=%llu ns=%llu write_ns=%llu sync_ns=%llu\n", (unsigned long long)bytes,
                 (unsigned long long)(t1 - t0), (unsigned long long)(t_written - t0),
                 (unsigned long long)(t1 - t_written));
+    std::fflush(stdout);
+}
+
+int plain_write(int argc, char **argv)
+{
+    if (argc < 4) die("usage: plain-write DIR BYTES [--fallocate]");
+    const uint64_t bytes = std::strtoull(argv[3], nullptr, 10);
+    bool reserve = false;
+    for (int i = 4; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--fallocate") == 0) reserve = true;
+        else die(std::string("plain-write: unknown option ") + argv[i]);
+    }
+    Buffer buf;
+    buf.ensure(bytes);
+    plain_write_once(argv[2], buf.p, bytes, reserve);
+    return 0;
+}
+
+// The baseline as a helper that lives as long as the benchmarked program: its buffer is
+// allocated and filled when the program fills its memory, so that at measurement time neither
+// side still has fresh memory of its own to fault in.
+int plain_server(int argc, char **argv)
+{
+    if (argc < 4) die("usage: plain-server DIR BYTES [--fallocate]");
+    const bool reserve = argc > 4 && std::strcmp(argv[4], "--fallocate") == 0;
+    Buffer buf;
+    buf.ensure(std::strtoull(argv[3], nullptr, 10));
+    std::printf("ready\n");
+    std::fflush(stdout);
+    char line[64];
+    while (std::fgets(line, sizeof line, stdin)) {
+        const uint64_t bytes = std::strtoull(line, nullptr, 10);
+        if (!bytes) continue;
+        buf.ensure(bytes);
+        plain_write_once(argv[2], buf.p, bytes, reserve);
+    }
     return 0;
 }
 
@@ -340,15 +365,6 @@ uint64_t resident_pages(int fd, uint64_t size)
     return n;
 }
 
-int warm_memory(int argc, char **argv)
-{
-    if (argc < 3) die("usage: warm-memory MIB");
-    const uint64_t t0 = now_ns();
-    warm(std::strtoull(argv[2], nullptr, 10));
-    std::printf("ns=%llu\n", (unsigned long long)(now_ns() - t0));
-    return 0;
-}
-
 int evict(int argc, char **argv)
 {
     if (argc < 3) die("usage: evict FILE");
@@ -373,13 +389,13 @@ int main(int argc, char **argv)
 {
     const std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "plain-write") return plain_write(argc, argv);
+    if (cmd == "plain-server") return plain_server(argc, argv);
     if (cmd == "checkpoint") return checkpoint(argc, argv);
     if (cmd == "wait") return wait_cmd(argc, argv);
     if (cmd == "image-stats") return image_stats(argc, argv);
     if (cmd == "restore-parts") return restore_parts(argc, argv);
-    if (cmd == "warm-memory") return warm_memory(argc, argv);
     if (cmd == "evict") return evict(argc, argv);
     std::fprintf(stderr,
-                 "usage: ckpt-bench-tool plain-write|checkpoint|wait|image-stats|restore-parts|evict ...\n");
+                 "usage: ckpt-bench-tool plain-write|plain-server|checkpoint|wait|image-stats|restore-parts|evict ...\n");
     return 2;
 }
