@@ -1,15 +1,16 @@
 // ckpt-bench-tool: the measuring half of scripts/bench.sh. Each subcommand prints key=value
 // lines on stdout (times in ns) and exits non-zero on failure, with a message on stderr.
 //
-//   plain-write DIR BYTES [--fallocate]
+//   plain-write DIR BYTES [--fallocate] [--chunk BYTES]
 //       The baseline: BYTES of random data from a buffer in memory written to DIR/.plain.tmp
-//       with large pwrite() calls (at most 1 GiB each, as the runtime does), fsync(), close,
+//       with pwrite() calls of --chunk bytes (default 1 MiB, as the runtime writes page data;
+//       at most 1 GiB), fsync(), close,
 //       rename to DIR/plain.dat, fsync(DIR). Timed from open() to the directory fsync; the
 //       file is removed afterwards. --fallocate reserves the space first, as the runtime does.
 //       Prints one line: bytes= ns= write_ns= sync_ns=.
-//   plain-server DIR BYTES [--fallocate]
+//   plain-server DIR BYTES [--fallocate] [--chunk BYTES]
 //       The same, as a helper: fills a buffer of BYTES, prints "ready", then performs one
-//       plain write per line read from stdin (a byte count), printing one line each.
+//       plain write per line read from stdin ("BYTES [CHUNK]"), printing one line each.
 //   checkpoint STATUS LAUNCHER_PID [TIMEOUT_S]
 //       Sends SIGUSR1 to the launcher and waits (inotify on the job directory) until the status
 //       file's seq changes. wall_ns = signal sent until the new status was seen. Fails if the
@@ -176,7 +177,7 @@ struct Buffer {
 };
 
 // One baseline write of `bytes` from `buf` into DIR; prints its times on one line.
-void plain_write_once(const std::string &dir, const char *buf, uint64_t bytes, bool reserve)
+void plain_write_once(const std::string &dir, const char *buf, uint64_t bytes, bool reserve, uint64_t chunk_max)
 {
     const int dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) die(errstr(dir));
@@ -186,7 +187,7 @@ void plain_write_once(const std::string &dir, const char *buf, uint64_t bytes, b
     if (reserve && fallocate(fd, 0, 0, off_t(bytes)) != 0 && errno != EOPNOTSUPP) die(errstr("fallocate"));
     uint64_t off = 0;
     while (off < bytes) {
-        const size_t chunk = bytes - off > (1u << 30) ? (1u << 30) : size_t(bytes - off);
+        const size_t chunk = bytes - off > chunk_max ? size_t(chunk_max) : size_t(bytes - off);
         const ssize_t w = pwrite(fd, buf + off, chunk, off_t(off));
         if (w <= 0) die(errstr("pwrite"));
         off += uint64_t(w);
@@ -205,18 +206,31 @@ void plain_write_once(const std::string &dir, const char *buf, uint64_t bytes, b
     std::fflush(stdout);
 }
 
+struct PlainOptions {
+    bool reserve = false;
+    uint64_t chunk = 1 << 20;
+};
+
+PlainOptions plain_options(int argc, char **argv, int first)
+{
+    PlainOptions o;
+    for (int i = first; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--fallocate") == 0) o.reserve = true;
+        else if (std::strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) o.chunk = std::strtoull(argv[++i], nullptr, 10);
+        else die(std::string("unknown option ") + argv[i]);
+    }
+    if (o.chunk == 0 || o.chunk > (1u << 30)) die("--chunk must be 1 .. 1073741824");
+    return o;
+}
+
 int plain_write(int argc, char **argv)
 {
-    if (argc < 4) die("usage: plain-write DIR BYTES [--fallocate]");
+    if (argc < 4) die("usage: plain-write DIR BYTES [--fallocate] [--chunk BYTES]");
     const uint64_t bytes = std::strtoull(argv[3], nullptr, 10);
-    bool reserve = false;
-    for (int i = 4; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--fallocate") == 0) reserve = true;
-        else die(std::string("plain-write: unknown option ") + argv[i]);
-    }
+    const PlainOptions o = plain_options(argc, argv, 4);
     Buffer buf;
     buf.ensure(bytes);
-    plain_write_once(argv[2], buf.p, bytes, reserve);
+    plain_write_once(argv[2], buf.p, bytes, o.reserve, o.chunk);
     return 0;
 }
 
@@ -225,18 +239,21 @@ int plain_write(int argc, char **argv)
 // side still has fresh memory of its own to fault in.
 int plain_server(int argc, char **argv)
 {
-    if (argc < 4) die("usage: plain-server DIR BYTES [--fallocate]");
-    const bool reserve = argc > 4 && std::strcmp(argv[4], "--fallocate") == 0;
+    if (argc < 4) die("usage: plain-server DIR BYTES [--fallocate] [--chunk BYTES]");
+    const PlainOptions o = plain_options(argc, argv, 4);
     Buffer buf;
     buf.ensure(std::strtoull(argv[3], nullptr, 10));
     std::printf("ready\n");
     std::fflush(stdout);
     char line[64];
     while (std::fgets(line, sizeof line, stdin)) {
-        const uint64_t bytes = std::strtoull(line, nullptr, 10);
+        char *end = nullptr;
+        const uint64_t bytes = std::strtoull(line, &end, 10);
+        uint64_t chunk = std::strtoull(end, nullptr, 10);
         if (!bytes) continue;
+        if (chunk == 0 || chunk > (1u << 30)) chunk = o.chunk;
         buf.ensure(bytes);
-        plain_write_once(argv[2], buf.p, bytes, reserve);
+        plain_write_once(argv[2], buf.p, bytes, o.reserve, chunk);
     }
     return 0;
 }
