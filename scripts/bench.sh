@@ -396,6 +396,13 @@ bench_memory_report() {
 
 # ---------------------------------------------------------------------------------------
 
+# The build type in the cache; CMakeLists.txt picks RelWithDebInfo when none is given.
+build_type() {
+    local t
+    t=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
+    echo "${t:-RelWithDebInfo (project default)}"
+}
+
 machine_report() {
     local cpu mem_kib fstype mount
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
@@ -407,7 +414,9 @@ machine_report() {
     echo "- CPU: ${cpu:-unknown}, $(nproc) cores"
     echo "- RAM: $(awk -v k="$mem_kib" 'BEGIN { printf "%.1f GiB", k / 1048576 }')"
     echo "- Kernel: $(uname -r)"
-    echo "- Bench directory: $BENCHDIR (under the build tree, same file system as the repository)"
+    local same="same file system as the repository"
+    [[ $(stat -c %d "$BENCHDIR") == $(stat -c %d "$REPO") ]] || same="NOT the repository's file system"
+    echo "- Bench directory: $BENCHDIR (under the build tree, $same)"
     echo "- File system: $fstype (stat -f)${mount:+; mount: $mount}"
     [[ -n $SIGNAL_NOTE ]] && echo "- Note: $SIGNAL_NOTE"
     ((BENCH_RSEQ)) || echo "- The bench program ran with GLIBC_TUNABLES=glibc.pthread.rseq=0 (BENCH_RSEQ=0; see docs/performance.md)"
@@ -418,7 +427,7 @@ machine_report() {
     fi
     echo "- Load average (1, 5, 15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Niceness of the benchmark: $(ps -o ni= -p $$ | tr -d ' ')${BENCH_NICE:+ (BENCH_NICE=$BENCH_NICE)}"
-    echo "- ckpt: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (modified)'), build type $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)"
+    echo "- ckpt: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (modified)'), build type $(build_type)"
     echo
 }
 
