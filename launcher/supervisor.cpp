@@ -226,6 +226,13 @@ RunOutcome Supervisor::run(const std::string &image)
         if (kill(child, cfg_.signal) == 0) {
             checkpoint_running = true;
             checkpoint_sent = clock::now();
+        } else {
+            // E.g. EAGAIN: the user's queue of pending real-time signals is full.
+            status_.failures++;
+            status_.last_error = std::string("cannot send the checkpoint signal: ") + std::strerror(errno);
+            status_.seq++;
+            job_.write_status(status_);
+            spdlog::warn("checkpoint ({}) not requested: {}", why, status_.last_error);
         }
     };
     auto handle_message = [&](const StatusMessage &m) {

@@ -43,6 +43,26 @@ void prune_old_versions(int dirfd, uint64_t newest)
     }
 }
 
+// The kernel writes the rseq area (in the TCB) whenever the thread changes CPU: between the
+// checksum and the write of that page, it could change. Unregistered for the duration of the
+// capture, it holds still; the restorer registers it again in the restored process.
+class RseqPause {
+public:
+    explicit RseqPause(const image::ProcessRecord &pr) : pr_(pr)
+    {
+        paused_ = pr.rseq_addr && sys_rseq(reinterpret_cast<void *>(pr.rseq_addr), pr.rseq_len,
+                                           1 /* RSEQ_FLAG_UNREGISTER */, pr.rseq_sig) == 0;
+    }
+    ~RseqPause()
+    {
+        if (paused_) sys_rseq(reinterpret_cast<void *>(pr_.rseq_addr), pr_.rseq_len, 0, pr_.rseq_sig);
+    }
+
+private:
+    const image::ProcessRecord &pr_;
+    bool paused_ = false;
+};
+
 void run_checkpoint(uint64_t t_start)
 {
     CaptureSet set;
@@ -63,6 +83,7 @@ void run_checkpoint(uint64_t t_start)
         pr.rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
         pr.rseq_sig = RSEQ_SIG;
     }
+    RseqPause rseq_pause(pr);
     struct timespec now{};
     sys_clock_gettime(CLOCK_REALTIME, &now);
     pr.created_realtime_ns = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);

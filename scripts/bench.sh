@@ -13,12 +13,8 @@
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
 #                unless this user's queue of pending signals is nearly full: then SIGUSR2,
 #                a standard signal, which the kernel delivers even then; see machine_report)
-#   BENCH_RSEQ   0 (default): run the bench program with glibc's rseq registration turned off
-#                (GLIBC_TUNABLES=glibc.pthread.rseq=0). The runtime checksums a region before
-#                writing it, and the kernel rewrites the rseq area (in glibc's thread control
-#                block, which the kernel merges with the benchmark's buffer into one region)
-#                whenever the thread migrates in between: the image then fails verification
-#                and cannot be restored. See docs/performance.md. 1: leave rseq on.
+#   BENCH_RSEQ   1 (default): glibc's rseq registration as usual; 0: run the bench program
+#                with GLIBC_TUNABLES=glibc.pthread.rseq=0 (for comparison).
 #   BENCH_NICE   niceness for the benchmark and everything it starts (default: unchanged);
 #                e.g. -10 on a machine shared with builds, so that the numbers show ckpt's
 #                cost rather than the scheduler's (negative values need root)
@@ -39,7 +35,7 @@ BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
 BENCH_LIST=${BENCH_LIST:-memory}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
-BENCH_RSEQ=${BENCH_RSEQ:-0}
+BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
 SIGNAL_NOTE=
 LOAD_START=
