@@ -180,6 +180,7 @@ RunOutcome Supervisor::run(const std::string &image)
     clock::time_point last_alive = clock::now(), poll_sent{}, next_poll{}, stop_deadline{}, checkpoint_sent{};
     bool poll_outstanding = false, checkpoint_running = false, tick_armed = false;
     uint32_t poll_seq = 0;
+    std::vector<uint64_t> unconfirmed;  // versions committed since the last heartbeat
     auto arm_tick = [&] {
         if (tick_armed) return;
         itimerspec its{};
@@ -252,6 +253,8 @@ RunOutcome Supervisor::run(const std::string &image)
             break;
         case StatusType::CheckpointDone:
             checkpoint_running = false;
+            // The time the checkpoint held the program does not count against its heartbeat.
+            last_alive = std::min(clock::now(), last_alive + std::chrono::nanoseconds(m.ns_a));
             status_.checkpoints++;
             status_.last_version = m.version;
             status_.last_checkpoint_ns = realtime_ns();
@@ -260,7 +263,10 @@ RunOutcome Supervisor::run(const std::string &image)
             status_.last_error.clear();
             status_.seq++;
             spdlog::info("checkpoint version {} committed: {}, program paused {}", m.version, mib(m.bytes), ms(m.ns_a));
-            job_.prune(cfg_.retain);
+            // With heartbeats, a version counts as good only once a heartbeat follows it: the
+            // newer ones might hold a program that had already stopped making progress.
+            if (cfg_.heartbeat.count()) unconfirmed.push_back(m.version);
+            job_.prune(cfg_.retain ? cfg_.retain + unconfirmed.size() : 0);
             break;
         case StatusType::CheckpointFailed:
         case StatusType::CheckpointRefused:
@@ -279,6 +285,7 @@ RunOutcome Supervisor::run(const std::string &image)
             break;
         case StatusType::Heartbeat:
             last_alive = clock::now();
+            unconfirmed.clear();
             return;
         case StatusType::PollAnswer:
             if (poll_outstanding && m.version == poll_seq) {
@@ -338,12 +345,15 @@ RunOutcome Supervisor::run(const std::string &image)
                 if (checkpoint_running &&
                     (process_stopped(child) || now - checkpoint_sent > std::max<clock::duration>(cfg_.poll * 10, std::chrono::seconds(60))))
                     checkpoint_running = false;
-                if (checkpoint_running) {
-                    last_alive = std::max(last_alive, now - cfg_.heartbeat / 2);
-                    if (poll_outstanding) poll_sent = now;
-                }
-                if (cfg_.heartbeat.count() && now - last_alive > cfg_.heartbeat)
+                if (checkpoint_running && poll_outstanding) poll_sent = now;
+                if (cfg_.heartbeat.count() && !checkpoint_running && now - last_alive > cfg_.heartbeat) {
                     kill_hung("no heartbeat for " + format_duration(cfg_.heartbeat));
+                    for (uint64_t v : unconfirmed) {
+                        spdlog::warn("discarding checkpoint version {}: taken after the last heartbeat, it may hold the hung state", v);
+                        ::unlink(job_.image_path(v).c_str());
+                    }
+                    unconfirmed.clear();
+                }
                 if (cfg_.poll.count() && !checkpoint_running) {
                     if (poll_outstanding && now - poll_sent > cfg_.poll) {
                         kill_hung("no answer to the watchdog's poll within " + format_duration(cfg_.poll) +
