@@ -121,6 +121,8 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     // between the two, so that the write copies from the cache instead of reading the memory
     // a second time.
     constexpr uint64_t kChunk = 1024 * 1024;
+    constexpr uint64_t kWriteback = 32 * 1024 * 1024;
+    uint64_t writeback_from = data_offset;
     char *bounce = set.arena.alloc<char>(kBounce);
     if (!bounce) return abandon(-12, "out of memory for the image writer");
     const uint64_t here = reinterpret_cast<uint64_t>(&pages_written);
@@ -150,6 +152,13 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
                     uint64_t c = n - done < kChunk ? n - done : kChunk;
                     sum.update(p + done, c);
                     rc = write_all(int(fd), p + done, c, off + done);
+                    // Start writeback of what is written so far every kWriteback bytes, so the
+                    // disk works while memory is still being copied and the final fsync is short.
+                    if (rc >= 0 && off + done + c - writeback_from >= kWriteback) {
+                        RAW4(SYS_sync_file_range, fd, writeback_from, off + done + c - writeback_from,
+                             2 /* SYNC_FILE_RANGE_WRITE */);
+                        writeback_from = off + done + c;
+                    }
                 }
             }
             if (rc < 0) {
