@@ -9,7 +9,7 @@
 #   BENCH_SIZES  memory sizes in MiB (default: "64 256 1024")
 #   BENCH_REPS   repetitions per size, the tables show medians (default: 3)
 #   BENCH_WARMUP repetitions per size run first and not counted (default: 1)
-#   BENCH_LIST   benchmarks to run, in order (default: "memory")
+#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback")
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
 #                unless this user's queue of pending signals is nearly full: then SIGUSR2,
 #                a standard signal, which the kernel delivers even then; see machine_report)
@@ -33,7 +33,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO/build}
 BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-BENCH_LIST=${BENCH_LIST:-memory}
+BENCH_LIST=${BENCH_LIST:-"memory rollback"}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
@@ -424,6 +424,21 @@ machine_report() {
     echo "- Load average (1, 5, 15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Niceness of the benchmark: $(ps -o ni= -p $$ | tr -d ' ')${BENCH_NICE:+ (BENCH_NICE=$BENCH_NICE)}"
     echo "- ckpt: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (modified)'), build type $(build_type)"
+    echo
+}
+
+# Inserted mode: rollback() of a process with 256 MiB of state (scripts/bench_rollback.sh).
+bench_rollback_run() {
+    log "rollback: 256 MiB, 5 runs"
+    ROLLBACK_TABLE=$("$REPO/scripts/bench_rollback.sh" "$BUILD_DIR" 256 5)
+}
+
+bench_rollback_report() {
+    echo "### rollback() of a process with 256 MiB of state"
+    echo
+    echo "Time from the rollback() call until chkpnt() returns the value in the restored process."
+    echo
+    echo "$ROLLBACK_TABLE"
     echo
 }
 
