@@ -40,7 +40,9 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
         std::string kv = *e;
         if (kv.rfind("LD_PRELOAD=", 0) == 0) { preload = kv.substr(11); continue; }
         if (kv.rfind("CKPT_JOB_DIR=", 0) == 0 || kv.rfind("CKPT_STATUS_FD=", 0) == 0 ||
-            kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0)
+            kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0 ||
+            kv.rfind("CKPT_EXCLUDE=", 0) == 0 || kv.rfind("CKPT_SYNC_UNDO=", 0) == 0 ||
+            kv.rfind("CKPT_ON_UNDO_FAILURE=", 0) == 0)
             continue;
         env.push_back(kv);
     }
@@ -50,6 +52,13 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_STATUS_FD=" + std::to_string(kStatusFd));
     env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
+    // The persistent-state settings the runtime reads at program start (a restored program
+    // keeps the ones it started with: they are part of its memory).
+    std::string ex;
+    for (const auto &e : cfg.exclude) ex += (ex.empty() ? "" : ":") + e;
+    env.push_back("CKPT_EXCLUDE=" + ex);
+    env.push_back(std::string("CKPT_SYNC_UNDO=") + (cfg.sync_undo ? "1" : "0"));
+    env.push_back("CKPT_ON_UNDO_FAILURE=" + cfg.on_undo_failure);
     return env;
 }
 
@@ -100,7 +109,15 @@ RunOutcome Supervisor::run(const std::string &image)
         return out;
     }
     const std::vector<std::string> env = child_environment(cfg_, job_, restoring);
-    std::vector<std::string> args = restoring ? std::vector<std::string>{cfg_.restorer_path, image} : cfg_.argv;
+    std::vector<std::string> args = cfg_.argv;
+    if (restoring) {
+        args = {cfg_.restorer_path};
+        for (const auto &[from, to] : cfg_.replace) {
+            args.push_back("--replace-file");
+            args.push_back(from + "=" + to);
+        }
+        args.push_back(image);
+    }
     const std::string exe = restoring ? cfg_.restorer_path : cfg_.program_path;
     std::vector<char *> argv_c, env_c;
     for (auto &a : args) argv_c.push_back(const_cast<char *>(a.c_str()));
@@ -206,6 +223,17 @@ RunOutcome Supervisor::run(const std::string &image)
             break;
         case StatusType::RestoreWarning:
             spdlog::warn("restore: {}", text);
+            break;
+        case StatusType::UndoFailure:
+            // Loud on purpose: a file change could not be made undoable.
+            if (m.bytes)
+                spdlog::error("{} IS NO LONGER PROTECTED: its undo data could not be recorded ({}); the change "
+                              "went ahead (--on-undo-failure=proceed) and a rollback will not restore it",
+                              text, std::strerror(m.err));
+            else
+                spdlog::error("{}: undo data could not be recorded ({}); the program's call failed with that "
+                              "error (--on-undo-failure=fail)", text, std::strerror(m.err));
+            status_.last_error = "undo data for " + text + ": " + std::strerror(m.err);
             break;
         }
         job_.write_status(status_);

@@ -19,6 +19,11 @@ struct RunConfig {
     std::chrono::nanoseconds interval{};
     int signal = 0;
     size_t retain = 3;
+    // Persistent state (docs/persistent-state.md).
+    std::vector<std::string> exclude;               // absolute paths/globs or component globs
+    bool sync_undo = false;                         // every undo record durable before its change
+    std::string on_undo_failure = "fail";           // "fail" or "proceed"
+    std::vector<std::pair<std::string, std::string>> replace;  // --replace-file OLD=NEW
 };
 
 struct RunOutcome {

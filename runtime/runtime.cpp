@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "process_info.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
@@ -78,6 +79,7 @@ __attribute__((constructor)) void runtime_init()
         return;
     }
     g_rt.active = true;
+    events::program_start();
     report(StatusType::Ready, 0, 0, 0, 0, 0, nullptr);
 }
 

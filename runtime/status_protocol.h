@@ -15,6 +15,9 @@ enum class StatusType : uint32_t {
     CheckpointRefused = 4,// the process is in a state not supported yet (text says why)
     Restored = 5,         // version restored; ns_a = restorer start, ns_b = running again
     RestoreWarning = 6,   // something could not be restored exactly (text says what)
+    UndoFailure = 7,      // undo data for a file change could not be recorded: err = errno,
+                          // text = the file, version = epoch, bytes = 1 if the change went ahead
+                          // unprotected (--on-undo-failure=proceed), 0 if the call failed
 };
 
 struct StatusMessage {
