@@ -215,12 +215,9 @@ bool apply(Ctx &c, const PctRecord &r, std::string &why)
             }
             return true;
         }
-        const bool has_to = exists(to);
-        if (!has_to) {
-            if (exists(from)) return true;  // renamed back already
-            why = to + " (renamed from " + from + ") no longer exists";
-            return false;
-        }
+        // Not at `to` any more: renamed back already, or the object was created in this epoch
+        // and removed again later (nothing was kept of it, and nothing needs to be).
+        if (!exists(to)) return true;
         if (::rename(to.c_str(), from.c_str()) != 0) {
             why = "rename " + to + " -> " + from + ": " + err_text(errno);
             return false;
