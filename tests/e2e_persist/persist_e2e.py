@@ -188,6 +188,15 @@ class PersistTest(unittest.TestCase):
     def wait_image(self, name, count=1, timeout=30):
         return poll(lambda: len(self.images(name)) >= count, timeout=timeout, what="a checkpoint image")
 
+    def latest(self, name):
+        imgs = self.images(name)
+        return int(imgs[-1][5:-4]) if imgs else 0
+
+    def wait_newer(self, name, than, timeout=60):
+        """Waits for a checkpoint newer than version `than` (versions are pruned, so not a count)."""
+        return poll(lambda: self.latest(name) > than and self.latest(name), timeout=timeout,
+                    what=f"a checkpoint newer than version {than}")
+
     def run_to_end(self, args, env=None, timeout=300):
         l = Launcher(args, env)
         rc = l.wait(timeout)

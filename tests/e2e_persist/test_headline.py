@@ -30,8 +30,9 @@ class Headline(PersistTest):
         args = ["--dir", self.jobs, "--name", "h", "--interval", "200ms", "-v"] + extra + ["--", PROG, run, str(STEPS)]
         env = dict(env or {}, STEP_US="20000")
         for c in range(cycles):
+            prev = self.latest("h")
             l = Launcher(args, env)
-            self.wait_image("h")
+            self.wait_newer("h", prev)
             time.sleep(self.rng.uniform(0.05, 0.6))
             if l.proc.poll() is not None:  # finished before the kill: start over from scratch
                 self.fail("program finished before it could be killed:\n" + l.stderr())
@@ -70,9 +71,9 @@ class Headline(PersistTest):
         resumed_file = os.path.join(snap, "resumed")
         checked = 0
         l = Launcher(args, env)
+        prev = 0
         for cycle in range(5):
-            n_images = len(self.images("p"))
-            poll(lambda: len(self.images("p")) > n_images or (cycle == 0 and self.images("p")), what="a new checkpoint")
+            prev = self.wait_newer("p", prev)
             time.sleep(self.rng.uniform(0.02, 0.4))
             self.assertIsNone(l.proc.poll(), "the program ended before the kill")
             self.assertEqual(l.kill_program(), 137)
