@@ -291,7 +291,7 @@ int main(int argc, char **argv)
         }
         spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
         if (!recover(it->version)) return exit_code::kUndoFailed;
-        outcome = supervisor.run(it->path);
+        outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
         switch (outcome.restorer_exit) {
         case exit_code::kBadImage:

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,7 +91,24 @@ Supervisor::Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status)
 {
 }
 
-RunOutcome Supervisor::run(const std::string &image)
+// fork(), but with the child's pid chosen (clone3 set_tid: needs CAP_SYS_ADMIN or
+// CAP_CHECKPOINT_RESTORE in the pid namespace, and the pid free). -1 if that is not possible.
+pid_t fork_with_pid(int pid)
+{
+    if (pid <= 1) return -1;
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+            set_tid_size, cgroup;
+    } args{};
+    pid_t want = pid;
+    args.exit_signal = SIGCHLD;
+    args.set_tid = reinterpret_cast<uint64_t>(&want);
+    args.set_tid_size = 1;
+    long r = syscall(SYS_clone3, &args, sizeof args);
+    return r < 0 ? -1 : pid_t(r);
+}
+
+RunOutcome Supervisor::run(const std::string &image, int want_pid)
 {
     RunOutcome out;
     const bool restoring = !image.empty();
@@ -128,7 +146,11 @@ RunOutcome Supervisor::run(const std::string &image)
     const sigset_t handled = handled_signals();
     sigset_t old_mask;
     sigprocmask(SIG_BLOCK, &handled, &old_mask);
-    const pid_t child = fork();
+    // A restored process gets its old pid back where the kernel allows it: glibc keeps thread
+    // ids in places the runtime cannot fix (the owner of a held recursive or error-checking
+    // mutex), and a changed id deadlocks such a mutex when the program enters it again.
+    pid_t child = restoring ? fork_with_pid(want_pid) : -1;
+    if (child < 0) child = fork();
     if (child < 0) {
         out.kind = RunOutcome::Kind::SpawnFailed;
         out.message = std::string("fork: ") + std::strerror(errno);

@@ -41,8 +41,9 @@ struct RunOutcome {
 class Supervisor {
 public:
     Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status);
-    // Runs the program fresh (image empty) or restored from `image`, until it ends.
-    RunOutcome run(const std::string &image);
+    // Runs the program fresh (image empty) or restored from `image`, until it ends. When
+    // restoring, `pid` (the checkpointed process id) is asked for the restored process.
+    RunOutcome run(const std::string &image, int pid = 0);
 
 private:
     const RunConfig &cfg_;
