@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -69,6 +70,13 @@ __attribute__((constructor)) void runtime_init()
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
     g_rt.tid_offset = find_tid_offset();
+    for (int fd = 0; fd < 3; ++fd) {
+        struct stat st;
+        if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            g_rt.std_dev[fd] = st.st_dev;
+            g_rt.std_ino[fd] = st.st_ino;
+        }
+    }
 
     struct sigaction sa {};
     sa.sa_sigaction = on_checkpoint_signal;

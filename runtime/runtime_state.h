@@ -19,6 +19,11 @@ struct RuntimeState {
     uint32_t tid_offset = 0;
     uint64_t restores = 0;  // how many times this process image was restored
     char job_dir[CKPT_PATH_MAX] = {};
+    // Identity (st_dev, st_ino) of descriptors 0-2 as the launcher handed them to the program
+    // at its start; 0 = not a regular file. A standard descriptor that refers to another
+    // regular file at a checkpoint was set by the program itself (e.g. sort -o: dup2 onto 1)
+    // and is restored like any other descriptor, by path.
+    uint64_t std_dev[3] = {}, std_ino[3] = {};
     image::CpuContext ctx{};
     ckpt_restore_info restore_info{};
 };

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 static const char *dir, *snapdir;
-static pid_t my_pid;
+static pid_t my_ppid; /* the launcher: a restore is done by a new one (the pid may stay) */
 static long steps_done;
 
 static void die(const char *what)
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
     sigset_t ck;
     sigemptyset(&ck);
     if (getenv("CKPT_SIGNAL")) sigaddset(&ck, atoi(getenv("CKPT_SIGNAL")));
-    my_pid = getpid();
+    my_ppid = getppid();
 
     if (block) sigprocmask(SIG_BLOCK, &ck, NULL);
     char p[4096];
@@ -147,8 +147,8 @@ int main(int argc, char **argv)
 
     for (long i = steps_done + 1; i <= steps; ++i) {
         if (block) sigprocmask(SIG_BLOCK, &ck, NULL);
-        if (pause_restore && getpid() != my_pid) {
-            my_pid = getpid();
+        if (pause_restore && getppid() != my_ppid) {
+            my_ppid = getppid();
             wait_for_go(steps_done);
         }
         /* (a) */

@@ -1,5 +1,5 @@
 """A Python program updating an SQLite database in a loop (the sqlite3 library does the file
-I/O). usage: py_sqlite.py DB STEPS [SNAPDIR]: with SNAPDIR, a restored process writes
+I/O). usage: py_sqlite.py DB STEPS [SNAPDIR]: with SNAPDIR, a restored process (its parent, the launcher, changed) writes
 SNAPDIR/resumed (steps done) and waits for SNAPDIR/go-N before going on."""
 import os
 import sqlite3
@@ -13,11 +13,11 @@ db.execute("PRAGMA journal_mode=DELETE")
 db.execute("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)")
 db.execute("CREATE TABLE IF NOT EXISTS c(k TEXT PRIMARY KEY, n INTEGER)")
 db.execute("INSERT OR IGNORE INTO c VALUES('sum', 0)")
-my_pid = os.getpid()
+my_ppid = os.getppid()  # a restore is done by a new launcher (the pid may stay the same)
 done = 0
 for i in range(1, steps + 1):
-    if snap and os.getpid() != my_pid:
-        my_pid = os.getpid()
+    if snap and os.getppid() != my_ppid:
+        my_ppid = os.getppid()
         with open(os.path.join(snap, "resumed"), "a") as f:
             f.write(f"{done}\n")
         while not os.path.exists(os.path.join(snap, f"go-{done}")):
