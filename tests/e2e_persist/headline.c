@@ -11,7 +11,7 @@
  * env: STEP_US (pause between steps, default 20000), BLOCK_CKPT=1 (checkpoints only between
  * steps: the checkpoint signal, CKPT_SIGNAL, is blocked during a step), PAUSE_ON_RESTORE=1
  * (after a restore, write SNAPDIR/resumed with the number of steps done and wait for
- * SNAPDIR/go-N before going on). With SNAPDIR, a manifest of DIR (name, type, mode, size,
+ * SNAPDIR/go-N, N = lines in SNAPDIR/resumed, before going on). With SNAPDIR, a manifest of DIR (name, type, mode, size,
  * FNV-1a of the contents) is written to SNAPDIR/step-N.txt after every step N (and step-0). */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -97,6 +97,8 @@ static void write_file(const char *name, const char *text)
     close(fd);
 }
 
+/* Announces a resume (a line with the number of steps done in SNAPDIR/resumed) and waits for
+ * SNAPDIR/go-N, N = the number of lines in that file: unique per announcement. */
 static void wait_for_go(long k)
 {
     char p[4096], r[4096];
@@ -106,7 +108,14 @@ static void wait_for_go(long k)
         fprintf(f, "%ld\n", k);
         fclose(f);
     }
-    snprintf(p, sizeof p, "%s/go-%ld", snapdir, k);
+    long lines = 0;
+    f = fopen(r, "r");
+    if (f) {
+        int c;
+        while ((c = fgetc(f)) != EOF) lines += c == '\n';
+        fclose(f);
+    }
+    snprintf(p, sizeof p, "%s/go-%ld", snapdir, lines);
     struct timespec ts = {0, 5000000};
     while (access(p, F_OK) != 0) nanosleep(&ts, NULL);
 }

@@ -20,7 +20,9 @@ for i in range(1, steps + 1):
         my_ppid = os.getppid()
         with open(os.path.join(snap, "resumed"), "a") as f:
             f.write(f"{done}\n")
-        while not os.path.exists(os.path.join(snap, f"go-{done}")):
+        with open(os.path.join(snap, "resumed")) as f:
+            n = len(f.read().split())
+        while not os.path.exists(os.path.join(snap, f"go-{n}")):
             time.sleep(0.005)
     db.execute("BEGIN")
     db.execute("INSERT INTO t VALUES(?, ?)", (i, f"value {i} " + "v" * (i % 300)))

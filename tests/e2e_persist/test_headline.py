@@ -86,7 +86,7 @@ class Headline(PersistTest):
                 expected = f.read()
             self.assertEqual(expected, manifest(run), f"files after recovery differ from their state after step {k}")
             checked += 1
-            open(os.path.join(snap, f"go-{k}"), "w").close()
+            open(os.path.join(snap, f"go-{len(now)}"), "w").close()
         self.assertEqual(l.wait(), 0, l.stderr())
         self.assertEqual(checked, 5)
         self.check_final(ref, run)
