@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "../checksum.h"
+#include "../image_writer.h"
 #include "../runtime_state.h"
 #include "../sys/raw_syscall.h"
 #include "../text.h"
@@ -660,6 +661,11 @@ int save_range(FileState *f, int rfd, const char *path, uint16_t flags, uint64_t
     if (a >= b) return 0;
     a &= ~uint64_t(4095);
     b = (b + 4095) & ~uint64_t(4095);
+    // Sequential overwrite (the range continues a saved one): save ahead to the next 256 KiB
+    // boundary, so that rewriting a file front to back costs one record per 256 KiB, not per
+    // write. Random writes save their pages only.
+    constexpr uint64_t kAhead = 256 * 1024;
+    if (long i = iv_find(f, a); i >= 0 && f->iv[i].end == a) b = (b + kAhead) & ~(kAhead - 1);
     if (b > f->orig_size) b = f->orig_size;
     uint64_t cur = a;
     while (cur < b) {
@@ -1369,10 +1375,27 @@ void program_start()
         }
     }
     if (const char *off = getenv("CKPT_PERSIST"); off && off[0] == '0') return;  // recording off
-    new_epoch(0);
-    __atomic_store_n(&g_enabled, 1, __ATOMIC_SEQ_CST);
     SlowGuard g;
-    if (ensure_buf() == 0) protect_invisible_writers();
+    if (ensure_buf() != 0) return;
+    // Normally epoch 0 (the launcher's recovery removed every log before a fresh start). A
+    // program that exec()s keeps its pid and starts the runtime again: it goes on in the epoch
+    // of the newest checkpoint, appending to that epoch's log.
+    uint64_t epoch = 0;
+    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dirfd >= 0) {
+        int64_t latest = latest_version(int(dirfd), g_buf, kBufSize);
+        if (latest > 0) epoch = uint64_t(latest);
+        sys_close(int(dirfd));
+    }
+    new_epoch(epoch);
+    char name[64];
+    pct::epoch_name(name, sizeof name, "pct-", epoch, ".log");
+    job_path(g_tmp, sizeof g_tmp, name);
+    struct stat st;
+    if (sys_newfstatat(AT_FDCWD, g_tmp, &st, 0) == 0 && st.st_size >= long(sizeof(pct::FileHeader)))
+        g_log.created = true;  // append, never truncate
+    __atomic_store_n(&g_enabled, 1, __ATOMIC_SEQ_CST);
+    protect_invisible_writers();
 }
 
 bool before_checkpoint()

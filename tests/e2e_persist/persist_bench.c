@@ -30,18 +30,20 @@ static void checkpoint(void)
 
 static long undo_bytes(void)
 {
-    /* Size of the current epoch's log and undo directory (under ckpt-run). */
+    /* Size of the current epoch's log (under ckpt-run): epoch = the newest image's version. */
     const char *jd = getenv("CKPT_JOB_DIR");
     if (!jd) return 0;
-    long best = 0, total = 0;
-    for (int v = 0; v < 100000; ++v) {
+    int epoch = 0;
+    for (int v = 1; v < 100000; ++v) {
         char p[4096];
-        snprintf(p, sizeof p, "%s/pct-%06d.log", jd, v);
-        struct stat st;
-        if (stat(p, &st) == 0) { best = v; total = st.st_size; }
-        else if (v > best + 50) break;
+        snprintf(p, sizeof p, "%s/ckpt-%06d.img", jd, v);
+        if (access(p, F_OK) == 0) epoch = v;
+        else if (v > epoch + 10) break;
     }
-    return total;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/pct-%06d.log", jd, epoch);
+    struct stat st;
+    return stat(p, &st) == 0 ? st.st_size : 0;
 }
 
 static char page[4096];
