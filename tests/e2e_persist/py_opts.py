@@ -1,6 +1,7 @@
 """For the option tests. usage: py_opts.py DIR SNAPDIR STEPS [replace]
 Default: appends a line per step to DIR/log.txt and DIR/data.txt (flushed). A restored process
 (its parent changed) announces itself in SNAPDIR/resumed and waits for SNAPDIR/go-N.
+api: the same, after ckpt_exclude(DIR/log.txt).
 replace: keeps DIR/in.txt open; a restored process writes what its descriptor now reads to
 DIR/result.txt and exits."""
 import os
@@ -10,6 +11,12 @@ import time
 d, snap, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 mode = sys.argv[4] if len(sys.argv) > 4 else "append"
 ppid = os.getppid()
+if mode == "api":
+    # The runtime API, as a program would call it (libckpt.so is preloaded, so the symbol is
+    # in the global scope).
+    import ctypes
+    if ctypes.CDLL(None).ckpt_exclude(os.path.join(d, "log.txt").encode()) != 0:
+        sys.exit("ckpt_exclude failed")
 if mode == "replace":
     fd = os.open(os.path.join(d, "in.txt"), os.O_RDONLY)
     while True:

@@ -16,6 +16,8 @@ def read(p):
 
 
 class Options(PersistTest):
+    mode = []
+
     def crash_and_resume(self, first_opts, second_opts=None, env=None, env2=None):
         """Runs py_opts.py, kills it 0.5 s after its first checkpoint, restarts it and returns
         (log, data) at the kill and (log, data) right after the recovery."""
@@ -24,7 +26,7 @@ class Options(PersistTest):
         os.makedirs(d)
         os.makedirs(snap)
         base = ["--dir", self.jobs, "--name", "o", "--interval", "1s", "-v", "--exclude", snap]
-        cmd = ["--", PYTHON, SCRIPT, d, snap, "100000"]
+        cmd = ["--", PYTHON, SCRIPT, d, snap, "100000"] + self.mode
         l = Launcher(base + first_opts + cmd, env)
         self.wait_image("o")
         time.sleep(0.5)  # lines written after the checkpoint
@@ -58,6 +60,12 @@ class Options(PersistTest):
         env = {"CKPT_EXCLUDE": "/nonexistent/x:" + os.path.join(d, "log.txt")}
         (log_k, data_k), (log_a, data_a) = self.crash_and_resume([], env=env)
         self.assertEqual(log_a, log_k)
+        self.assertLess(len(data_a), len(data_k))
+
+    def test_exclude_by_api_call_keeps_the_log(self):
+        self.mode = ["api"]
+        (log_k, data_k), (log_a, data_a) = self.crash_and_resume([])
+        self.assertEqual(log_a, log_k, "ckpt_exclude()d log was rolled back")
         self.assertLess(len(data_a), len(data_k))
 
     def test_exclude_glob_covers_a_directory_by_component(self):
