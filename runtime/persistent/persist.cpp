@@ -92,7 +92,9 @@ bool excluded(const char *norm_path)
 struct Arena {
     char *base = nullptr;
     size_t used = 0;
-    static constexpr size_t kReserve = size_t(1) << 30;
+    // Reserved, not committed: only pages used cost memory (and image space). Every checkpoint
+    // scans the reservation's pagemap entries, so it is not larger than needed.
+    static constexpr size_t kReserve = size_t(256) << 20;
 
     void *alloc(size_t n)
     {
