@@ -7,6 +7,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from persist_e2e import *  # noqa
 
 
+def read_bytes(p):
+    with open(p, "rb") as f:
+        return f.read()
+
+
 def sqlite_cli(db, sql):
     r = subprocess.run(["sqlite3", "-readonly", db, sql], capture_output=True, text=True, check=True)
     return r.stdout
@@ -34,6 +39,13 @@ class RealPrograms(PersistTest):
         subprocess.run([PYTHON, script, ref, "200"], check=True, stdout=subprocess.DEVNULL)
         self.kill_and_finish("py", ["--", PYTHON, script, run, "200"])
         self.assertEqual(manifest(ref), manifest(run))
+
+    def test_python_shared_mmap(self):
+        script = os.path.join(HERE, "py_mmap.py")
+        ref, run = os.path.join(self.tmp, "ref.bin"), os.path.join(self.tmp, "run.bin")
+        subprocess.run([PYTHON, script, ref, "600"], check=True, stdout=subprocess.DEVNULL)
+        self.kill_and_finish("mm", ["--", PYTHON, script, run, "600"])
+        self.assertEqual(read_bytes(ref), read_bytes(run))
 
     def test_sqlite_loop(self):
         script = os.path.join(HERE, "py_sqlite.py")
