@@ -10,9 +10,12 @@
 
 #include <elf.h>
 
+#include <climits>
+
 #include <cerrno>
 #include <cstring>
 #include <cstdlib>
+#include <functional>
 
 #include "duration.h"
 #include "exit_codes.h"
@@ -20,8 +23,10 @@
 #include "install_paths.h"
 #include "job_dir.h"
 #include "logging.h"
+#include "pathmatch.h"
 #include "restart_policy.h"
 #include "supervisor.h"
+#include "undo.h"
 
 using namespace ckpt;
 
@@ -62,6 +67,43 @@ std::string resolve_program(const std::string &name, int &exit_code)
     return found;
 }
 
+// Colon-separated list from the environment (CLI11's envname would split on spaces).
+std::vector<std::string> env_list(const char *name)
+{
+    std::vector<std::string> out;
+    const char *v = std::getenv(name);
+    if (!v) return out;
+    std::string s = v;
+    size_t start = 0;
+    while (start <= s.size()) {
+        size_t end = s.find(':', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+std::string lexical_absolute(const std::string &p, const std::string &cwd)
+{
+    std::string a = (!p.empty() && p[0] == '/') ? p : cwd + "/" + p;
+    a.push_back('\0');
+    pathmatch::normalize(a.data());
+    return std::string(a.c_str());
+}
+
+// Absolute forms of a user-given path: as written (made absolute) and, if different, with
+// symbolic links resolved, so that it matches however the program reaches the file.
+std::vector<std::string> absolute_forms(const std::string &p, const std::string &cwd)
+{
+    std::vector<std::string> out{lexical_absolute(p, cwd)};
+    char rp[PATH_MAX];
+    if (::realpath(out[0].c_str(), rp) && out[0] != rp) out.push_back(rp);
+    return out;
+}
+
+bool has_glob(const std::string &p) { return p.find_first_of("*?[") != std::string::npos; }
+
 // An ELF executable without PT_INTERP is static: LD_PRELOAD cannot reach it.
 bool is_static_elf(const std::string &path)
 {
@@ -94,7 +136,8 @@ int status_to_exit(int wait_status)
 // Pre-execution: restore the newest version that restores, else start fresh; then run the
 // program until it ends. Returns -1 when the program ran (outcome filled), else an exit code
 // of ckpt-run's own.
-int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunOutcome &outcome)
+int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunOutcome &outcome,
+              const std::function<bool(uint64_t)> &recover)
 {
     auto versions = job.versions();
     bool started = false;
@@ -107,7 +150,8 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
             continue;
         }
         spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
-        outcome = supervisor.run(it->path);
+        if (!recover(it->version)) return exit_code::kUndoFailed;
+        outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
         switch (outcome.restorer_exit) {
         case exit_code::kBadImage:
@@ -134,7 +178,10 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
                       "Remove them with `ckptctl rm {}` to start afresh", unreadable, name, job.path(), name);
         return exit_code::kBadImage;
     }
-    if (!started) outcome = supervisor.run("");
+    if (!started) {
+        if (!recover(0)) return exit_code::kUndoFailed;
+        outcome = supervisor.run("");
+    }
     if (outcome.kind == RunOutcome::Kind::SpawnFailed) {
         spdlog::error("cannot start the program: {}", outcome.message);
         return exit_code::kOsError;
@@ -187,6 +234,26 @@ int main(int argc, char **argv)
     app.add_option("--signal", signal_text, "signal used to trigger a checkpoint inside the program")->envname("CKPT_SIGNAL");
     app.add_option("--retain", retain, "number of checkpoint versions kept (0 = all)")->envname("CKPT_RETAIN");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
+    std::vector<std::string> excludes, no_undo, replaces;
+    bool sync_undo = false;
+    std::string on_undo_failure = "fail";
+    app.add_option("--exclude", excludes,
+                   "PATH or GLOB whose changes are never recorded nor undone (repeatable; env CKPT_EXCLUDE, "
+                   "colon-separated); a directory covers what is below it")
+        ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--no-undo", no_undo,
+                   "when recovering, leave PATH as it is now instead of rolling it back (repeatable; env CKPT_NO_UNDO)")
+        ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--replace-file", replaces,
+                   "OLD=NEW: descriptors that referred to OLD at the checkpoint refer to NEW after the restore "
+                   "(repeatable; env CKPT_REPLACE, colon-separated)")
+        ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_flag("--sync-undo", sync_undo, "make every undo record durable (fsync) before the change it protects")
+        ->envname("CKPT_SYNC_UNDO");
+    app.add_option("--on-undo-failure", on_undo_failure,
+                   "when undo data cannot be recorded (e.g. disk full): fail the program's call with the error, "
+                   "or proceed with a loud warning that the file is no longer protected")
+        ->envname("CKPT_ON_UNDO_FAILURE")->check(CLI::IsMember({"fail", "proceed"}));
     bool watchdog = false;
     std::string restart_on = "signal", heartbeat_text, poll_text, window_text = "10m", backoff_text = "500ms",
                 stop_timeout_text = "10s";
@@ -248,6 +315,46 @@ int main(int argc, char **argv)
         cfg.stop_timeout = *stop_timeout;
     }
     cfg.retain = retain;
+    char cwd_buf[4096];
+    const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
+    // Exclusions: environment first, then the command line; paths made absolute here, where
+    // the user's working directory is known.
+    {
+        std::vector<std::string> all = env_list("CKPT_EXCLUDE");
+        all.insert(all.end(), excludes.begin(), excludes.end());
+        for (const auto &e : all) {
+            if (e.find('/') == std::string::npos) cfg.exclude.push_back(e);  // component pattern
+            else if (has_glob(e)) cfg.exclude.push_back(lexical_absolute(e, launch_cwd));
+            else for (auto &f : absolute_forms(e, launch_cwd)) cfg.exclude.push_back(f);
+        }
+    }
+    for (const auto &e : cfg.exclude)
+        if (e.find(':') != std::string::npos) {
+            spdlog::error("--exclude {}: a ':' cannot be passed to the program (CKPT_EXCLUDE is colon-separated)", e);
+            return exit_code::kUsage;
+        }
+    std::vector<std::string> no_undo_abs;
+    {
+        std::vector<std::string> all = env_list("CKPT_NO_UNDO");
+        all.insert(all.end(), no_undo.begin(), no_undo.end());
+        for (const auto &p : all)
+            for (auto &f : absolute_forms(p, launch_cwd)) no_undo_abs.push_back(f);
+    }
+    {
+        std::vector<std::string> all = env_list("CKPT_REPLACE");
+        all.insert(all.end(), replaces.begin(), replaces.end());
+        for (const auto &r : all) {
+            const size_t eq = r.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
+                spdlog::error("--replace-file {}: expected OLD=NEW", r);
+                return exit_code::kUsage;
+            }
+            cfg.replace.emplace_back(lexical_absolute(r.substr(0, eq), launch_cwd),
+                                     absolute_forms(r.substr(eq + 1), launch_cwd).back());
+        }
+    }
+    cfg.sync_undo = sync_undo;
+    cfg.on_undo_failure = on_undo_failure;
     cfg.argv = command;
     int code = 0;
     cfg.program_path = resolve_program(command[0], code);
@@ -298,8 +405,30 @@ int main(int argc, char **argv)
     }
     Supervisor supervisor(cfg, job, status);
 
+    // Recovery of the persistent state: every change since `version` is undone before the
+    // program runs again (version 0: a fresh start, back to how the files were at its start).
+    auto recover = [&](uint64_t version) -> bool {
+        persist::UndoOptions uo;
+        uo.exclude = cfg.exclude;
+        uo.no_undo = no_undo_abs;
+        for (const auto &[from, to] : cfg.replace) uo.keep.push_back(to);
+        uo.log = [](int level, const std::string &m) {
+            if (level == 0) spdlog::info("{}", m);
+            else if (level == 1) spdlog::warn("{}", m);
+            else spdlog::error("{}", m);
+        };
+        persist::UndoResult r = persist::undo_to(job.path(), version, uo);
+        if (r.epochs || r.undone || r.skipped || r.failed)
+            spdlog::info("files rolled back to {}: {} changes undone in {} epochs, {} left as they are{}",
+                         version ? "checkpoint version " + std::to_string(version) : std::string("the program's start"),
+                         r.undone, r.epochs, r.skipped,
+                         r.failed ? ", " + std::to_string(r.failed) + " could not be undone (see above)" : std::string());
+        if (!r.ok) spdlog::error("cannot roll the files back: {}; nothing was restored, checkpoints kept", r.error);
+        return r.ok;
+    };
+
     RunOutcome outcome;
-    int code_or_run = start_job(supervisor, job, name, outcome);
+    int code_or_run = start_job(supervisor, job, name, outcome, recover);
     if (code_or_run >= 0) return code_or_run;
     while (watchdog && !outcome.stop_requested && policy.is_failure(outcome.wait_status, outcome.hung)) {
         const std::string cause = describe_ending(outcome.wait_status, outcome.message);
@@ -324,7 +453,7 @@ int main(int argc, char **argv)
             spdlog::warn("stopped while waiting to restart job {}; checkpoints kept", name);
             return status_to_exit(outcome.wait_status);
         }
-        code_or_run = start_job(supervisor, job, name, outcome);
+        code_or_run = start_job(supervisor, job, name, outcome, recover);
         if (code_or_run >= 0) return code_or_run;
     }
 

@@ -18,6 +18,7 @@ inline constexpr int kStaleImage = 79;     // a file the image maps has changed
 inline constexpr int kRestoreFailed = 80;  // restore failed after the old process was gone
 inline constexpr int kTimeout = 81;        // ckptctl checkpoint: no checkpoint in time
 inline constexpr int kCheckpointFailed = 82;  // ckptctl checkpoint: the runtime reported failure
+inline constexpr int kUndoFailed = 83;     // the persistent state could not be rolled back
 inline constexpr int kNotExecutable = 126; // shell convention
 inline constexpr int kNotFound = 127;      // shell convention
 

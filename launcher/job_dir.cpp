@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "checksum.h"
+#include "undo.h"
 
 namespace ckpt {
 namespace {
@@ -196,7 +197,10 @@ void JobDir::prune(size_t retain) const
 {
     if (retain == 0) return;
     auto vs = versions();
+    if (vs.size() <= retain) return;
     for (size_t i = 0; i + retain < vs.size(); ++i) ::unlink(vs[i].path.c_str());
+    // Undo data only the deleted versions needed (epochs older than the oldest kept version).
+    persist::prune_epochs(path_, vs[vs.size() - retain].version);
 }
 
 std::error_code JobDir::remove_all() const
@@ -207,7 +211,7 @@ std::error_code JobDir::remove_all() const
     while (dirent *e = ::readdir(d)) {
         std::string n = e->d_name;
         if (n == "." || n == "..") continue;
-        if (::unlink((path_ + "/" + n).c_str()) != 0 && !ec) ec = last_error();
+        if (!persist::remove_tree(path_ + "/" + n) && !ec) ec = last_error();
     }
     ::closedir(d);
     if (::rmdir(path_.c_str()) != 0 && !ec) ec = last_error();

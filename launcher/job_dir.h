@@ -6,6 +6,8 @@
 //     NAME/          0700, one per job
 //       ckpt-000001.img ...   committed versions (0600, immutable)
 //       .ckpt-000002.img.tmp  a checkpoint being written
+//       pct-000002.log        persistent checkpoint table of epoch 2 (changes after version 2)
+//       undo-000002/          files kept for it (docs/persistent-state.md)
 //       lock                  flock()ed by the running launcher
 //       status                the launcher's view of the job (key=value lines; newlines,
 //                             carriage returns and backslashes in values as \n, \r, \\)

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +45,8 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
         if (kv.rfind("LD_PRELOAD=", 0) == 0) { preload = kv.substr(11); continue; }
         if (kv.rfind("CKPT_JOB_DIR=", 0) == 0 || kv.rfind("CKPT_STATUS_FD=", 0) == 0 ||
             kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0 ||
-            kv.rfind("CKPT_RESTORER=", 0) == 0)
+            kv.rfind("CKPT_RESTORER=", 0) == 0 || kv.rfind("CKPT_EXCLUDE=", 0) == 0 ||
+            kv.rfind("CKPT_SYNC_UNDO=", 0) == 0 || kv.rfind("CKPT_ON_UNDO_FAILURE=", 0) == 0)
             continue;
         // systemd's notification channel belongs to ckpt-run, the unit's main process.
         if (kv.rfind("NOTIFY_SOCKET=", 0) == 0 || kv.rfind("WATCHDOG_USEC=", 0) == 0 ||
@@ -59,6 +61,13 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
+    // The persistent-state settings the runtime reads at program start (a restored program
+    // keeps the ones it started with: they are part of its memory).
+    std::string ex;
+    for (const auto &e : cfg.exclude) ex += (ex.empty() ? "" : ":") + e;
+    env.push_back("CKPT_EXCLUDE=" + ex);
+    env.push_back(std::string("CKPT_SYNC_UNDO=") + (cfg.sync_undo ? "1" : "0"));
+    env.push_back("CKPT_ON_UNDO_FAILURE=" + cfg.on_undo_failure);
     return env;
 }
 
@@ -105,7 +114,24 @@ Supervisor::Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status)
 {
 }
 
-RunOutcome Supervisor::run(const std::string &image)
+// fork(), but with the child's pid chosen (clone3 set_tid: needs CAP_SYS_ADMIN or
+// CAP_CHECKPOINT_RESTORE in the pid namespace, and the pid free). -1 if that is not possible.
+pid_t fork_with_pid(int pid)
+{
+    if (pid <= 1) return -1;
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+            set_tid_size, cgroup;
+    } args{};
+    pid_t want = pid;
+    args.exit_signal = SIGCHLD;
+    args.set_tid = reinterpret_cast<uint64_t>(&want);
+    args.set_tid_size = 1;
+    long r = syscall(SYS_clone3, &args, sizeof args);
+    return r < 0 ? -1 : pid_t(r);
+}
+
+RunOutcome Supervisor::run(const std::string &image, int want_pid)
 {
     RunOutcome out;
     const bool restoring = !image.empty();
@@ -124,7 +150,15 @@ RunOutcome Supervisor::run(const std::string &image)
         return out;
     }
     const std::vector<std::string> env = child_environment(cfg_, job_, restoring);
-    std::vector<std::string> args = restoring ? std::vector<std::string>{cfg_.restorer_path, image} : cfg_.argv;
+    std::vector<std::string> args = cfg_.argv;
+    if (restoring) {
+        args = {cfg_.restorer_path};
+        for (const auto &[from, to] : cfg_.replace) {
+            args.push_back("--replace-file");
+            args.push_back(from + "=" + to);
+        }
+        args.push_back(image);
+    }
     const std::string exe = restoring ? cfg_.restorer_path : cfg_.program_path;
     std::vector<char *> argv_c, env_c;
     for (auto &a : args) argv_c.push_back(const_cast<char *>(a.c_str()));
@@ -135,7 +169,11 @@ RunOutcome Supervisor::run(const std::string &image)
     const sigset_t handled = handled_signals();
     sigset_t old_mask;
     sigprocmask(SIG_BLOCK, &handled, &old_mask);
-    const pid_t child = fork();
+    // A restored process gets its old pid back where the kernel allows it: glibc keeps thread
+    // ids in places the runtime cannot fix (the owner of a held recursive or error-checking
+    // mutex), and a changed id deadlocks such a mutex when the program enters it again.
+    pid_t child = restoring ? fork_with_pid(want_pid) : -1;
+    if (child < 0) child = fork();
     if (child < 0) {
         out.kind = RunOutcome::Kind::SpawnFailed;
         out.message = std::string("fork: ") + std::strerror(errno);
@@ -302,6 +340,17 @@ RunOutcome Supervisor::run(const std::string &image)
             out.keep = m.version != 0;
             spdlog::info("the program asked to {} its checkpoints after a normal exit", out.keep ? "keep" : "remove");
             return;
+        case StatusType::UndoFailure:
+            // Loud on purpose: a file change could not be made undoable.
+            if (m.bytes)
+                spdlog::error("{} IS NO LONGER PROTECTED: its undo data could not be recorded ({}); the change "
+                              "went ahead (--on-undo-failure=proceed) and a rollback will not restore it",
+                              text, std::strerror(m.err));
+            else
+                spdlog::error("{}: undo data could not be recorded ({}); the program's call failed with that "
+                              "error (--on-undo-failure=fail)", text, std::strerror(m.err));
+            status_.last_error = "undo data for " + text + ": " + std::strerror(m.err);
+            break;
         }
         job_.write_status(status_);
     };

@@ -23,6 +23,11 @@ struct RunConfig {
     std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
     std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long
     std::chrono::nanoseconds stop_timeout{std::chrono::seconds(10)};  // SIGTERM .. SIGKILL
+    // Persistent state (docs/persistent-state.md).
+    std::vector<std::string> exclude;               // absolute paths/globs or component globs
+    bool sync_undo = false;                         // every undo record durable before its change
+    std::string on_undo_failure = "fail";           // "fail" or "proceed"
+    std::vector<std::pair<std::string, std::string>> replace;  // --replace-file OLD=NEW
 };
 
 struct RunOutcome {
@@ -43,8 +48,9 @@ struct RunOutcome {
 class Supervisor {
 public:
     Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status);
-    // Runs the program fresh (image empty) or restored from `image`, until it ends.
-    RunOutcome run(const std::string &image);
+    // Runs the program fresh (image empty) or restored from `image`, until it ends. When
+    // restoring, `pid` (the checkpointed process id) is asked for the restored process.
+    RunOutcome run(const std::string &image, int pid = 0);
 
 private:
     const RunConfig &cfg_;

@@ -18,4 +18,8 @@ void after_checkpoint(uint64_t version);
 // In the restored process, after descriptors are reopened.
 void after_restore(uint64_t version);
 
+// In the program, once the runtime is active (from its constructor, before the launcher may
+// send the first checkpoint signal): epoch 0 begins.
+void program_start();
+
 }  // namespace ckpt::events

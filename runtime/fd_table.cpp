@@ -5,6 +5,7 @@
 #include <termios.h>
 #include <sys/ioctl.h>
 
+#include "runtime_state.h"
 #include "sys/raw_syscall.h"
 
 namespace ckpt {
@@ -185,7 +186,9 @@ void restore_fds(const image::FdRecord *fds, size_t n, const char *strings, int 
 
     for (size_t i = 0; i < n; ++i) {
         const image::FdRecord &r = fds[i];
-        if (r.fd <= 2) { restore_standard(r, warn); continue; }
+        const bool set_by_program = r.fd <= 2 && r.kind == image::FdKind::RegularFile &&
+                                    (r.dev != g_rt.std_dev[r.fd] || r.ino != g_rt.std_ino[r.fd]);
+        if (r.fd <= 2 && !set_by_program) { restore_standard(r, warn); continue; }
         if (r.kind == image::FdKind::Pipe) { restore_pipe(fds, n, i); continue; }
         const char *path = r.path == image::kNoString ? "" : strings + r.path;
         int flags = int(r.open_flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);

@@ -1,5 +1,6 @@
 // Start-up of libckpt.so inside the program: read the launcher's settings from the
 // environment, install the checkpoint signal handler, tell the launcher it may send it.
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checksum.h"
 #include "image_writer.h"
+#include "events.h"
 #include "process_info.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
@@ -61,6 +64,18 @@ int env_int(const char *name, int fallback)
     return (end && *end == 0) ? int(n) : fallback;
 }
 
+// Identity of descriptors 0-2 as the launcher handed them over (see RuntimeState::std_dev).
+void remember_standard_fds()
+{
+    for (int fd = 0; fd < 3; ++fd) {
+        struct stat st;
+        if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            g_rt.std_dev[fd] = st.st_dev;
+            g_rt.std_ino[fd] = st.st_ino;
+        }
+    }
+}
+
 void install_handler(int sig)
 {
     struct sigaction sa {};
@@ -96,20 +111,46 @@ long standalone_owner = 0;
 
 // Standalone clean-up step: a normal exit (status 0) removes the job's checkpoints, as
 // ckpt-run would, unless CKPT_KEEP is set. Only the program's own exit, not a forked child's.
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+// Empties directory `path` (relative to `at`), descending `depth` levels into subdirectories.
+void remove_dir_contents(int at, const char *path, int depth)
+{
+    long fd = sys_openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd < 0) return;
+    char buf[4096];
+    for (;;) {
+        long n = sys_getdents64(int(fd), buf, sizeof buf);
+        if (n <= 0) break;
+        for (long off = 0; off < n;) {
+            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
+            off += d->d_reclen;
+            if (text::equal(d->d_name, ".") || text::equal(d->d_name, "..")) continue;
+            if (d->d_type == DT_DIR && depth > 0) {
+                remove_dir_contents(int(fd), d->d_name, depth - 1);
+                sys_unlinkat(int(fd), d->d_name, AT_REMOVEDIR);
+            } else {
+                sys_unlinkat(int(fd), d->d_name, 0);
+            }
+        }
+    }
+    sys_close(int(fd));
+}
+
 void on_standalone_exit(int status, void *)
 {
     if (status != 0 || !g_rt.standalone || sys_getpid() != standalone_owner) return;
     const char *keep = getenv("CKPT_KEEP");
     if (keep && *keep && strcmp(keep, "0") != 0) return;
-    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (dirfd < 0) return;
-    static char buf[32768];
-    for (int64_t v = latest_version(int(dirfd), buf, sizeof buf); v > 0; --v) {
-        char name[64];
-        image_file_name(uint64_t(v), name, sizeof name);
-        sys_unlinkat(int(dirfd), name, 0);
-    }
-    sys_close(int(dirfd));
+    // Everything in the job directory is ours: images, epoch logs (pct-*.log), undo data
+    // (undo-*/, one level of files).
+    remove_dir_contents(AT_FDCWD, g_rt.job_dir, 1);
     sys_unlinkat(AT_FDCWD, g_rt.job_dir, AT_REMOVEDIR);
 }
 
@@ -206,6 +247,7 @@ bool init_standalone()
     find_restorer();
     g_rt.standalone = true;
     g_rt.active = true;
+    events::program_start();  // files are protected from here on
     g_rt.mode = Mode::Normal;
     g_rt.status_fd = -1;
     standalone_owner = sys_getpid();
@@ -243,11 +285,13 @@ __attribute__((constructor)) void runtime_init()
         return;
     }
     find_restorer();
+    remember_standard_fds();
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
     install_handler(g_rt.signal);
     g_rt.active = true;
     g_rt.mode = Mode::Normal;
+    events::program_start();
     report(StatusType::Ready, 0, 0, 0, 0, 0, nullptr);
 }
 

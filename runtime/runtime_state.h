@@ -33,6 +33,11 @@ struct RuntimeState {
     char restorer[CKPT_PATH_MAX] = {};
     ProtectedRange protected_ranges[64] = {};
     int n_protected = 0;
+    // Identity (st_dev, st_ino) of descriptors 0-2 as the launcher handed them to the program
+    // at its start; 0 = not a regular file. A standard descriptor that refers to another
+    // regular file at a checkpoint was set by the program itself (e.g. sort -o: dup2 onto 1)
+    // and is restored like any other descriptor, by path.
+    uint64_t std_dev[3] = {}, std_ino[3] = {};
     image::CpuContext ctx{};
     ckpt_restore_info restore_info{};
 };

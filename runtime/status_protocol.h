@@ -20,6 +20,9 @@ enum class StatusType : uint32_t {
     SetKeep = 9,          // ckpt_keep(): version = 1 keep checkpoints after exit 0, 0 = not
     Warning = 10,         // anything else worth a log line (text)
     PollAnswer = 11,      // answer to the watchdog's poll; version = the poll's sequence number
+    UndoFailure = 12,      // undo data for a file change could not be recorded: err = errno,
+                          // text = the file, version = epoch, bytes = 1 if the change went ahead
+                          // unprotected (--on-undo-failure=proceed), 0 if the call failed
 };
 
 struct StatusMessage {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/rseq.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "../../runtime/image_reader.h"
 #include "../../runtime/maps_parser.h"
 #include "../exit_codes.h"
+#include "undo.h"
 #include "restore_plan.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
@@ -129,14 +131,41 @@ int main(int argc, char **argv)
     const uint64_t t_start = monotonic_ns();
     bool verify_only = false;
     std::string path;
+    std::vector<std::pair<std::string, std::string>> replace;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--verify-only") == 0) verify_only = true;
-        else path = argv[i];
+        if (std::strcmp(argv[i], "--verify-only") == 0) {
+            verify_only = true;
+        } else if (std::strcmp(argv[i], "--replace-file") == 0 && i + 1 < argc) {
+            const std::string r = argv[++i];
+            const size_t eq = r.find('=');
+            if (eq == std::string::npos) die(exit_code::kUsage, "--replace-file " + r + ": expected OLD=NEW");
+            replace.emplace_back(r.substr(0, eq), r.substr(eq + 1));
+        } else {
+            path = argv[i];
+        }
     }
-    if (path.empty()) die(exit_code::kUsage, "usage: ckpt-restore [--verify-only] IMAGE");
+    if (path.empty()) die(exit_code::kUsage, "usage: ckpt-restore [--verify-only] [--replace-file OLD=NEW]... IMAGE");
 
     Image img;
-    if (ImageStatus s = verify_image(path, img)) die(exit_code_for(s.code), s.message);
+    if (ImageStatus s = read_image(path, img)) die(exit_code_for(s.code), s.message);
+    // Open-file table changes at restore time (patent steps 865-870): descriptors that referred
+    // to OLD at the checkpoint are reopened on NEW. The new paths go to the end of the string
+    // table, which is copied into the blob area below.
+    for (const auto &[from, to] : replace) {
+        for (auto &f : img.fds) {
+            if (f.path == image::kNoString || img.str(f.path) != from) continue;
+            struct stat st;
+            if (::stat(to.c_str(), &st) != 0) die(exit_code::kNoInput, "--replace-file: " + to + ": " + std::strerror(errno));
+            f.path = image::StrRef(img.strings.size());
+            img.strings += to;
+            img.strings.push_back('\0');
+            f.dev = st.st_dev;
+            f.ino = st.st_ino;
+            std::fprintf(stderr, "ckpt-restore: fd %d: %s replaced by %s\n", f.fd, from.c_str(), to.c_str());
+        }
+    }
+    if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
+    if (ImageStatus s = verify_files(img)) die(exit_code_for(s.code), s.message);
     // Protected variables carried over a rollback: (addr, len, bytes) records. Each must lie
     // in writable memory of the image; rollback() runs --verify-only with the same file
     // first, so that a range it cannot keep fails the call instead of losing the process.
@@ -293,6 +322,18 @@ int main(int argc, char **argv)
 
     if (mprotect(area, code_pages, PROT_READ | PROT_EXEC) != 0)
         die(exit_code::kOsError, std::string("cannot make the restorer blob executable: ") + std::strerror(errno));
+
+    // rollback(): the files go back with the memory. Every change made since this version is
+    // undone now, while nothing is torn down yet (crash recovery did this in the launcher,
+    // which knows the user's --no-undo list).
+    if (info.rollback_value > 0 && info.job_dir[0]) {
+        persist::UndoOptions uo;
+        uo.log = [](int level, const std::string &m) {
+            if (level > 0) std::fprintf(stderr, "ckpt-restore: %s\n", m.c_str());
+        };
+        persist::UndoResult r = persist::undo_to(info.job_dir, pr.checkpoint_version, uo);
+        if (!r.ok) die(exit_code::kUndoFailed, "rollback: cannot roll the files back: " + r.error);
+    }
 
     // Point of no return. Nothing may interrupt the teardown; glibc's rseq registration for
     // this process must end before its memory goes away (the restored one is registered anew).

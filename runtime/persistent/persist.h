@@ -1,0 +1,91 @@
+// The persistent-state layer inside the program: the lazy undo log of file changes
+// (persistent checkpoint table, PCT). The interposed wrappers (interpose/) ask it, before a
+// change, "is this the first change to this file (range) in this epoch?" and it writes what
+// undoes the change to the epoch's log before the wrapper lets the change proceed.
+//
+// Epoch K = the changes made after checkpoint version K was committed (epoch 0 starts with the
+// program). The in-memory tracker is part of every image; each new epoch (after a checkpoint,
+// after a restore) starts it empty.
+//
+// Cost model: the first change to a file in an epoch costs a few system calls and one record;
+// later writes to ranges already saved, appends, and writes to files created in the epoch cost
+// no system call (a look-up in a per-descriptor cache and a per-file interval set).
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+namespace ckpt::persist {
+
+extern int g_enabled;  // the runtime is active in this process and recording is on
+extern int g_busy;     // wrappers inside their check-record-change section
+extern int g_pending;  // a checkpoint signal arrived while busy
+
+inline bool enabled() { return __atomic_load_n(&g_enabled, __ATOMIC_RELAXED) != 0; }
+
+void reraise_checkpoint();
+
+// A wrapper's check-record-change section: a checkpoint signal arriving inside it is deferred
+// (before_checkpoint() says no) and taken when the outermost section ends, so the record and
+// the change it protects always fall in the same epoch.
+class Section {
+public:
+    Section() { __atomic_add_fetch(&g_busy, 1, __ATOMIC_SEQ_CST); }
+    ~Section()
+    {
+        if (__atomic_sub_fetch(&g_busy, 1, __ATOMIC_SEQ_CST) == 0 &&
+            __atomic_load_n(&g_pending, __ATOMIC_SEQ_CST))
+            reraise_checkpoint();
+    }
+    Section(const Section &) = delete;
+    Section &operator=(const Section &) = delete;
+};
+
+// All return 0 to let the call proceed, or an errno the call must fail with (undo data could
+// not be recorded and --on-undo-failure=fail). Offsets: -1 = the descriptor's current offset.
+int before_write(int fd, int64_t offset, uint64_t len, bool force_append = false);
+int before_ftruncate(int fd, int64_t length);
+int before_truncate(const char *path, int64_t length);
+int before_fallocate(int fd, int mode, int64_t offset, int64_t len);
+
+// open/openat/creat/fopen: call before with the open flags, after with the result.
+struct OpenNote {
+    bool created = false;   // the path did not exist and was recorded as created
+    bool truncated = false; // existing contents were saved (O_TRUNC)
+};
+int before_open(int dirfd, const char *path, int flags, OpenNote &note);
+void after_open(int fd, int flags, const OpenNote &note);
+
+int before_unlink(int dirfd, const char *path, int at_flags);  // AT_REMOVEDIR for rmdir
+int before_remove(const char *path);                           // file or empty directory
+int before_rename(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
+int before_mkdir(int dirfd, const char *path);
+int before_new_name(int dirfd, const char *path);  // link, symlink: a name that must not exist
+int before_attr_path(int dirfd, const char *path, int at_flags);  // chmod, chown, utime*
+int before_attr_fd(int fd);                                        // fchmod, fchown, futimens
+
+// Descriptors whose writes are invisible to the wrappers (stdio streams, whose writes glibc
+// makes internally, and writable shared mappings): protected conservatively now and again at
+// the start of every epoch.
+enum class StreamKind : uint8_t { Append = 1, Sequential = 2, Whole = 3 };
+void stream_opened(int fd, StreamKind kind);
+void stream_repositioned(int fd);  // fseek & co, lseek on such a descriptor
+int before_shared_mmap(int fd);    // writable MAP_SHARED of a file: the whole file, now
+void after_shared_mmap(int fd, void *addr, size_t len);
+void after_munmap(void *addr, size_t len);
+
+// Descriptor table changes the per-descriptor cache must see.
+void fd_closed(int fd);
+void fd_replaced(int fd);           // dup2/dup3/fcntl F_DUPFD target, fcntl F_SETFL
+void fds_closed(unsigned first, unsigned last);
+
+// Life cycle (runtime/events.cpp). before_checkpoint and after_* run in the signal handler.
+void program_start();
+bool before_checkpoint();
+void after_checkpoint(uint64_t version);
+void after_restore(uint64_t version);
+
+// Exclusions at run time (exported as ckpt_exclude / ckpt_include). 0 or -errno.
+int add_rule(const char *path, bool include);
+
+}  // namespace ckpt::persist

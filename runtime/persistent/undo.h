@@ -1,0 +1,53 @@
+// Recovery of the persistent state (launcher side, with libc): before version V is restored, or
+// before a fresh start (V = 0), every epoch K >= V is undone, newest first, each epoch's records
+// in reverse order. Undo is idempotent and restartable: a progress file counts the records
+// already undone, every single step can be repeated, and an epoch's log is deleted only after
+// all of it is undone (and synced). A crash in the middle of a recovery followed by a new
+// recovery ends in the same state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ckpt::persist {
+
+struct UndoOptions {
+    // Exclusion patterns (as given to the runtime: absolute paths/globs or component globs).
+    // Records for excluded paths are skipped; built-ins (/proc, /sys, /dev, the job directory)
+    // always apply.
+    std::vector<std::string> exclude;
+    // Restore-time changes to the table (patent steps 815-820): paths left as they are now
+    // (--no-undo), and paths never touched (the NEW side of --replace-file). Absolute; a
+    // directory covers what is below it.
+    std::vector<std::string> no_undo;
+    std::vector<std::string> keep;
+    // For tests: stop (as if the launcher died) after this many records were undone in total.
+    uint64_t stop_after = UINT64_MAX;
+    // Messages: level 0 = info, 1 = warning, 2 = error.
+    std::function<void(int, const std::string &)> log;
+};
+
+struct UndoResult {
+    bool ok = true;          // false: an epoch could not be undone at all; do not restore
+    bool stopped = false;    // stop_after reached
+    uint64_t epochs = 0;     // epochs fully undone and removed
+    uint64_t undone = 0;     // records applied
+    uint64_t skipped = 0;    // records skipped (exclusions, --no-undo, replace targets)
+    uint64_t failed = 0;     // records that could not be applied (see warnings)
+    std::vector<std::string> warnings;
+    std::string error;
+};
+
+// Undoes every epoch >= version of the job directory.
+UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptions &opts);
+
+// Deletes the logs and undo data of every epoch older than `oldest_kept_version`: only versions
+// that no longer exist could need them.
+void prune_epochs(const std::string &job_dir, uint64_t oldest_kept_version);
+
+// rm -r without following symbolic links. False on the first failure.
+bool remove_tree(const std::string &path);
+
+}  // namespace ckpt::persist
