@@ -24,6 +24,7 @@
 #include "job_dir.h"
 #include "logging.h"
 #include "pathmatch.h"
+#include "pct_reader.h"
 #include "restart_policy.h"
 #include "supervisor.h"
 #include "undo.h"
@@ -133,6 +134,14 @@ int status_to_exit(int wait_status)
     return exit_code::kSoftware;
 }
 
+// Whether recovering to `version` has file changes to undo (an epoch log at or after it).
+bool has_undo_work(const JobDir &job, uint64_t version)
+{
+    for (const auto &e : persist::list_epochs(job.path()))
+        if (e.epoch >= version && (!e.log.empty() || !e.undo_dir.empty())) return true;
+    return false;
+}
+
 // Pre-execution: restore the newest version that restores, else start fresh; then run the
 // program until it ends. Returns -1 when the program ran (outcome filled), else an exit code
 // of ckpt-run's own.
@@ -150,6 +159,23 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
             continue;
         }
         spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
+        // Files are rolled back only towards a version that can be restored: a corrupt or stale
+        // image found after the undo would leave the files rolled back for nothing. The full
+        // check is needed only when there is something to undo (the restorer checks again).
+        if (ImageStatus s = has_undo_work(job, it->version) ? verify_image(it->path, img) : verify_files(img)) {
+            if (s.code == ImageError::FileChanged) {
+                spdlog::error("cannot restore job {}: {}; the checkpoints and files are kept; remove them with "
+                              "`ckptctl rm {}` to start afresh", name, s.message, name);
+                return exit_code::kStaleImage;
+            }
+            if (s.code == ImageError::FileMissing) {
+                spdlog::error("cannot restore job {}: {}; checkpoints and files kept", name, s.message);
+                return exit_code::kNoInput;
+            }
+            ++unreadable;
+            spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
+            continue;
+        }
         if (!recover(it->version)) return exit_code::kUndoFailed;
         outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
@@ -334,6 +360,18 @@ int main(int argc, char **argv)
             return exit_code::kUsage;
         }
     std::vector<std::string> no_undo_abs;
+    // ckpt-run's own log: when its stderr is a regular file (often the program's stderr too),
+    // rolling it back would erase the launcher's account of what happened. It is excluded.
+    {
+        struct stat st;
+        char link[PATH_MAX];
+        ssize_t n = ::readlink("/proc/self/fd/2", link, sizeof link - 1);
+        if (::fstat(2, &st) == 0 && S_ISREG(st.st_mode) && n > 0 && link[0] == '/') {
+            const std::string log_path(link, size_t(n));
+            cfg.exclude.push_back(log_path);
+            no_undo_abs.push_back(log_path);
+        }
+    }
     {
         std::vector<std::string> all = env_list("CKPT_NO_UNDO");
         all.insert(all.end(), no_undo.begin(), no_undo.end());

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ckptctl_commands.h"
+#include "pct_reader.h"
 #include "ckptctl_json.h"
 #include "duration.h"
 #include "exit_codes.h"
@@ -293,6 +294,24 @@ void print_json(const Image &img)
 
 }  // namespace
 
+// The persistent checkpoint table of the epoch that begins with this version: every file
+// changed after the checkpoint and what undoes the change.
+void print_persistent_state(const Image &img)
+{
+    const std::string dir = img.path.substr(0, img.path.rfind('/') == std::string::npos ? 0 : img.path.rfind('/'));
+    const uint64_t v = img.process.checkpoint_version;
+    const persist::PctLog log = persist::read_pct(persist::log_path(dir.empty() ? "." : dir, v));
+    std::cout << "\nPersistent state: changes after version " << v << " (" << persist::log_path(dir, v) << ")\n";
+    if (!log.exists) {
+        std::cout << "  none recorded (no file changed since this checkpoint, or they were undone)\n";
+        return;
+    }
+    if (!log.error.empty()) std::cout << "  unreadable: " << log.error << "\n";
+    for (const auto &r : log.records) std::cout << "  " << printable(persist::describe(r)) << "\n";
+    if (log.torn_tail) std::cout << "  (torn tail after " << log.valid_bytes << " bytes: an interrupted append, ignored)\n";
+    for (uint64_t off : log.bad_records) std::cout << "  (record at offset " << off << " fails its checksum)\n";
+}
+
 Runner add_inspect(CLI::App &app)
 {
     struct Options {
@@ -309,7 +328,12 @@ Runner add_inspect(CLI::App &app)
         if (!ref) return code;
         Image img;
         if (ImageStatus s = read_image(ref->path, img)) return fail(exit_code_for(s.code), s.message);
-        if (opt->json) print_json(img); else print_text(img);
+        if (opt->json) {
+            print_json(img);
+        } else {
+            print_text(img);
+            print_persistent_state(img);
+        }
         std::fflush(stdout);
         return exit_code::kOk;
     };

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "ckptctl_commands.h"
+#include "pct_reader.h"
 #include "exit_codes.h"
 #include "job_dir.h"
 
@@ -58,6 +59,19 @@ Runner add_verify(CLI::App &app)
             std::cout << label << ": " << image_error_name(s.code) << ": " << s.message << "\n";
             const int code = exit_code_for(s.code);
             if (severity(code) > severity(worst)) worst = code;
+        }
+        // The undo data of every epoch (what a recovery would need to roll files back).
+        if (whole_job) {
+            for (const auto &e : persist::list_epochs(JobDir(g.root, *target).path())) {
+                const persist::VerifyResult r = persist::verify_epoch(JobDir(g.root, *target).path(), e.epoch);
+                if (r.ok) {
+                    std::cout << "undo data of epoch " << e.epoch << ": ok (" << r.records << " records, "
+                              << r.data_bytes << " bytes of old data, " << r.kept_files << " kept files)\n";
+                    continue;
+                }
+                for (const auto &p : r.problems) std::cout << "undo data of epoch " << e.epoch << ": " << printable(p) << "\n";
+                if (severity(exit_code::kBadImage) > severity(worst)) worst = exit_code::kBadImage;
+            }
         }
         std::cout.flush();
         if (worst != exit_code::kOk) {

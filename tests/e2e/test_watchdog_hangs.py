@@ -15,7 +15,10 @@ def heartbeat_case(h, ref, steps):
     marker = h.path("hung-once")
     argv = [wd.flaky(h, "flaky_heartbeat"), str(steps), "hang", str(steps // 2), marker]
     launcher = h.start("hb", argv, out, interval="150ms",
-                       extra=["--watchdog", "--heartbeat", "700ms", "--backoff", "20ms", "--keep"])
+                       extra=["--watchdog", "--heartbeat", "700ms", "--backoff", "20ms", "--keep",
+                              # the marker records that the hang happened: it must survive the
+                              # rollback of the program's files to the checkpoint
+                              "--exclude", marker])
     rc = launcher.wait(120)
     text = launcher.log_text()
     check(rc == 0, f"ckpt-run exited with {rc}; log:\n{text}")
