@@ -9,7 +9,7 @@
 #   BENCH_SIZES  memory sizes in MiB (default: "64 256 1024")
 #   BENCH_REPS   repetitions per size, the tables show medians (default: 3)
 #   BENCH_WARMUP repetitions per size run first and not counted (default: 1)
-#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback")
+#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback persist")
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
 #                unless this user's queue of pending signals is nearly full: then SIGUSR2,
 #                a standard signal, which the kernel delivers even then; see machine_report)
@@ -33,7 +33,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO/build}
 BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-BENCH_LIST=${BENCH_LIST:-"memory rollback"}
+BENCH_LIST=${BENCH_LIST:-"memory rollback persist"}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
@@ -439,6 +439,22 @@ bench_rollback_report() {
     echo "Time from the rollback() call until chkpnt() returns the value in the restored process."
     echo
     echo "$ROLLBACK_TABLE"
+    echo
+}
+
+# Persistent state: first write after a checkpoint, appends, 1M writes with and without
+# libckpt.so (scripts/bench_persist.sh).
+bench_persist_run() {
+    log "persist: first pwrite into 1 GiB, appends, 1M x 4 KiB writes"
+    PERSIST_TABLE=$(BENCH_TMP="$BENCHDIR" "$REPO/scripts/bench_persist.sh" "$BUILD_DIR")
+}
+
+bench_persist_report() {
+    echo "### Persistent state (file undo)"
+    echo
+    echo '```'
+    echo "$PERSIST_TABLE"
+    echo '```'
     echo
 }
 

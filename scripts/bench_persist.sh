@@ -1,6 +1,5 @@
 #!/bin/bash
-# Benchmarks of the persistent-state layer (docs/persistent-state.md, section "Performance";
-# to be merged into scripts/bench.sh and docs/performance.md).
+# Benchmarks of the persistent-state layer (docs/performance.md; run by scripts/bench.sh).
 #   - the first 4 KiB pwrite into a 1 GiB file after a checkpoint (goal < 1 ms, a few KiB of
 #     undo data, not a copy of the file), with and without --sync-undo;
 #   - appends after a checkpoint (first one, then the average);

@@ -101,6 +101,22 @@ def children_of(ppid):
     return pids
 
 
+def make_text_input(path, size, seed, n_words=20, words_per_line=10, word_bits=24):
+    """Pseudo-random text from a small vocabulary (compressible, slow for a strong compressor),
+    written to path; returns the bytes."""
+    r = random.Random(seed)
+    words = ["%x" % r.getrandbits(word_bits) for _ in range(n_words)]
+    parts, n = [], 0
+    while n < size:
+        line = " ".join(r.choice(words) for _ in range(words_per_line)) + "\n"
+        parts.append(line)
+        n += len(line)
+    data = "".join(parts).encode()
+    with open(path, "wb") as f:
+        f.write(data)
+    return data
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
