@@ -244,7 +244,10 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
         last_alive = clock::now();
         next_poll = last_alive + cfg_.poll;
         status_.state = "running";
-        sd_notifyf(0, "READY=1\nSTATUS=running %s (pid %d)", out.restored ? "restored" : "fresh", int(child));
+        // READY=1 once per ckpt-run (an exec in the program or a restart only updates STATUS).
+        sd_notifyf(0, "%sSTATUS=running %s (pid %d)", sd_ready_sent_ ? "" : "READY=1\n",
+                   out.restored ? "restored" : "fresh", int(child));
+        sd_ready_sent_ = true;
         arm_clock();
     };
     auto kill_hung = [&](const std::string &why) {

@@ -57,6 +57,7 @@ private:
     JobDir &job_;
     JobStatus &status_;
     std::chrono::nanoseconds interval_{};
+    bool sd_ready_sent_ = false;  // systemd has been told READY=1
 };
 
 }  // namespace ckpt
