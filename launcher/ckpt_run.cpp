@@ -162,7 +162,9 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
         // Files are rolled back only towards a version that can be restored: a corrupt or stale
         // image found after the undo would leave the files rolled back for nothing. The full
         // check is needed only when there is something to undo (the restorer checks again).
-        if (ImageStatus s = has_undo_work(job, it->version) ? verify_image(it->path, img) : verify_files(img)) {
+        ImageStatus s = has_undo_work(job, it->version) ? verify_data(img) : ImageStatus{};
+        if (!s) s = verify_files(img, /*open_files=*/false);
+        if (s) {
             if (s.code == ImageError::FileChanged) {
                 spdlog::error("cannot restore job {}: {}; the checkpoints and files are kept; remove them with "
                               "`ckptctl rm {}` to start afresh", name, s.message, name);

@@ -178,7 +178,7 @@ ImageStatus verify_data(const Image &img)
     return status;
 }
 
-ImageStatus verify_files(const Image &img)
+ImageStatus verify_files(const Image &img, bool open_files)
 {
     using namespace image;
     for (const RegionRecord &r : img.regions) {
@@ -196,6 +196,7 @@ ImageStatus verify_files(const Image &img)
                             " differs); restoring it would run mismatched code");
     }
     for (const FdRecord &f : img.fds) {
+        if (!open_files) break;
         if (f.fd <= 2) continue;
         if (f.kind != FdKind::RegularFile && f.kind != FdKind::Directory && f.kind != FdKind::CharDevice) continue;
         const std::string path = img.str(f.path);

@@ -55,7 +55,9 @@ ImageStatus verify_data(const Image &img);
 
 // Files kept by reference (mapped executables and libraries) must still be the same files,
 // and files the program had open must still exist.
-ImageStatus verify_files(const Image &img);
+// `open_files`: also the files the program had open (not before a recovery has undone the
+// file changes: a file deleted after the checkpoint comes back then).
+ImageStatus verify_files(const Image &img, bool open_files = true);
 
 // All three.
 ImageStatus verify_image(const std::string &path, Image &out);

@@ -137,8 +137,16 @@ class Launcher:
         return kids[0] if kids else None
 
     def kill_program(self):
-        pid = poll(self.program_pid, what="the program's pid")
-        os.kill(pid, signal.SIGKILL)
+        """SIGKILLs the program and returns ckpt-run's exit status; None if the program ended
+        by itself first (ckpt-run exited before a pid could be found)."""
+        pid = poll(lambda: self.program_pid() or (self.proc.poll() is not None and -1),
+                   what="the program's pid")
+        if pid == -1:
+            return None
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it ended at this very moment; ckpt-run's status says how
         return self.wait()
 
     def wait(self, timeout=120):
