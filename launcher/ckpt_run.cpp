@@ -2,6 +2,7 @@
 // Pre-execution: restore the job from its newest valid checkpoint, or start it fresh.
 // Clean-up: after exit status 0 the job's checkpoints are deleted (unless --keep).
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -134,6 +135,28 @@ int status_to_exit(int wait_status)
     return exit_code::kSoftware;
 }
 
+// Offsets of stdin/stdout (regular files, not O_APPEND) when ckpt-run started. The program
+// shares these open files with ckpt-run: after a failed run, a fresh start (watchdog, nothing
+// checkpointed yet) must begin where the first one did, now that the recovery has rolled the
+// file back to its size at that start.
+off_t g_std_start_offset[2] = {-1, -1};
+
+void remember_standard_streams()
+{
+    for (int fd = 0; fd < 2; ++fd) {
+        struct stat st;
+        const int fl = ::fcntl(fd, F_GETFL);
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && !(fl & O_APPEND))
+            g_std_start_offset[fd] = ::lseek(fd, 0, SEEK_CUR);
+    }
+}
+
+void rewind_standard_streams()
+{
+    for (int fd = 0; fd < 2; ++fd)
+        if (g_std_start_offset[fd] >= 0) ::lseek(fd, g_std_start_offset[fd], SEEK_SET);
+}
+
 // Whether recovering to `version` has file changes to undo (an epoch log at or after it).
 bool has_undo_work(const JobDir &job, uint64_t version)
 {
@@ -208,6 +231,7 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
     }
     if (!started) {
         if (!recover(0)) return exit_code::kUndoFailed;
+        rewind_standard_streams();
         outcome = supervisor.run("");
     }
     if (outcome.kind == RunOutcome::Kind::SpawnFailed) {
@@ -248,6 +272,7 @@ int main(int argc, char **argv)
     usr1.sa_handler = [](int) {};
     usr1.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &usr1, nullptr);
+    remember_standard_streams();
 
     CLI::App app{"Run PROGRAM with transparent checkpoints; resume it from its latest checkpoint if it has one.",
                  "ckpt-run"};
