@@ -1143,7 +1143,10 @@ int before_rename(int olddirfd, const char *oldpath, int newdirfd, const char *n
     return on_failure_of(emit(a), g_path2);
 }
 
-int before_mkdir(int dirfd, const char *path)
+namespace {
+
+// A name about to be created (a directory with pct::kDir): undo removes it.
+int record_create(int dirfd, const char *path, uint32_t flags)
 {
     if (!path) return 0;
     SlowGuard g;
@@ -1152,22 +1155,18 @@ int before_mkdir(int dirfd, const char *path)
     struct stat st;
     if (lstat_at(dirfd, path, st) == 0) return 0;  // will fail with EEXIST
     RecordArgs a{pct::Kind::Create};
-    a.flags = pct::kDir;
+    a.flags = flags;
     a.path = g_path;
     return on_failure_of(emit(a), g_path);
 }
 
+}  // namespace
+
+int before_mkdir(int dirfd, const char *path) { return record_create(dirfd, path, pct::kDir); }
+
 int before_new_name(int dirfd, const char *path)
 {
-    if (!path) return 0;
-    SlowGuard g;
-    if (sys_getpid() != g_pid || ensure_buf()) return 0;
-    if (!absolute(dirfd, path, g_path, sizeof g_path) || path_excluded(g_path)) return 0;
-    struct stat st;
-    if (lstat_at(dirfd, path, st) == 0) return 0;  // will fail with EEXIST
-    RecordArgs a{pct::Kind::Create};
-    a.path = g_path;
-    return on_failure_of(emit(a), g_path);
+    return record_create(dirfd, path, 0);
 }
 
 int before_attr_path(int dirfd, const char *path, int at_flags)
