@@ -97,7 +97,7 @@ void run_checkpoint(uint64_t t_start)
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_memory(set, set.arena.begin(), set.arena.end());
     if (err) return report_error(err, false);
-    pr.stats.scan_ns = monotonic_ns() - t_start;
+    pr.stats.scan_ns = sys_monotonic_ns() - t_start;
 
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dirfd < 0) {
@@ -118,7 +118,7 @@ void run_checkpoint(uint64_t t_start)
     if (g_rt.standalone) prune_old_versions(int(dirfd), version);
     events::after_checkpoint(version);
     sys_close(int(dirfd));
-    report(StatusType::CheckpointDone, 0, version, written.bytes, monotonic_ns() - t_start,
+    report(StatusType::CheckpointDone, 0, version, written.bytes, sys_monotonic_ns() - t_start,
            pr.stats.pages_written, nullptr);
 }
 
@@ -161,7 +161,7 @@ void finish_restore()
     const uint64_t version = info.version;
     sys_munmap(reinterpret_cast<void *>(info.blob_addr), info.blob_len);
     events::after_restore(version);
-    report(StatusType::Restored, 0, version, 0, t_start, monotonic_ns(), nullptr);
+    report(StatusType::Restored, 0, version, 0, t_start, sys_monotonic_ns(), nullptr);
 }
 
 }  // namespace
@@ -175,7 +175,7 @@ void on_checkpoint_signal(int, siginfo_t *si, void *)
         errno = saved_errno;
         return;
     }
-    const uint64_t t_start = monotonic_ns();
+    const uint64_t t_start = sys_monotonic_ns();
     if (!events::before_checkpoint()) {
         errno = saved_errno;
         return;

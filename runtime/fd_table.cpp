@@ -11,13 +11,6 @@
 namespace ckpt {
 namespace {
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
 
 image::FdKind classify(int fd, const struct stat &st, const char *link, size_t link_len)
 {

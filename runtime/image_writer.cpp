@@ -10,22 +10,8 @@
 namespace ckpt {
 namespace {
 
-uint64_t now_ns(int clock)
-{
-    struct timespec ts{};
-    sys_clock_gettime(clock, &ts);
-    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
-
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
 
 long write_all(int fd, const void *p, uint64_t n, uint64_t off)
 {
@@ -82,7 +68,7 @@ int64_t latest_version(int dirfd, char *buf, size_t size)
 CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResult &result)
 {
     using namespace image;
-    const uint64_t t_write = now_ns(CLOCK_MONOTONIC);
+    const uint64_t t_write = sys_monotonic_ns();
 
     // Layout: header page, metadata, then page data of each region, page-aligned.
     const uint64_t regions_off = align_up(sizeof(ProcessRecord), 16);
@@ -171,7 +157,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
         r.data_checksum = sum.digest();
         pages_written += r.data_pages;
     }
-    const uint64_t t_meta = now_ns(CLOCK_MONOTONIC);
+    const uint64_t t_meta = sys_monotonic_ns();
     set.process.stats.write_ns = t_meta - t_write;
     set.process.stats.pages_written = pages_written;
     set.process.checkpoint_version = version;
@@ -230,7 +216,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     if (rc < 0) { sys_unlinkat(dirfd, tmp_name, 0); return fail(int(-rc), "cannot commit the image"); }
     rc = sys_fsync(dirfd);
     if (rc < 0) return fail(int(-rc), "cannot sync the checkpoint directory");
-    set.process.stats.sync_ns = now_ns(CLOCK_MONOTONIC) - t_meta;
+    set.process.stats.sync_ns = sys_monotonic_ns() - t_meta;
     result.bytes = image_size;
     return CaptureError{};
 }

@@ -23,13 +23,6 @@ namespace ckpt {
 
 RuntimeState g_rt;
 
-uint64_t monotonic_ns()
-{
-    struct timespec ts{};
-    sys_clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
-
 void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t ns_a,
             uint64_t ns_b, const char *msg)
 {
@@ -111,13 +104,6 @@ long standalone_owner = 0;
 
 // Standalone clean-up step: a normal exit (status 0) removes the job's checkpoints, as
 // ckpt-run would, unless CKPT_KEEP is set. Only the program's own exit, not a forked child's.
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
 
 // Empties directory `path` (relative to `at`), descending `depth` levels into subdirectories.
 void remove_dir_contents(int at, const char *path, int depth)

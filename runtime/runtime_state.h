@@ -48,7 +48,6 @@ extern RuntimeState g_rt;
 void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t ns_a,
             uint64_t ns_b, const char *text);
 
-uint64_t monotonic_ns();
 
 // The checkpoint signal handler and its two halves. chkpnt() calls it directly.
 void on_checkpoint_signal(int sig, siginfo_t *info, void *uctx);

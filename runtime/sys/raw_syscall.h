@@ -89,6 +89,27 @@ RAW_INLINE __attribute__((noreturn)) void sys_exit_group(int code)
     for (;;) RAW1(SYS_exit_group, code);
 }
 
+/* A directory entry as getdents64 returns it (glibc's struct dirent is not guaranteed to match). */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+struct raw_timespec {
+    int64_t tv_sec, tv_nsec;
+};
+
+/* CLOCK_MONOTONIC (1) in nanoseconds. */
+RAW_INLINE uint64_t sys_monotonic_ns(void)
+{
+    struct raw_timespec ts = {0, 0};
+    RAW2(SYS_clock_gettime, 1, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* The kernel's struct sigaction for rt_sigaction (not glibc's, which differs in layout). */
 struct kernel_sigaction {
     uint64_t handler;
