@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 packages=(
   # build
   build-essential cmake pkg-config libunwind-dev libspdlog-dev libfmt-dev catch2 libcli11-dev
-  libzstd-dev libxxhash-dev libsystemd-dev
+  libzstd-dev libxxhash-dev libsystemd-dev ccache
   # programs the end-to-end tests run (tests/e2e) and the test harness itself
   python3 perl bc gzip xz-utils sqlite3 mawk util-linux
 )
