@@ -7,6 +7,11 @@
 
 namespace ckpt {
 
+// At library start in standalone mode: remembers the descriptors above 2 that the program
+// inherited and that cannot be reopened by path (pipes, sockets, other kernel objects,
+// deleted files), so that a checkpoint saves them as inherited instead of refusing.
+void record_inherited_fds();
+
 // `internal_fds` (count n) are the runtime's own and are not captured.
 CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_internal);
 

@@ -131,7 +131,14 @@ struct FdRecord {
     int64_t offset;
     uint64_t dev, ino;
     StrRef path;
-    uint32_t pad;
+    uint32_t flags;  // FdFlags
+};
+
+enum FdFlags : uint32_t {
+    // Inherited at the program's start (standalone mode) and not reopenable (a pipe or
+    // socket to another process: a make jobserver, a CI runner's leak): restored as
+    // /dev/null with the same access mode, so that the number stays taken.
+    kFdInherited = 1u << 0,
 };
 
 struct SigactionRecord {

@@ -15,6 +15,7 @@
 #include "image_writer.h"
 #include "events.h"
 #include "process_info.h"
+#include "fd_table.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
 #include "text.h"
@@ -262,6 +263,7 @@ __attribute__((constructor)) void runtime_init()
     // runtime waits for chkpnt() (standalone, inserted mode).
     if (!dir) {
         snapshot_job_identity();  // for standalone mode, should the program call chkpnt()
+        record_inherited_fds();   // before main() can open descriptors of its own
         return;
     }
     if (g_rt.signal <= 0 || g_rt.signal > 64 || g_rt.launcher_pid != int(getppid())) {

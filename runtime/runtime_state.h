@@ -38,6 +38,16 @@ struct RuntimeState {
     // regular file at a checkpoint was set by the program itself (e.g. sort -o: dup2 onto 1)
     // and is restored like any other descriptor, by path.
     uint64_t std_dev[3] = {}, std_ino[3] = {};
+    // Descriptors above 2 that a standalone program found open at its start and that ckpt
+    // cannot reopen (pipes, sockets, other kernel objects): fd_table.cpp saves them as
+    // inherited (image::kFdInherited) instead of refusing the checkpoint.
+    struct InheritedFd {
+        int32_t fd;
+        bool logged;  // the one log line about it was written
+        uint64_t dev, ino;
+    };
+    InheritedFd inherited[32] = {};
+    int n_inherited = 0;
     image::CpuContext ctx{};
     ckpt_restore_info restore_info{};
 };

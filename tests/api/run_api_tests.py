@@ -14,6 +14,7 @@ import glob
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -128,6 +129,38 @@ def test_recover(a, tmp, first_standalone):
     expect(not os.path.exists(job), "exit status 0 under ckpt-run must remove the job directory")
 
 
+def test_inherited_fds(a, tmp):
+    """Standalone start with a leaked pipe and socket (defect 10 of issue 8): checkpoint,
+    SIGKILL, recovery under ckpt-run; the program checks the descriptors are /dev/null."""
+    root = os.path.join(tmp, "state")
+    env = clean_env(root)
+    rd, wr = os.pipe()
+    s1, s2 = socket.socketpair()
+    try:
+        cmd = [os.path.join(a.programs, "api_inherited"), str(rd), str(s1.fileno())]
+        print("$", " ".join(cmd), f"(with fds {rd} and {s1.fileno()} inherited)", flush=True)
+        first = subprocess.run(cmd, env=env, cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=120, pass_fds=(rd, s1.fileno()))
+        for line in first.stdout.splitlines() + first.stderr.splitlines():
+            print("  ", line)
+        print("  exit status", first.returncode, flush=True)
+    finally:
+        os.close(rd)
+        os.close(wr)
+        s1.close()
+        s2.close()
+    expect(first.returncode == -9, "the first run must take its checkpoint and die of SIGKILL")
+    expect(first.stderr.count("inherited at start") == 2,
+           "the runtime must say once per descriptor that it was inherited")
+    jobs = job_dirs(root)
+    expect(len(jobs) == 1 and len(images(os.path.join(root, jobs[0]))) == 1, "one checkpoint expected")
+    second = run([a.ckpt_run, "--interval", "1h", "--"] + cmd, env, tmp)
+    expect(second.returncode == 0, "the recovery failed")
+    expect("API-INHERITED-OK" in second.stdout, "no success marker")
+    expect(second.stderr.count("is /dev/null now") == 2, "the restore must say what became of the descriptors")
+    expect(not os.path.exists(os.path.join(root, jobs[0])), "exit status 0 under ckpt-run must remove the job directory")
+
+
 def test_file_undo(a, tmp):
     root = os.path.join(tmp, "state")
     work = os.path.join(tmp, "files")
@@ -195,7 +228,7 @@ def main():
     ap.add_argument("--cxx")
     ap.add_argument("--keep-tmp", action="store_true", help="leave the temporary directory behind")
     ap.add_argument("test", choices=["contract", "unusable-dir", "launcher-keep", "launcher-nokeep",
-                                     "recover-launcher", "recover-standalone", "file-undo", "pkgconfig",
+                                     "recover-launcher", "recover-standalone", "inherited-fds", "file-undo", "pkgconfig",
                                      "bench-smoke"])
     a = ap.parse_args()
     for opt in ("ckpt_run", "programs", "build_dir", "source_dir"):
@@ -211,6 +244,7 @@ def main():
             "launcher-nokeep": lambda: test_launcher(a, tmp, False),
             "recover-launcher": lambda: test_recover(a, tmp, False),
             "recover-standalone": lambda: test_recover(a, tmp, True),
+            "inherited-fds": lambda: test_inherited_fds(a, tmp),
             "file-undo": lambda: test_file_undo(a, tmp),
             "pkgconfig": lambda: test_pkgconfig(a, tmp),
             "bench-smoke": lambda: test_bench_smoke(a, tmp),
