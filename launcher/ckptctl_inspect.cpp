@@ -194,7 +194,9 @@ void print_text(const Image &img)
     fds.align_right(0);
     fds.align_right(3);
     for (const auto &f : img.fds)
-        fds.add({std::to_string(f.fd), fd_kind_name(f.kind), open_flag_words(f.open_flags),
+        fds.add({std::to_string(f.fd),
+                 std::string(fd_kind_name(f.kind)) + ((f.flags & image::kFdInherited) ? " (inherited: /dev/null)" : ""),
+                 open_flag_words(f.open_flags),
                  f.offset < 0 ? "-" : std::to_string(f.offset), f.cloexec ? "yes" : "no", printable(img.str(f.path))});
     std::printf("%s", fds.str().c_str());
 
@@ -266,6 +268,7 @@ void print_json(const Image &img)
         j.field("fd", f.fd).field("kind", fd_kind_name(f.kind));
         j.field("flags", open_flag_words(f.open_flags)).field("flags_value", f.open_flags);
         j.field("offset", int64_t(f.offset)).field("cloexec", f.cloexec != 0);
+        j.field("inherited", (f.flags & image::kFdInherited) != 0);
         j.key("path");
         if (f.path == kNoString) j.null(); else j.value(img.str(f.path));
         j.end_object();
