@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "byte_source.h"
 #include "checksum.h"
 
 namespace ckpt {
@@ -26,17 +27,6 @@ public:
 private:
     int fd_;
 };
-
-bool pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-    char *p = static_cast<char *>(buf);
-    while (n) {
-        ssize_t r = ::pread(fd, p, n, off_t(off));
-        if (r <= 0) return false;
-        p += r; off += uint64_t(r); n -= size_t(r);
-    }
-    return true;
-}
 
 template <typename T>
 bool section(const std::string &meta, uint64_t off, uint32_t count, std::vector<T> &out)
@@ -76,7 +66,6 @@ std::string Image::str(image::StrRef ref) const
 
 ImageStatus read_image(const std::string &path, Image &out)
 {
-    using namespace image;
     out = Image{};
     out.path = path;
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -85,9 +74,17 @@ ImageStatus read_image(const std::string &path, Image &out)
                     path + ": " + std::strerror(errno));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return fail(ImageError::Io, path + ": " + std::strerror(errno));
-    const uint64_t file_size = uint64_t(st.st_size);
+    return read_image(ByteSource::file(fd.get(), uint64_t(st.st_size)), path, out);
+}
+
+ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out)
+{
+    using namespace image;
+    out = Image{};
+    out.path = path;
+    const uint64_t file_size = src.size();
     ImageHeader &h = out.header;
-    if (file_size < sizeof h || !pread_all(fd.get(), &h, sizeof h, 0))
+    if (file_size < sizeof h || !src.read(&h, sizeof h, 0))
         return fail(ImageError::Truncated, path + ": shorter than an image header");
     if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0)
         return fail(ImageError::BadMagic, path + ": not a ckpt image (bad magic)");
@@ -107,7 +104,7 @@ ImageStatus read_image(const std::string &path, Image &out)
         h.meta_size < sizeof(ProcessRecord))
         return fail(ImageError::BadLayout, path + ": inconsistent section layout");
     std::string meta(h.meta_size, '\0');
-    if (!pread_all(fd.get(), meta.data(), meta.size(), h.meta_offset))
+    if (!src.read(meta.data(), meta.size(), h.meta_offset))
         return fail(ImageError::Io, path + ": cannot read metadata");
     if (checksum(meta.data(), meta.size()) != h.meta_checksum)
         return fail(ImageError::MetaChecksum, path + ": metadata checksum mismatch");
@@ -162,7 +159,16 @@ ImageStatus verify_data(const Image &img)
     void *map = ::mmap(nullptr, img.header.image_size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (map == MAP_FAILED) return fail(ImageError::Io, img.path + ": cannot map: " + std::strerror(errno));
     ::madvise(map, img.header.image_size, MADV_SEQUENTIAL);
-    const char *base = static_cast<const char *>(map);
+    ImageStatus status = verify_data(img, map, img.header.image_size);
+    ::munmap(map, img.header.image_size);
+    return status;
+}
+
+ImageStatus verify_data(const Image &img, const void *image, uint64_t size)
+{
+    if (size < img.header.image_size)
+        return fail(ImageError::Truncated, img.path + ": shorter than its header says");
+    const char *base = static_cast<const char *>(image);
     ImageStatus status;
     for (const auto &r : img.regions) {
         if (!r.data_pages) continue;
@@ -174,7 +180,6 @@ ImageStatus verify_data(const Image &img)
             break;
         }
     }
-    ::munmap(map, img.header.image_size);
     return status;
 }
 

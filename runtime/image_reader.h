@@ -47,11 +47,17 @@ struct Image {
     std::string str(image::StrRef ref) const;
 };
 
+class ByteSource;
+
 // Header and metadata, with their checksums and structural checks. Cheap.
 ImageStatus read_image(const std::string &path, Image &out);
+// The same from an open file or a buffer (byte_source.h); `path` names it in messages.
+ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out);
 
 // Every region's page data against its checksum. Reads the whole image.
 ImageStatus verify_data(const Image &img);
+// The same over the image's bytes in memory (`size` bytes from offset 0).
+ImageStatus verify_data(const Image &img, const void *image, uint64_t size);
 
 // Files kept by reference (mapped executables and libraries) must still be the same files,
 // and files the program had open must still exist.

@@ -11,35 +11,24 @@
 #include <cstring>
 #include <map>
 
+#include "../byte_source.h"
 #include "../checksum.h"
 
 namespace ckpt::persist {
 namespace {
 
-bool read_at(int fd, void *buf, size_t n, uint64_t off)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = ::pread(fd, static_cast<char *>(buf) + done, n - done, off_t(off + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        done += size_t(r);
-    }
-    return true;
-}
-
 // Validates the record at `off`; on success fills `rec` and returns true.
-bool parse_record(int fd, uint64_t off, uint64_t file_size, PctRecord &rec)
+bool parse_record(const ByteSource &src, uint64_t off, uint64_t file_size, PctRecord &rec)
 {
     if (off + sizeof(pct::RecordHeader) > file_size) return false;
     pct::RecordHeader h;
-    if (!read_at(fd, &h, sizeof h, off)) return false;
+    if (!src.read(&h, sizeof h, off)) return false;
     if (h.magic != pct::kRecordMagic || h.path_len > pct::kMaxPath || h.path2_len > pct::kMaxPath) return false;
     if (h.record_size != pct::record_size(h.path_len, h.path2_len, h.length) || h.length > pct::kMaxDataChunk)
         return false;
     if (off + h.record_size > file_size) return false;
     std::string paths(size_t(h.path_len) + 1 + h.path2_len + 1, '\0');
-    if (!read_at(fd, paths.data(), paths.size(), off + sizeof h)) return false;
+    if (!src.read(paths.data(), paths.size(), off + sizeof h)) return false;
     pct::RecordHeader z = h;
     z.header_checksum = 0;
     Checksum cs;
@@ -82,35 +71,41 @@ std::string octal(uint32_t mode)
 
 PctLog read_pct(const std::string &path)
 {
-    PctLog log;
-    log.path = path;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
+        PctLog log;
+        log.path = path;
         log.error = path + ": " + std::strerror(errno);
         return log;
     }
-    log.exists = true;
     struct stat st;
-    ::fstat(fd, &st);
-    log.file_size = uint64_t(st.st_size);
+    const uint64_t size = ::fstat(fd, &st) == 0 ? uint64_t(st.st_size) : 0;
+    PctLog log = read_pct(ByteSource::file(fd, size), path);
+    ::close(fd);
+    return log;
+}
+
+PctLog read_pct(const ByteSource &src, const std::string &path)
+{
+    PctLog log;
+    log.path = path;
+    log.exists = true;
+    log.file_size = src.size();
     pct::FileHeader h{};
-    if (log.file_size < sizeof h || !read_at(fd, &h, sizeof h, 0)) {
+    if (log.file_size < sizeof h || !src.read(&h, sizeof h, 0)) {
         // Created but its header never completed: an empty log (nothing was changed under it).
         log.torn_tail = log.file_size > 0;
         log.error = log.file_size ? "log header incomplete" : "";
-        ::close(fd);
         return log;
     }
     pct::FileHeader z = h;
     z.checksum = 0;
     if (std::memcmp(h.magic, pct::kFileMagic, 8) != 0 || h.header_size != sizeof h || checksum(&z, sizeof z) != h.checksum) {
         log.error = "not a PCT log or header checksum mismatch";
-        ::close(fd);
         return log;
     }
     if (h.format_version != pct::kFormatVersion) {
         log.error = "PCT format version " + std::to_string(h.format_version) + " is not supported";
-        ::close(fd);
         return log;
     }
     log.header_ok = true;
@@ -119,7 +114,7 @@ PctLog read_pct(const std::string &path)
     log.valid_bytes = off;
     while (off < log.file_size) {
         PctRecord rec;
-        if (parse_record(fd, off, log.file_size, rec)) {
+        if (parse_record(src, off, log.file_size, rec)) {
             log.records.push_back(std::move(rec));
             off += log.records.back().header.record_size;
             log.valid_bytes = off;
@@ -129,12 +124,12 @@ PctLog read_pct(const std::string &path)
         // damage in the middle of the log; otherwise the rest is a torn tail.
         pct::RecordHeader bad;
         bool resynced = false;
-        if (read_at(fd, &bad, sizeof bad, off) && bad.magic == pct::kRecordMagic &&
+        if (src.read(&bad, sizeof bad, off) && bad.magic == pct::kRecordMagic &&
             bad.path_len <= pct::kMaxPath && bad.path2_len <= pct::kMaxPath && bad.length <= pct::kMaxDataChunk &&
             bad.record_size == pct::record_size(bad.path_len, bad.path2_len, bad.length) &&
             off + bad.record_size < log.file_size) {
             PctRecord next;
-            if (parse_record(fd, off + bad.record_size, log.file_size, next)) {
+            if (parse_record(src, off + bad.record_size, log.file_size, next)) {
                 log.bad_records.push_back(off);
                 off += bad.record_size;
                 resynced = true;
@@ -145,18 +140,25 @@ PctLog read_pct(const std::string &path)
             break;
         }
     }
-    ::close(fd);
     return log;
 }
 
 bool read_record_data(const std::string &log_path, const PctRecord &r, std::string &out)
 {
-    out.assign(r.header.length, '\0');
     int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
-    bool ok = read_at(fd, out.data(), out.size(), r.data_offset);
+    struct stat st;
+    const bool ok = ::fstat(fd, &st) == 0 && read_record_data(ByteSource::file(fd, uint64_t(st.st_size)), r, out);
     ::close(fd);
-    return ok && checksum(out.data(), out.size()) == r.header.data_checksum;
+    return ok;
+}
+
+bool read_record_data(const ByteSource &src, const PctRecord &r, std::string &out)
+{
+    out.clear();
+    if (r.header.length > pct::kMaxDataChunk) return false;  // never allocate what the log claims unchecked
+    out.assign(r.header.length, '\0');
+    return src.read(out.data(), out.size(), r.data_offset) && checksum(out.data(), out.size()) == r.header.data_checksum;
 }
 
 std::string log_path(const std::string &job_dir, uint64_t epoch) { return job_dir + "/" + name_for("pct-", epoch, ".log"); }

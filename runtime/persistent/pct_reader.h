@@ -8,6 +8,10 @@
 
 #include "pct_format.h"
 
+namespace ckpt {
+class ByteSource;
+}
+
 namespace ckpt::persist {
 
 struct PctRecord {
@@ -38,9 +42,12 @@ struct PctLog {
 // Reads a whole log. A torn tail (an interrupted append) is reported and ignored; a record in
 // the middle whose checksum fails is reported in bad_records and skipped.
 PctLog read_pct(const std::string &path);
+// The same from an open file or a buffer (byte_source.h); `path` names it.
+PctLog read_pct(const ByteSource &src, const std::string &path);
 
 // The old data of a Data record, checked against its checksum. False if unreadable or wrong.
 bool read_record_data(const std::string &log_path, const PctRecord &r, std::string &out);
+bool read_record_data(const ByteSource &log, const PctRecord &r, std::string &out);
 
 struct EpochFiles {
     uint64_t epoch = 0;

@@ -265,10 +265,7 @@ uint64_t read_progress(const std::string &path, uint64_t epoch, uint64_t nonce)
     pct::ProgressRecord p{};
     const bool ok = ::pread(fd, &p, sizeof p, 0) == ssize_t(sizeof p);
     ::close(fd);
-    if (!ok || p.magic != pct::kProgressMagic || p.epoch != epoch || p.nonce != nonce ||
-        p.checksum != checksum(&p, sizeof p - sizeof p.checksum))
-        return 0;
-    return p.done;
+    return ok ? parse_progress(&p, sizeof p, epoch, nonce) : 0;
 }
 
 void fsync_dir(const std::string &dir)
@@ -282,6 +279,27 @@ void remove_epoch_files(const std::string &job_dir, uint64_t epoch)
     ::unlink(log_path(job_dir, epoch).c_str());  // first: from here on the epoch counts as undone
     remove_tree(undo_dir_path(job_dir, epoch));
     ::unlink(progress_path(job_dir, epoch).c_str());
+}
+
+// Exclusions set by the program during this epoch (ckpt_exclude/ckpt_include) apply to the
+// whole epoch.
+void set_rules(Ctx &c, const PctLog &log)
+{
+    c.rules.list.clear();
+    for (const auto &e : c.opts.exclude) c.rules.list.emplace_back(e, false);
+    for (const auto &r : log.records)
+        if (r.kind() == pct::Kind::Exclude || r.kind() == pct::Kind::Include)
+            c.rules.list.emplace_back(r.path, r.kind() == pct::Kind::Include);
+}
+
+// Left as it is: excluded, --no-undo or a --replace-file target.
+bool skipped(const Ctx &c, const PctRecord &r)
+{
+    if (r.kind() == pct::Kind::Exclude || r.kind() == pct::Kind::Include) return false;
+    if (r.header.flags & pct::kPathInUndoDir) return false;  // ours
+    if (r.kind() == pct::Kind::Rename)
+        return (c.rules.excluded(r.path) && c.rules.excluded(r.path2)) || c.user_skip(r.path) || c.user_skip(r.path2);
+    return c.rules.excluded(r.path) || c.user_skip(r.path);
 }
 
 // Undoes one epoch. False: the epoch could not be undone at all (its log is unreadable), or the
@@ -315,13 +333,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
         c.log(2, c.log_path + ": a record at offset " + std::to_string(off) +
                      " is damaged (checksum); the change it protected cannot be undone");
 
-    // Exclusions set by the program during this epoch (ckpt_exclude/ckpt_include) apply to the
-    // whole epoch.
-    c.rules.list.clear();
-    for (const auto &e : c.opts.exclude) c.rules.list.emplace_back(e, false);
-    for (const auto &r : log.records)
-        if (r.kind() == pct::Kind::Exclude || r.kind() == pct::Kind::Include)
-            c.rules.list.emplace_back(r.path, r.kind() == pct::Kind::Include);
+    set_rules(c, log);
 
     const std::string prog = progress_path(c.job_dir, epoch);
     uint64_t done = read_progress(prog, epoch, log.header.nonce);
@@ -334,14 +346,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
             return false;
         }
         const PctRecord &r = log.records[i];
-        const bool ours = r.header.flags & pct::kPathInUndoDir;
-        bool skip = false;
-        if (!ours && r.kind() == pct::Kind::Rename)
-            skip = (c.rules.excluded(r.path) && c.rules.excluded(r.path2)) || c.user_skip(r.path) ||
-                   c.user_skip(r.path2);
-        else if (!ours)
-            skip = c.rules.excluded(r.path) || c.user_skip(r.path);
-        if (skip && r.kind() != pct::Kind::Exclude && r.kind() != pct::Kind::Include) {
+        if (skipped(c, r)) {
             ++c.res.skipped;
         } else {
             std::string why;
@@ -365,6 +370,29 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
 }
 
 }  // namespace
+
+uint64_t parse_progress(const void *data, size_t size, uint64_t epoch, uint64_t nonce)
+{
+    pct::ProgressRecord p{};
+    if (size < sizeof p) return 0;
+    std::memcpy(&p, data, sizeof p);
+    if (p.magic != pct::kProgressMagic || p.epoch != epoch || p.nonce != nonce ||
+        p.checksum != checksum(&p, sizeof p - sizeof p.checksum))
+        return 0;
+    return p.done;
+}
+
+std::vector<UndoStep> plan_undo(const PctLog &log, uint64_t done, const std::string &job_dir, const UndoOptions &opts)
+{
+    UndoResult res;
+    Ctx c{job_dir, opts, res};
+    c.rules.job_dir = normalized(job_dir);
+    set_rules(c, log);
+    std::vector<UndoStep> steps;
+    const size_t n = log.records.size();
+    for (size_t i = done < n ? n - done : 0; i-- > 0;) steps.push_back({i, skipped(c, log.records[i])});
+    return steps;
+}
 
 UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptions &opts)
 {

@@ -43,6 +43,21 @@ struct UndoResult {
 // Undoes every epoch >= version of the job directory.
 UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptions &opts);
 
+struct PctLog;
+
+// The records undone of a log so far, from its progress file's bytes: 0 unless they are a
+// valid progress record of that epoch and log instance (nonce).
+uint64_t parse_progress(const void *data, size_t size, uint64_t epoch, uint64_t nonce);
+
+// What undo_to() does with one epoch's log after `done` records were undone: each remaining
+// record, newest first, applied or skipped (excluded, --no-undo, --replace-file). Touches
+// nothing (tests, the fuzz target).
+struct UndoStep {
+    size_t record;  // index into log.records
+    bool skip;
+};
+std::vector<UndoStep> plan_undo(const PctLog &log, uint64_t done, const std::string &job_dir, const UndoOptions &opts);
+
 // Deletes the logs and undo data of every epoch older than `oldest_kept_version`: only versions
 // that no longer exist could need them.
 void prune_epochs(const std::string &job_dir, uint64_t oldest_kept_version);
