@@ -8,6 +8,8 @@ packages=(
   # build
   build-essential cmake pkg-config libunwind-dev libspdlog-dev libfmt-dev catch2 libcli11-dev
   libzstd-dev libxxhash-dev libsystemd-dev ccache
+  # the fuzz targets (tests/fuzz): clang with libFuzzer's runtime (and the sanitizers')
+  clang libclang-rt-dev
   # programs the end-to-end tests run (tests/e2e) and the test harness itself
   python3 perl bc gzip xz-utils sqlite3 mawk util-linux
 )

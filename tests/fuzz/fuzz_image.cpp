@@ -5,6 +5,7 @@
 // accepts must satisfy what its consumers (the restorer, ckptctl) rely on without checking
 // again; a violation aborts.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -18,7 +19,15 @@ using namespace ckpt::image;
 
 namespace {
 
-void require(bool ok) { if (!ok) std::abort(); }
+// A guarantee of the reader that does not hold: says which, and stops (a libFuzzer crash).
+#define require(ok) \
+    do { \
+        if (!(ok)) { \
+            std::fprintf(stderr, "%s:%d: reader guarantee broken: %s\n", __FILE__, __LINE__, #ok); \
+            std::abort(); \
+        } \
+    } while (0)
+
 
 bool str_ok(const Image &img, StrRef r) { return r == kNoString || r < img.strings.size(); }
 
@@ -35,7 +44,9 @@ void check_accepted(const Image &img, uint64_t size)
         prev_end = r.end;
         require(str_ok(img, r.name));
         require(uint64_t(r.first_run) + r.n_runs <= img.runs.size());
-        require(r.data_offset <= h.image_size && r.data_pages <= (h.image_size - r.data_offset) / kPageSize);
+        // (data_offset means nothing for a region without saved pages)
+        require(!r.data_pages ||
+                (r.data_offset <= h.image_size && r.data_pages <= (h.image_size - r.data_offset) / kPageSize));
         for (uint32_t i = 0; i < r.n_runs; ++i) {
             const PageRun &run = img.runs[r.first_run + i];
             require(run.first_page + run.n_pages <= (r.end - r.start) / kPageSize);

@@ -2,6 +2,7 @@
 // read_record_data, describe, from a buffer). Each input is parsed as it is and with every
 // checksum recomputed (pct_fixup.h). Accepted records must satisfy what recovery relies on.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -13,7 +14,15 @@ using namespace ckpt;
 
 namespace {
 
-void require(bool ok) { if (!ok) std::abort(); }
+// A guarantee of the reader that does not hold: says which, and stops (a libFuzzer crash).
+#define require(ok) \
+    do { \
+        if (!(ok)) { \
+            std::fprintf(stderr, "%s:%d: reader guarantee broken: %s\n", __FILE__, __LINE__, #ok); \
+            std::abort(); \
+        } \
+    } while (0)
+
 
 void parse(const uint8_t *data, size_t size)
 {

@@ -5,6 +5,7 @@
 // data of every record that would be applied. Nothing is applied: the fuzzer touches no file.
 // Checksums are recomputed too, as in fuzz_pct.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -19,7 +20,15 @@ using namespace ckpt;
 
 namespace {
 
-void require(bool ok) { if (!ok) std::abort(); }
+// A guarantee of the reader that does not hold: says which, and stops (a libFuzzer crash).
+#define require(ok) \
+    do { \
+        if (!(ok)) { \
+            std::fprintf(stderr, "%s:%d: reader guarantee broken: %s\n", __FILE__, __LINE__, #ok); \
+            std::abort(); \
+        } \
+    } while (0)
+
 
 void run(const uint8_t *data, size_t size)
 {
