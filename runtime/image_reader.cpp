@@ -148,9 +148,11 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     for (const FdRecord &f : out.fds)
         if (f.path != kNoString && f.path >= out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
-    // What the restorer copies into fixed tables (64 signal actions) or uses unchecked.
+    // What the restorer copies into fixed tables (64 signal actions) or uses unchecked. It
+    // ends its copy of the string table with a NUL: a process reference equal to the size is
+    // the empty string (an image with no strings at all has only such references).
     for (StrRef ref : {out.process.exe_path, out.process.cwd, out.process.cmdline})
-        if (ref != kNoString && ref >= out.strings.size())
+        if (ref != kNoString && ref > out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
     if (out.sigactions.size() > 64) return fail(ImageError::BadLayout, path + ": more signal actions than signals");
     for (const SigactionRecord &s : out.sigactions)

@@ -37,7 +37,9 @@ void check_accepted(const Image &img, uint64_t size)
     const ImageHeader &h = img.header;
     require(h.image_size <= size);
     require(img.sigactions.size() <= 64);  // restore_plan::sigactions[64]
-    require(str_ok(img, img.process.exe_path) && str_ok(img, img.process.cwd) && str_ok(img, img.process.cmdline));
+    // The restorer appends a NUL to its copy of the strings: `size` is the empty string there.
+    for (StrRef ref : {img.process.exe_path, img.process.cwd, img.process.cmdline})
+        require(ref == kNoString || ref <= img.strings.size());
     uint64_t prev_end = 0;
     for (const RegionRecord &r : img.regions) {
         require(r.start < r.end && r.start >= prev_end);
