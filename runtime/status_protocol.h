@@ -47,7 +47,7 @@ inline constexpr int kStatusFd = 1001;
 
 // The job's lock file (flock()ed by the launcher), inherited by the program at this descriptor,
 // just below the status socket: the lock stays held for as long as any process of the job runs,
-// even after the launcher died (docs/architecture.md, "Trust model and failure behaviour").
+// even after the launcher died (docs/ckpt-run.md, "When ckpt-run dies").
 inline constexpr int kLockFd = kStatusFd - 1;
 
 // The watchdog's active poll: the checkpoint signal sent with sigqueue() and a value whose
