@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,15 +19,19 @@
 #include <cstdlib>
 #include <functional>
 
+#include "checkpoint_schedule.h"
+#include "command_identity.h"
 #include "duration.h"
 #include "exit_codes.h"
 #include "image_reader.h"
 #include "install_paths.h"
+#include "internal_env.h"
 #include "job_dir.h"
 #include "logging.h"
 #include "pathmatch.h"
 #include "pct_reader.h"
 #include "restart_policy.h"
+#include "signal_choice.h"
 #include "supervisor.h"
 #include "undo.h"
 
@@ -128,6 +133,32 @@ bool is_static_elf(const std::string &path)
     return is_static;
 }
 
+// A set-user-ID or set-group-ID executable, or one with file capabilities, runs in secure
+// mode: the dynamic linker ignores LD_PRELOAD for it (and the kernel clears the parent-death
+// signal), so libckpt.so never loads. Returns what makes it so, or "" if nothing does.
+std::string secure_exec_reason(const std::string &path)
+{
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return {};
+    if ((st.st_mode & S_ISUID) && st.st_uid != ::geteuid()) return "set-user-ID";
+    if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != ::getegid()) return "set-group-ID";
+    if (::getxattr(path.c_str(), "security.capability", nullptr, 0) > 0) return "given file capabilities";
+    return {};
+}
+
+// The identity of this command (command_identity.h): the executable as resolved, with
+// symbolic links followed, and the arguments after argv[0].
+std::string command_id_of(const std::string &program_path, const std::vector<std::string> &argv)
+{
+    char real[PATH_MAX];
+    const std::string exe = ::realpath(program_path.c_str(), real) ? std::string(real) : program_path;
+    std::string args;
+    for (size_t i = 1; i < argv.size(); ++i) args += '\0' + argv[i];
+    char id[kCommandIdLen + 1];
+    command_identity(exe.data(), exe.size(), args.data(), args.size(), id);
+    return id;
+}
+
 int status_to_exit(int wait_status)
 {
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
@@ -168,18 +199,32 @@ bool has_undo_work(const JobDir &job, uint64_t version)
 // Pre-execution: restore the newest version that restores, else start fresh; then run the
 // program until it ends. Returns -1 when the program ran (outcome filled), else an exit code
 // of ckpt-run's own.
-int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunOutcome &outcome,
-              const std::function<bool(uint64_t)> &recover)
+int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const std::string &name,
+              RunOutcome &outcome, const std::function<bool(uint64_t)> &recover)
 {
     auto versions = job.versions();
     bool started = false;
-    size_t unreadable = 0;
+    size_t unreadable = 0, crashed = 0;
     for (auto it = versions.rbegin(); it != versions.rend() && !started; ++it) {
         Image img;
         if (ImageStatus s = read_image(it->path, img)) {
             ++unreadable;
             spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
             continue;
+        }
+        // The images of another command are not this command's to resume (`--name job` reused
+        // for a different program): refuse, and say how to start afresh.
+        const std::string image_command = img.str(img.process.command_id);
+        if (image_command.empty()) {
+            spdlog::info("checkpoint version {} does not record its command (an older image); not checked", it->version);
+        } else if (image_command != cfg.command_id) {
+            std::string mine;
+            for (const auto &a : cfg.argv) mine += (mine.empty() ? "" : " ") + a;
+            spdlog::error("job {} holds the checkpoints of another command ({}: `{}`), not of `{}`; nothing was "
+                          "restored or changed. Run with --fresh to discard its checkpoints and start anew, remove "
+                          "them with `ckptctl rm {}`, or choose another --name",
+                          name, img.str(img.process.exe_path), img.str(img.process.cmdline), mine, name);
+            return exit_code::kWrongProgram;
         }
         spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
         // Files are rolled back only towards a version that can be restored: a corrupt or stale
@@ -204,6 +249,18 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
         if (!recover(it->version)) return exit_code::kUndoFailed;
         outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
+        // A restorer that crashed (killed by a signal, or failed after tearing down its own
+        // process: exit 80) says nothing against the older versions: try them, as for a corrupt
+        // image. Not when ckpt-run itself was told to stop meanwhile.
+        const bool restorer_crashed = WIFSIGNALED(outcome.wait_status) || outcome.restorer_exit == exit_code::kRestoreFailed;
+        if (restorer_crashed && !outcome.stop_requested) {
+            ++unreadable;
+            ++crashed;
+            spdlog::warn("the restorer of checkpoint version {} {}; trying the previous one", it->version,
+                         WIFSIGNALED(outcome.wait_status) ? "was killed by " + signal_name(WTERMSIG(outcome.wait_status))
+                                                          : std::string("failed after the point of no return (exit 80)"));
+            continue;
+        }
         switch (outcome.restorer_exit) {
         case exit_code::kBadImage:
             ++unreadable;
@@ -223,6 +280,12 @@ int start_job(Supervisor &supervisor, JobDir &job, const std::string &name, RunO
                           name, it->version, outcome.restorer_exit);
             return exit_code::kRestoreFailed;
         }
+    }
+    if (!started && crashed > 0 && crashed == unreadable) {
+        spdlog::error("restoring job {} failed for every one of its {} checkpoint versions (the restorer crashed, see "
+                      "above); nothing was deleted. Remove them with `ckptctl rm {}` or run with --fresh to start anew",
+                      name, crashed, name);
+        return exit_code::kRestoreFailed;
     }
     if (!started && unreadable > 0) {
         spdlog::error("all {} checkpoint versions of job {} in {} are unusable; nothing was deleted. "
@@ -276,15 +339,20 @@ int main(int argc, char **argv)
 
     CLI::App app{"Run PROGRAM with transparent checkpoints; resume it from its latest checkpoint if it has one.",
                  "ckpt-run"};
-    std::string name, dir, interval_text = "30m", signal_text = "SIGRTMAX-1";
-    bool keep = false, quiet = false;
+    std::string name, dir, interval_text = "30m", signal_text = "SIGRTMAX-1", overhead_text = "10";
+    bool keep = false, quiet = false, fresh = false;
     int verbosity = 0;
     size_t retain = 3;
     std::vector<std::string> command;
     app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
     app.add_option("--dir", dir, "checkpoint root directory (default $XDG_STATE_HOME/ckpt or ~/.local/state/ckpt)")->envname("CKPT_DIR");
     app.add_option("--interval", interval_text, "time between checkpoints: 500ms, 2s, 30m, 1h, or seconds")->envname("CKPT_INTERVAL");
-    app.add_option("--signal", signal_text, "signal used to trigger a checkpoint inside the program")->envname("CKPT_SIGNAL");
+    app.add_option("--max-overhead", overhead_text,
+                   "at most this share (percent) of the time stopped in checkpoints: a checkpoint due sooner is "
+                   "delayed (0 or 100 = no bound)")->envname("CKPT_MAX_OVERHEAD");
+    app.add_option("--signal", signal_text, "signal used to trigger a checkpoint inside the program (SIGUSR2 or a "
+                   "real-time signal)")->envname("CKPT_SIGNAL");
+    app.add_flag("--fresh", fresh, "discard the job's checkpoints (as `ckptctl rm` does) and start the program anew");
     app.add_option("--retain", retain, "number of checkpoint versions kept (0 = all)")->envname("CKPT_RETAIN");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
@@ -332,6 +400,10 @@ int main(int argc, char **argv)
         return exit_code::kUsage;
     }
     setup_logging("ckpt-run", verbosity, quiet);
+    // Settings that only ckpt passes to its own processes are never taken from outside
+    // (internal_env.h); the options read from the environment above are not among them.
+    for (const auto &v : scrub_internal_environment())
+        spdlog::warn("ignoring {} from the environment: it is internal to ckpt", v);
 
     RunConfig cfg;
     auto interval = parse_duration(interval_text);
@@ -341,11 +413,16 @@ int main(int argc, char **argv)
     }
     cfg.interval = *interval;
     auto sig = parse_signal(signal_text);
-    if (!sig || *sig == SIGKILL || *sig == SIGSTOP || *sig == SIGCHLD || *sig == SIGUSR1) {
-        spdlog::error("--signal {}: not a usable signal", signal_text);
+    if (!sig || !acceptable_checkpoint_signal(*sig)) {
+        spdlog::error("--signal {}: {}; a checkpoint signal must be one that no fault, terminal or kernel event "
+                      "raises: {}", signal_text, sig ? "not accepted" : "not a signal", accepted_checkpoint_signals());
         return exit_code::kUsage;
     }
     cfg.signal = *sig;
+    if (!parse_overhead(overhead_text.c_str(), cfg.max_overhead_pct)) {
+        spdlog::error("--max-overhead {}: expected a percentage from 0 to 100 (0 or 100: no bound)", overhead_text);
+        return exit_code::kUsage;
+    }
     RestartPolicy policy;
     {
         auto window = parse_duration(window_text), backoff = parse_duration(backoff_text),
@@ -427,6 +504,10 @@ int main(int argc, char **argv)
     if (is_static_elf(cfg.program_path))
         spdlog::warn("{} is statically linked: libckpt.so cannot be preloaded into it, so it will run without checkpoints",
                      cfg.program_path);
+    if (const std::string why = secure_exec_reason(cfg.program_path); !why.empty())
+        spdlog::warn("{} is {}: it runs in secure mode, where the dynamic linker ignores LD_PRELOAD, so libckpt.so "
+                     "cannot be loaded into it and it will run without checkpoints", cfg.program_path, why);
+    cfg.command_id = command_id_of(cfg.program_path, command);
     cfg.lib_path = find_runtime_library();
     cfg.restorer_path = find_restorer();
     if (cfg.lib_path.empty() || cfg.restorer_path.empty()) {
@@ -446,6 +527,22 @@ int main(int argc, char **argv)
     // relative root (--dir, CKPT_DIR, XDG_STATE_HOME) at the launcher's working directory.
     std::string root = resolve_root(dir);
     if (!root.empty() && root[0] != '/' && cwd[0]) root = std::string(cwd) + "/" + root;
+    // --fresh: what `ckptctl rm` would do, under the job's lock (a live job is not touched).
+    // The directory is made anew below and locked again; a launcher that took it meanwhile wins.
+    if (fresh) {
+        JobDir old(root, name);
+        if (old.exists()) {
+            if (!old.try_lock()) {
+                spdlog::error("job {} is running: --fresh does not discard the checkpoints of a live job", name);
+                return exit_code::kTempFail;
+            }
+            if (auto ec = old.remove_all()) {
+                spdlog::error("--fresh: cannot remove the checkpoints of job {} in {}: {}", name, old.path(), ec.message());
+                return exit_code::kCantCreate;
+            }
+            spdlog::info("--fresh: the checkpoints of job {} were removed; starting anew", name);
+        }
+    }
     JobDir job(root, name);
     if (auto ec = job.create()) {
         spdlog::error("checkpoint directory {} is not usable: {}", job.path(), ec.message());
@@ -453,7 +550,13 @@ int main(int argc, char **argv)
     }
     if (!job.try_lock()) {
         auto st = job.read_status();
-        spdlog::error("job {} is already running (launcher pid {})", name, st ? st->launcher_pid : 0);
+        const bool launcher_alive = st && st->launcher_pid > 0 && ::kill(st->launcher_pid, 0) == 0;
+        if (st && !launcher_alive && st->program_pid > 0)
+            spdlog::error("job {} is still running: its launcher (pid {}) is gone, and its program (pid {}) is "
+                          "taking a last checkpoint and ending; run the command again once it has", name,
+                          st->launcher_pid, st->program_pid);
+        else
+            spdlog::error("job {} is already running (launcher pid {})", name, st ? st->launcher_pid : 0);
         return exit_code::kTempFail;
     }
     job.remove_stale_temps();
@@ -493,7 +596,7 @@ int main(int argc, char **argv)
     };
 
     RunOutcome outcome;
-    int code_or_run = start_job(supervisor, job, name, outcome, recover);
+    int code_or_run = start_job(supervisor, cfg, job, name, outcome, recover);
     if (code_or_run >= 0) return code_or_run;
     while (watchdog && !outcome.stop_requested && policy.is_failure(outcome.wait_status, outcome.hung)) {
         const std::string cause = describe_ending(outcome.wait_status, outcome.message);
@@ -518,7 +621,7 @@ int main(int argc, char **argv)
             spdlog::warn("stopped while waiting to restart job {}; checkpoints kept", name);
             return status_to_exit(outcome.wait_status);
         }
-        code_or_run = start_job(supervisor, job, name, outcome, recover);
+        code_or_run = start_job(supervisor, cfg, job, name, outcome, recover);
         if (code_or_run >= 0) return code_or_run;
     }
 

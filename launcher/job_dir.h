@@ -77,6 +77,9 @@ public:
 
     // Exclusive lock held for as long as this object lives. False if another launcher has it.
     bool try_lock();
+    // The locked descriptor (-1 before try_lock()). The program inherits it (kLockFd), so the
+    // lock stays held for as long as any process of the job runs.
+    int lock_fd() const { return lock_fd_; }
     // Whether some launcher holds the lock now.
     bool locked_by_other() const;
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,7 +18,9 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "checkpoint_schedule.h"
 #include "duration.h"
+#include "internal_env.h"
 #include "logging.h"
 #include "status_protocol.h"
 
@@ -43,11 +46,8 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     for (char **e = environ; *e; ++e) {
         std::string kv = *e;
         if (kv.rfind("LD_PRELOAD=", 0) == 0) { preload = kv.substr(11); continue; }
-        if (kv.rfind("CKPT_JOB_DIR=", 0) == 0 || kv.rfind("CKPT_STATUS_FD=", 0) == 0 ||
-            kv.rfind("CKPT_LAUNCHER_PID=", 0) == 0 || kv.rfind("CKPT_SIGNAL=", 0) == 0 ||
-            kv.rfind("CKPT_RESTORER=", 0) == 0 || kv.rfind("CKPT_EXCLUDE=", 0) == 0 ||
-            kv.rfind("CKPT_SYNC_UNDO=", 0) == 0 || kv.rfind("CKPT_ON_UNDO_FAILURE=", 0) == 0)
-            continue;
+        // What the launcher sets below, and anything internal to ckpt (never from outside).
+        if (is_launcher_variable(kv)) continue;
         // systemd's notification channel belongs to ckpt-run, the unit's main process.
         if (kv.rfind("NOTIFY_SOCKET=", 0) == 0 || kv.rfind("WATCHDOG_USEC=", 0) == 0 ||
             kv.rfind("WATCHDOG_PID=", 0) == 0)
@@ -61,6 +61,7 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
+    env.push_back("CKPT_COMMAND_ID=" + cfg.command_id);
     // The persistent-state settings the runtime reads at program start (a restored program
     // keeps the ones it started with: they are part of its memory).
     std::string ex;
@@ -135,10 +136,12 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
 {
     RunOutcome out;
     const bool restoring = !image.empty();
+    // The status channel: a socket, so that the runtime can send with MSG_NOSIGNAL (a write
+    // to a pipe whose reader died raises SIGPIPE); SEQPACKET keeps one record per message.
     int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) != 0) {
         out.kind = RunOutcome::Kind::SpawnFailed;
-        out.message = std::string("pipe: ") + std::strerror(errno);
+        out.message = std::string("socketpair: ") + std::strerror(errno);
         return out;
     }
     // The exec error, if any, comes back through a close-on-exec pipe.
@@ -172,6 +175,8 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
     // A restored process gets its old pid back where the kernel allows it: glibc keeps thread
     // ids in places the runtime cannot fix (the owner of a held recursive or error-checking
     // mutex), and a changed id deadlocks such a mutex when the program enters it again.
+    const pid_t launcher = getpid();
+    const int lock_fd = job_.lock_fd();
     pid_t child = restoring ? fork_with_pid(want_pid) : -1;
     if (child < 0) child = fork();
     if (child < 0) {
@@ -184,9 +189,18 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
         // Only the standard streams and the status pipe go to the program: anything else
         // inherited from the caller could not be restored after a crash.
         sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+        // The program must not outlive the launcher: its death sends the checkpoint signal,
+        // whose handler takes a last checkpoint and ends the program (until the runtime is
+        // there, the signal's default action ends it). Checked after arming, for a launcher
+        // that died before.
+        prctl(PR_SET_PDEATHSIG, cfg_.signal);
+        if (getppid() != launcher) _exit(128 + SIGKILL);
+        // The job's lock goes with it (kLockFd): held until every process of the job is gone.
         const int errfd = kStatusFd + 1;
         if (dup2(pipefd[1], kStatusFd) < 0 || dup3(errpipe[1], errfd, O_CLOEXEC) < 0) _exit(127);
-        close_range(3, kStatusFd - 1, 0);
+        if (lock_fd >= 0 && dup2(lock_fd, kLockFd) < 0) _exit(127);
+        close_range(3, kLockFd - 1, 0);
+        if (lock_fd < 0) close(kLockFd);
         close_range(errfd + 1, ~0u, 0);
         execve(exe.c_str(), argv_c.data(), env_c.data());
         int e = errno;
@@ -213,10 +227,14 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
     const int wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     bool ready = false, exited = false, pipe_open = true;
-    interval_ = cfg_.interval;
     using clock = std::chrono::steady_clock;
-    clock::time_point last_alive = clock::now(), poll_sent{}, next_poll{}, stop_deadline{}, checkpoint_sent{};
-    bool poll_outstanding = false, checkpoint_running = false, tick_armed = false;
+    clock::time_point last_alive = clock::now(), poll_sent{}, next_poll{}, stop_deadline{};
+    bool poll_outstanding = false, tick_armed = false;
+    // Every checkpoint request goes through the schedule: one outstanding at a time, the
+    // interval from the end of the previous one, --max-overhead.
+    CheckpointSchedule schedule(cfg_.interval, cfg_.max_overhead_pct);
+    bool explicit_pending = false;  // a ckptctl request that came while one was outstanding
+    clock::time_point overhead_logged{};
     uint32_t poll_seq = 0;
     std::vector<uint64_t> unconfirmed;  // versions committed since the last heartbeat
     auto arm_tick = [&] {
@@ -227,12 +245,26 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
         timerfd_settime(wfd, 0, &its, nullptr);
         tick_armed = true;
     };
+    // One-shot, absolute: when the schedule next needs a look (steady_clock is CLOCK_MONOTONIC).
     auto arm_clock = [&] {
         itimerspec its{};
-        const auto ns = interval_.count();
-        its.it_value = {time_t(ns / 1000000000), long(ns % 1000000000)};
-        its.it_interval = its.it_value;
-        timerfd_settime(tfd, 0, &its, nullptr);
+        const auto at = schedule.next_wakeup();
+        if (at != clock::time_point::max()) {
+            const auto ns = std::max<int64_t>(1, at.time_since_epoch().count());
+            its.it_value = {time_t(ns / 1000000000), long(ns % 1000000000)};
+            const auto delay = schedule.overhead_delay();
+            if (!schedule.outstanding() && delay.count() > 0) {
+                const auto now = clock::now();
+                const bool loud = overhead_logged == clock::time_point{} || now - overhead_logged > std::chrono::minutes(1);
+                if (loud) overhead_logged = now;
+                spdlog::log(loud ? spdlog::level::info : spdlog::level::debug,
+                            "next checkpoint delayed by {}: the recent checkpoints stopped the program for {} each, "
+                            "and --max-overhead {}% bounds the share of time it spends stopped",
+                            format_duration(delay), ms(uint64_t(schedule.recent_pause().count())),
+                            schedule.max_overhead_pct());
+            }
+        }
+        timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, nullptr);
     };
     // Under systemd with WatchdogSec=, ckpt-run pings for the program while it is healthy.
     uint64_t sd_watchdog_usec = 0;
@@ -248,6 +280,7 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
         sd_notifyf(0, "%sSTATUS=running %s (pid %d)", sd_ready_sent_ ? "" : "READY=1\n",
                    out.restored ? "restored" : "fresh", int(child));
         sd_ready_sent_ = true;
+        schedule.start(clock::now());
         arm_clock();
     };
     auto kill_hung = [&](const std::string &why) {
@@ -264,11 +297,22 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             spdlog::debug("checkpoint ({}) skipped: the program is not ready yet", why);
             return;
         }
+        const auto now = clock::now();
+        if (schedule.stale(now)) {
+            spdlog::warn("the checkpoint requested last has not ended after a long time; asking again");
+            schedule.abandoned(now);
+        }
+        if (schedule.outstanding()) {
+            spdlog::debug("checkpoint ({}) coalesced with the one in progress", why);
+            return;
+        }
         spdlog::debug("checkpoint requested ({})", why);
         if (kill(child, cfg_.signal) == 0) {
-            checkpoint_running = true;
-            checkpoint_sent = clock::now();
+            schedule.requested(now);
+            arm_clock();
         } else {
+            schedule.abandoned(now);
+            arm_clock();
             // E.g. EAGAIN: the user's queue of pending real-time signals is full.
             status_.failures++;
             status_.last_error = std::string("cannot send the checkpoint signal: ") + std::strerror(errno);
@@ -293,7 +337,7 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             spdlog::info("restored from checkpoint version {} in {}", m.version, ms(m.ns_b - m.ns_a));
             break;
         case StatusType::CheckpointDone:
-            checkpoint_running = false;
+            schedule.finished(clock::now(), std::chrono::nanoseconds(m.ns_a));
             // The time the checkpoint held the program does not count against its heartbeat.
             last_alive = std::min(clock::now(), last_alive + std::chrono::nanoseconds(m.ns_a));
             status_.checkpoints++;
@@ -311,7 +355,7 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             break;
         case StatusType::CheckpointFailed:
         case StatusType::CheckpointRefused:
-            checkpoint_running = false;
+            schedule.finished(clock::now(), std::chrono::nanoseconds(0));
             status_.failures++;
             status_.last_error = text + (m.err ? std::string(" (") + std::strerror(m.err) + ")" : "");
             status_.seq++;
@@ -335,8 +379,8 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             }
             return;
         case StatusType::SetInterval:
-            interval_ = std::chrono::nanoseconds(m.ns_a);
-            spdlog::info("the program set the checkpoint interval to {}", format_duration(interval_));
+            schedule.set_interval(std::chrono::nanoseconds(m.ns_a));
+            spdlog::info("the program set the checkpoint interval to {}", format_duration(schedule.interval()));
             arm_clock();
             return;
         case StatusType::SetKeep:
@@ -354,6 +398,15 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
                               "error (--on-undo-failure=fail)", text, std::strerror(m.err));
             status_.last_error = "undo data for " + text + ": " + std::strerror(m.err);
             break;
+        }
+        if (m.type == StatusType::CheckpointDone || m.type == StatusType::CheckpointFailed ||
+            m.type == StatusType::CheckpointRefused) {
+            if (explicit_pending) {
+                explicit_pending = false;
+                request_checkpoint("ckptctl");
+            } else {
+                arm_clock();
+            }
         }
         job_.write_status(status_);
     };
@@ -376,7 +429,11 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
         if (fds[2].revents) drain_pipe();
         if (fds[1].revents & POLLIN) {
             uint64_t ticks;
-            if (read(tfd, &ticks, sizeof ticks) > 0) request_checkpoint("interval");
+            if (read(tfd, &ticks, sizeof ticks) > 0) {
+                const auto now = clock::now();
+                if (schedule.stale(now) || schedule.periodic_due(now)) request_checkpoint("interval");
+                else arm_clock();
+            }
         }
         if (fds[3].revents & POLLIN) {
             uint64_t ticks;
@@ -394,9 +451,12 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             } else if (ready && !out.stop_requested) {
                 // A checkpoint in progress keeps the handler busy legitimately and does not
                 // count, unless the process is stopped or the checkpoint takes unreasonably long.
-                if (checkpoint_running &&
-                    (process_stopped(child) || now - checkpoint_sent > std::max<clock::duration>(cfg_.poll * 10, std::chrono::seconds(60))))
+                bool checkpoint_running = schedule.outstanding();
+                if (checkpoint_running && (process_stopped(child) || schedule.stale(now))) {
+                    schedule.abandoned(now);
+                    arm_clock();
                     checkpoint_running = false;
+                }
                 if (checkpoint_running && poll_outstanding) poll_sent = now;
                 if (cfg_.heartbeat.count() && !checkpoint_running && now - last_alive > cfg_.heartbeat) {
                     kill_hung("no heartbeat for " + format_duration(cfg_.heartbeat));
@@ -427,7 +487,10 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             while (read(sfd, &si, sizeof si) == sizeof si) {
                 const int sig = int(si.ssi_signo);
                 if (sig == SIGUSR1) {
-                    request_checkpoint("ckptctl");
+                    // Asked for while one is in progress: that one may hold older state than
+                    // the caller expects, so another follows as soon as it ends.
+                    if (schedule.outstanding()) explicit_pending = true;
+                    else request_checkpoint("ckptctl");
                 } else if (sig != SIGCHLD) {
                     spdlog::info("received {}, passing it on to the program", signal_name(sig));
                     kill(child, sig);

@@ -17,6 +17,8 @@ struct RunConfig {
     std::string lib_path;           // libckpt.so
     std::string restorer_path;      // ckpt-restore
     std::chrono::nanoseconds interval{};
+    double max_overhead_pct = 10;  // bound on the share of time stopped in checkpoints; 0 = none
+    std::string command_id;        // identity of the command (command_identity.h)
     int signal = 0;
     size_t retain = 3;
     // Hang detection (watchdog): 0 = off.
@@ -56,7 +58,6 @@ private:
     const RunConfig &cfg_;
     JobDir &job_;
     JobStatus &status_;
-    std::chrono::nanoseconds interval_{};
     bool sd_ready_sent_ = false;  // systemd has been told READY=1
 };
 

@@ -92,8 +92,9 @@ void run_checkpoint(uint64_t t_start)
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_signals(set);
     if (err) return report_error(err, false);
-    const int internal[] = {g_rt.status_fd};
-    err = capture_fds(set, internal, 1);
+    // The launcher's status socket and the job's lock are the runtime's, not the program's.
+    const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? kLockFd : -1};
+    err = capture_fds(set, internal, 2);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_memory(set, set.arena.begin(), set.arena.end());
     if (err) return report_error(err, false);
@@ -162,6 +163,9 @@ void finish_restore()
     sys_munmap(reinterpret_cast<void *>(info.blob_addr), info.blob_len);
     events::after_restore(version);
     report(StatusType::Restored, 0, version, 0, t_start, sys_monotonic_ns(), nullptr);
+    // A new process: the parent-death signal is armed anew. A launcher that died during the
+    // restore leaves the image as it was: end, and let the next ckpt-run restore it again.
+    if (info.status_fd >= 0 && !watch_launcher(info.signal)) die_without_launcher();
 }
 
 }  // namespace
@@ -169,8 +173,11 @@ void finish_restore()
 void on_checkpoint_signal(int, siginfo_t *si, void *)
 {
     const int saved_errno = errno;
+    // The launcher died (this signal is also the parent-death signal): what follows is the
+    // last checkpoint, after which the process ends.
+    const bool orphaned = launcher_died();
     // The watchdog's active poll: being here proves the runtime can still run in this process.
-    if (si && si->si_code == SI_QUEUE && (uint32_t(si->si_value.sival_int) >> 16) == kPollTag) {
+    if (!orphaned && si && si->si_code == SI_QUEUE && (uint32_t(si->si_value.sival_int) >> 16) == kPollTag) {
         report(StatusType::PollAnswer, 0, uint32_t(si->si_value.sival_int) & 0xffffu, 0, 0, 0, nullptr);
         errno = saved_errno;
         return;
@@ -180,10 +187,14 @@ void on_checkpoint_signal(int, siginfo_t *si, void *)
         errno = saved_errno;
         return;
     }
-    if (ckpt_context_save(&g_rt.ctx) == 0)
+    if (ckpt_context_save(&g_rt.ctx) == 0) {
         run_checkpoint(t_start);
-    else
+        // Orphaned now or during this checkpoint (its report found the socket closed): this
+        // was the last one, committed or not. The restored copy goes on in the other branch.
+        if (orphaned || launcher_died()) die_without_launcher();
+    } else {
         finish_restore();
+    }
     errno = saved_errno;
 }
 

@@ -271,8 +271,10 @@ void restore_inherited(const image::FdRecord &r, void (*warn)(const char *))
 void restore_fds(const image::FdRecord *fds, size_t n, const char *strings, int keep_fd,
                  void (*warn)(const char *text))
 {
-    // Close whatever the restorer had open beyond the standard streams and the status pipe.
-    if (keep_fd > 3) sys_close_range(3, unsigned(keep_fd - 1));
+    // Close whatever the restorer had open beyond the standard streams and the status socket
+    // (with the job's lock just below it, kLockFd).
+    const int keep_lo = keep_fd == kStatusFd ? kLockFd : keep_fd;
+    if (keep_lo > 3) sys_close_range(3, unsigned(keep_lo - 1));
     sys_close_range(unsigned(keep_fd < 3 ? 3 : keep_fd + 1), ~0u);
 
     for (size_t i = 0; i < n; ++i) {

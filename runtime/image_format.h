@@ -19,7 +19,9 @@
 namespace ckpt::image {
 
 inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: ProcessRecord::command_id (was padding). Readers accept 1 too (no command identity).
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kNoString = 0xffffffffu;  // a StrRef that names nothing
 
@@ -77,7 +79,9 @@ struct ProcessRecord {
     StrRef exe_path;
     StrRef cwd;
     StrRef cmdline;  // argv joined by spaces, for humans
-    uint32_t pad1;
+    // The command the job was started with, as 16 hex digits (launcher/command_identity.h):
+    // a recovery refuses an image of another command. kNoString: unknown (format 1).
+    StrRef command_id;
     CaptureStats stats;
 };
 

@@ -88,7 +88,8 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
         return fail(ImageError::Truncated, path + ": shorter than an image header");
     if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0)
         return fail(ImageError::BadMagic, path + ": not a ckpt image (bad magic)");
-    if (h.format_version != kFormatVersion || h.header_size != sizeof(ImageHeader))
+    if (h.format_version < kOldestFormatVersion || h.format_version > kFormatVersion ||
+        h.header_size != sizeof(ImageHeader))
         return fail(ImageError::BadVersion, path + ": image format version " +
                                                 std::to_string(h.format_version) + " is not supported");
     ImageHeader copy = h;
@@ -109,6 +110,7 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     if (checksum(meta.data(), meta.size()) != h.meta_checksum)
         return fail(ImageError::MetaChecksum, path + ": metadata checksum mismatch");
     std::memcpy(&out.process, meta.data(), sizeof(ProcessRecord));
+    if (h.format_version < 2) out.process.command_id = kNoString;  // padding in format 1
     if (!section(meta, h.regions_offset, h.n_regions, out.regions) ||
         !section(meta, h.runs_offset, h.n_runs, out.runs) || !section(meta, h.fds_offset, h.n_fds, out.fds) ||
         !section(meta, h.sigactions_offset, h.n_sigactions, out.sigactions) ||

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "runtime_state.h"
 #include "sys/raw_syscall.h"
+#include "text.h"
 
 namespace ckpt {
 
@@ -106,6 +108,8 @@ CaptureError capture_process(CaptureSet &set)
     } else {
         pr.cmdline = image::kNoString;
     }
+    pr.command_id = g_rt.command_id[0] ? set.strings.add(g_rt.command_id, text::length(g_rt.command_id))
+                                       : image::kNoString;
     long old = sys_umask(0);
     sys_umask(int(old));
     pr.umask = uint32_t(old);

@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "checksum.h"
+#include "command_identity.h"
 #include "image_writer.h"
 #include "events.h"
 #include "process_info.h"
@@ -37,7 +40,13 @@ void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t
     m.ns_a = ns_a;
     m.ns_b = ns_b;
     if (msg) text::Builder(m.text, sizeof m.text).add(msg);
-    if (g_rt.status_fd >= 0 && sys_write(g_rt.status_fd, &m, sizeof m) == long(sizeof m)) return;
+    if (g_rt.status_fd >= 0) {
+        // MSG_NOSIGNAL: a launcher that died must not kill the program with SIGPIPE (in the
+        // handler every signal is blocked, and the SIGPIPE would strike once it returns).
+        long n = sys_sendto(g_rt.status_fd, &m, sizeof m, MSG_NOSIGNAL);
+        if (n == -ENOTSOCK) n = sys_write(g_rt.status_fd, &m, sizeof m);
+        if (n == long(sizeof m)) return;
+    }
     if (type == StatusType::Ready || type == StatusType::CheckpointDone || type == StatusType::Restored) return;
     char line[160];
     text::Builder b(line, sizeof line);
@@ -166,6 +175,16 @@ void snapshot_job_identity()
     start_key[start_cwd_len] = 0;
     start_cmd_len = read_proc_file("/proc/self/cmdline", start_key + start_cwd_len + 1,
                                    sizeof start_key - size_t(start_cwd_len) - 1);
+    // The command's identity, as ckpt-run would compute it for this command (see
+    // command_identity.h): a later `ckpt-run -- THIS COMMAND` recognises the images as its own.
+    char exe[CKPT_PATH_MAX];
+    const long exe_len = sys_readlinkat(AT_FDCWD, "/proc/self/exe", exe, sizeof exe);
+    if (start_cmd_len <= 0 || start_cmd_len >= long(sizeof start_key) - start_cwd_len - 1 || exe_len <= 0) return;
+    const char *cmd = start_key + start_cwd_len + 1;
+    const long argv0_len = long(text::length(cmd));
+    long tail = start_cmd_len - argv0_len - 1;  // the final NUL does not count
+    if (tail < 0) tail = 0;
+    command_identity(exe, size_t(exe_len), cmd + argv0_len, size_t(tail), g_rt.command_id);
 }
 
 }  // namespace
@@ -250,6 +269,23 @@ void reinstall_handler(int sig)
     }
 }
 
+bool watch_launcher(int sig)
+{
+    sys_prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(sig), 0, 0, 0);
+    // Checked after arming: a launcher that died just before would never send the signal.
+    return !launcher_died();
+}
+
+bool launcher_died()
+{
+    return g_rt.status_fd >= 0 && g_rt.launcher_pid > 0 && sys_getppid() != g_rt.launcher_pid;
+}
+
+void die_without_launcher()
+{
+    for (;;) sys_kill(int(sys_getpid()), SIGKILL);
+}
+
 namespace {
 
 __attribute__((constructor)) void runtime_init()
@@ -274,9 +310,13 @@ __attribute__((constructor)) void runtime_init()
     }
     find_restorer();
     remember_standard_fds();
+    if (const char *id = getenv("CKPT_COMMAND_ID"); id && text::length(id) == kCommandIdLen && is_command_identity(id))
+        text::Builder(g_rt.command_id, sizeof g_rt.command_id).add(id);
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
     install_handler(g_rt.signal);
+    // The launcher armed it before exec already; an exec of a set-user-ID program cleared it.
+    if (!watch_launcher(g_rt.signal)) die_without_launcher();
     g_rt.active = true;
     g_rt.mode = Mode::Normal;
     events::program_start();

@@ -31,6 +31,9 @@ struct RuntimeState {
     uint64_t restores = 0;  // how many times this process image was restored
     char job_dir[CKPT_PATH_MAX] = {};
     char restorer[CKPT_PATH_MAX] = {};
+    // Identity of the command the job was started with (16 hex digits, from the launcher or,
+    // standalone, computed the same way); recorded in every image. Empty if unknown.
+    char command_id[17] = {};
     ProtectedRange protected_ranges[64] = {};
     int n_protected = 0;
     // Identity (st_dev, st_ino) of descriptors 0-2 as the launcher handed them to the program
@@ -67,5 +70,18 @@ bool init_standalone();
 
 // After a restore under a (new) launcher: the checkpoint signal it uses gets our handler.
 void reinstall_handler(int sig);
+
+// Under a launcher, the checkpoint signal is also the parent-death signal: the program learns
+// at once that its launcher died (the handler then takes a last checkpoint and ends the
+// process). The kernel clears it at a set-user-ID exec and it belongs to the process, so it
+// is armed again after every start and every restore. False if the launcher is already gone.
+bool watch_launcher(int sig);
+
+// Whether this process was started by a launcher that has died since (async-signal-safe).
+bool launcher_died();
+
+// The end of a program whose launcher died: SIGKILL, as if the whole job had been killed, so
+// that no atexit handler runs and the next ckpt-run resumes from the newest checkpoint.
+[[noreturn]] void die_without_launcher();
 
 }  // namespace ckpt

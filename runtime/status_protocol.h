@@ -1,5 +1,6 @@
-// Messages from the runtime inside the program to its launcher, over a pipe. One fixed-size
-// record per write (smaller than PIPE_BUF, so the kernel never interleaves them). Written from
+// Messages from the runtime inside the program to its launcher, over a SOCK_SEQPACKET
+// socketpair: one fixed-size record per message, never interleaved, and sent with
+// MSG_NOSIGNAL, so that a launcher that died leaves an EPIPE, never a SIGPIPE. Written from
 // the checkpoint signal handler with a raw write(): no formatting, no allocation; the launcher
 // turns them into log lines.
 #pragma once
@@ -43,6 +44,11 @@ inline constexpr uint32_t kStatusMagic = 0x434b5054;  // "CKPT"
 // The launcher places its end of the status pipe at this descriptor in the program, high
 // enough to stay out of the way of the program's own descriptors.
 inline constexpr int kStatusFd = 1001;
+
+// The job's lock file (flock()ed by the launcher), inherited by the program at this descriptor,
+// just below the status socket: the lock stays held for as long as any process of the job runs,
+// even after the launcher died (docs/ckpt-run.md, "When ckpt-run dies").
+inline constexpr int kLockFd = kStatusFd - 1;
 
 // The watchdog's active poll: the checkpoint signal sent with sigqueue() and a value whose
 // high half is this tag (low half: sequence number). The handler answers instead of

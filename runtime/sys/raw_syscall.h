@@ -74,6 +74,10 @@ RAW_INLINE long sys_getpid(void) { return RAW0(SYS_getpid); }
 RAW_INLINE long sys_getppid(void) { return RAW0(SYS_getppid); }
 RAW_INLINE long sys_gettid(void) { return RAW0(SYS_gettid); }
 RAW_INLINE long sys_kill(int pid, int sig) { return RAW2(SYS_kill, pid, sig); }
+RAW_INLINE long sys_sendto(int fd, const void *buf, size_t n, int flags)
+{
+    return RAW6(SYS_sendto, fd, buf, n, flags, 0, 0);
+}
 RAW_INLINE long sys_clock_gettime(int clk, void *ts) { return RAW2(SYS_clock_gettime, clk, ts); }
 RAW_INLINE long sys_rt_sigaction(int sig, const void *act, void *old) { return RAW4(SYS_rt_sigaction, sig, act, old, 8); }
 RAW_INLINE long sys_rt_sigprocmask(int how, const void *set, void *old) { return RAW4(SYS_rt_sigprocmask, how, set, old, 8); }

@@ -10,6 +10,7 @@
 
 #include "duration.h"
 #include "job_dir.h"
+#include "signal_choice.h"
 #include "test_util.h"
 
 using namespace ckpt;
@@ -94,6 +95,16 @@ TEST_CASE("parse_signal by name, abbreviation, number and real-time offset", "[l
     CHECK(parse_signal("RTMIN+0") == SIGRTMIN);
     CHECK(parse_signal("64") == 64);
     CHECK(parse_signal("1") == 1);
+}
+
+TEST_CASE("checkpoint signals: SIGUSR2 and real-time signals only", "[launcher][signal]")
+{
+    CHECK(acceptable_checkpoint_signal(SIGUSR2));
+    for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) CHECK(acceptable_checkpoint_signal(s));
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN,
+                  SIGTTOU, SIGHUP, SIGCONT, SIGWINCH, SIGPIPE, SIGALRM, SIGCHLD, SIGTERM, SIGKILL, SIGSTOP,
+                  SIGUSR1, SIGXCPU, SIGXFSZ, SIGIO, SIGURG, SIGPROF, SIGVTALRM, 32, 33})
+        CHECK_FALSE(acceptable_checkpoint_signal(s));
 }
 
 TEST_CASE("parse_signal rejects what is not a signal", "[launcher][signal]")
