@@ -77,8 +77,14 @@ struct ProcessRecord {
     StrRef exe_path;
     StrRef cwd;
     StrRef cmdline;  // argv joined by spaces, for humans
-    uint32_t pad1;
+    uint32_t flags;  // ProcessFlags
     CaptureStats stats;
+};
+
+enum ProcessFlags : uint32_t {
+    // pct-N.log (N = checkpoint_version) was started, and the previous epoch's log sealed,
+    // before this image was committed (runtime/persistent/pct_format.h).
+    kProcEpochLog = 1u << 0,
 };
 
 enum class RegionKind : uint32_t {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "checksum.h"
+#include "trusted_file.h"
 
 namespace ckpt {
 namespace {
@@ -64,6 +65,7 @@ const char *image_error_name(ImageError e)
     case ImageError::DataChecksum: return "page data checksum mismatch";
     case ImageError::FileChanged: return "a referenced file changed";
     case ImageError::FileMissing: return "a referenced file is missing";
+    case ImageError::Untrusted: return "untrusted file";
     }
     return "?";
 }
@@ -83,8 +85,12 @@ ImageStatus read_image(const std::string &path, Image &out)
     if (fd.get() < 0)
         return fail(errno == ENOENT ? ImageError::Missing : ImageError::Io,
                     path + ": " + std::strerror(errno));
+    std::string why;
+    if (!trusted_own_file(fd.get(), path, why)) return fail(ImageError::Untrusted, why);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return fail(ImageError::Io, path + ": " + std::strerror(errno));
+    out.dev = uint64_t(st.st_dev);
+    out.ino = uint64_t(st.st_ino);
     const uint64_t file_size = uint64_t(st.st_size);
     ImageHeader &h = out.header;
     if (file_size < sizeof h || !pread_all(fd.get(), &h, sizeof h, 0))
@@ -154,11 +160,32 @@ ImageStatus read_image(const std::string &path, Image &out)
     return {};
 }
 
+int reopen_image(const Image &img, std::string &why)
+{
+    const int fd = ::open(img.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        why = img.path + ": " + std::strerror(errno);
+        return -1;
+    }
+    struct stat st;
+    if (!trusted_own_file(fd, img.path, why)) {
+        ::close(fd);
+        return -1;
+    }
+    if (::fstat(fd, &st) != 0 || uint64_t(st.st_dev) != img.dev || uint64_t(st.st_ino) != img.ino) {
+        why = img.path + ": replaced since it was read";
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 ImageStatus verify_data(const Image &img)
 {
     if (img.header.data_size == 0) return {};
-    Fd fd(::open(img.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return fail(ImageError::Io, img.path + ": " + std::strerror(errno));
+    std::string why;
+    Fd fd(reopen_image(img, why));
+    if (fd.get() < 0) return fail(ImageError::Untrusted, why);
     void *map = ::mmap(nullptr, img.header.image_size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (map == MAP_FAILED) return fail(ImageError::Io, img.path + ": cannot map: " + std::strerror(errno));
     ::madvise(map, img.header.image_size, MADV_SEQUENTIAL);
@@ -194,15 +221,28 @@ ImageStatus verify_files(const Image &img, bool open_files)
                         "the image maps " + path + ", which has changed since the checkpoint (" +
                             (uint64_t(st.st_size) != r.file_size ? "size" : uint64_t(st.st_ino) != r.file_ino ? "inode" : "mtime") +
                             " differs); restoring it would run mismatched code");
+        // A writable shared mapping writes into the file: the restorer opens it O_RDWR with the
+        // user's own rights, so it must be a regular file this user may write (the check the
+        // kernel made when the program mapped it; refused here before anything is torn down).
+        if ((r.flags & kRegionShared) && (r.prot & PROT_WRITE) &&
+            (!S_ISREG(st.st_mode) || ::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0))
+            return fail(ImageError::FileChanged, "the image maps " + path +
+                                                     " shared and writable, but it is not a regular file you may write");
     }
     for (const FdRecord &f : img.fds) {
         if (!open_files) break;
         if (f.fd <= 2) continue;
         if (f.kind != FdKind::RegularFile && f.kind != FdKind::Directory && f.kind != FdKind::CharDevice) continue;
         const std::string path = img.str(f.path);
-        if (::access(path.c_str(), F_OK) != 0)
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0)
             return fail(ImageError::FileMissing, "the program had " + path + " open as fd " +
                                                      std::to_string(f.fd) + ", and it no longer exists");
+        // Reopened by path after the restore: it must be the object the program had open.
+        if (f.kind != FdKind::CharDevice && (uint64_t(st.st_dev) != f.dev || uint64_t(st.st_ino) != f.ino))
+            return fail(ImageError::FileChanged, "the program had " + path + " open as fd " + std::to_string(f.fd) +
+                                                     ", and it is now a different file (inode " +
+                                                     std::to_string(st.st_ino) + ", was " + std::to_string(f.ino) + ")");
     }
     return {};
 }

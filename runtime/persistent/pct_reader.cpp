@@ -12,6 +12,7 @@
 #include <map>
 
 #include "../checksum.h"
+#include "../trusted_file.h"
 
 namespace ckpt::persist {
 namespace {
@@ -90,6 +91,11 @@ PctLog read_pct(const std::string &path)
         return log;
     }
     log.exists = true;
+    if (!trusted_own_file(fd, path, log.error)) {
+        log.untrusted = true;
+        ::close(fd);
+        return log;
+    }
     struct stat st;
     ::fstat(fd, &st);
     log.file_size = uint64_t(st.st_size);
@@ -125,16 +131,17 @@ PctLog read_pct(const std::string &path)
             log.valid_bytes = off;
             continue;
         }
-        // Not a valid record. If its size field is plausible and a valid record follows, it is
-        // damage in the middle of the log; otherwise the rest is a torn tail.
+        // Not a valid record. If its size field is plausible and the record is all there (a valid
+        // record follows, or it ends exactly at the end of the file), it is damage; otherwise
+        // the rest is a torn tail (an append that did not complete).
         pct::RecordHeader bad;
         bool resynced = false;
         if (read_at(fd, &bad, sizeof bad, off) && bad.magic == pct::kRecordMagic &&
             bad.path_len <= pct::kMaxPath && bad.path2_len <= pct::kMaxPath && bad.length <= pct::kMaxDataChunk &&
             bad.record_size == pct::record_size(bad.path_len, bad.path2_len, bad.length) &&
-            off + bad.record_size < log.file_size) {
+            off + bad.record_size <= log.file_size) {
             PctRecord next;
-            if (parse_record(fd, off + bad.record_size, log.file_size, next)) {
+            if (off + bad.record_size == log.file_size || parse_record(fd, off + bad.record_size, log.file_size, next)) {
                 log.bad_records.push_back(off);
                 off += bad.record_size;
                 resynced = true;
@@ -154,6 +161,11 @@ bool read_record_data(const std::string &log_path, const PctRecord &r, std::stri
     out.assign(r.header.length, '\0');
     int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
+    std::string why;
+    if (!trusted_own_file(fd, log_path, why)) {
+        ::close(fd);
+        return false;
+    }
     bool ok = read_at(fd, out.data(), out.size(), r.data_offset);
     ::close(fd);
     return ok && checksum(out.data(), out.size()) == r.header.data_checksum;

@@ -39,6 +39,13 @@ inline void put(const std::string &p, const std::string &data)
     f << data;
 }
 
+// A file as ckpt writes its own (logs, progress files): owner-only, mode 0600.
+inline void put_own(const std::string &p, const std::string &data)
+{
+    put(p, data);
+    ::chmod(p.c_str(), 0600);
+}
+
 inline bool exists(const std::string &p)
 {
     struct stat st;

@@ -263,7 +263,19 @@ TEST_CASE("an unprotected change is reported, not silently ignored")
         PctWriter log(w.job.path, 1);
         log.add(pct::Kind::Unprotected, w.p("big"));
     }
+    // Without accepting the loss: the recovery stops before it changes anything.
+    const std::string before = tree(w.data.path);
     persist::UndoResult r = persist::undo_to(w.job.path, 1, {});
+    CHECK(!r.ok);
+    CHECK(r.error.find(w.p("big")) != std::string::npos);
+    CHECK(r.undone == 0);
+    CHECK(tree(w.data.path) == before);
+    // --on-undo-failure=proceed: goes on, and says what it could not roll back.
+    persist::UndoOptions accept;
+    accept.accept_loss = true;
+    r = persist::undo_to(w.job.path, 1, accept);
+    CHECK(r.ok);
+    CHECK(r.lost.size() == 1);
     CHECK(r.failed == 1);
     REQUIRE(r.warnings.size() == 1);
     CHECK(r.warnings[0].find("NOT rolled back") != std::string::npos);
