@@ -445,6 +445,7 @@ int ensure_undo_dir()
     if (r < 0 && r != -EEXIST) return int(-r);
     long fd = sys_openat(AT_FDCWD, g_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return int(-fd);
+    if (r == 0) sys_fchmod(int(fd), 0700);  // exactly 0700 whatever the umask (recovery checks it)
     g_log.undo_dir_fd = move_high(fd);
     if (r == 0) g_log.dir_synced = false;  // a new entry in the job directory
     return 0;

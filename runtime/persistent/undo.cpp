@@ -296,6 +296,7 @@ bool apply(Ctx &c, const PctRecord &r, std::string &why)
         return false;
     case pct::Kind::Exclude:
     case pct::Kind::Include:
+    case pct::Kind::Seal:
         return true;
     }
     why = "unknown record kind " + std::to_string(h.kind);
@@ -545,6 +546,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
     const std::string prog = progress_path(c.job_dir, epoch);
     uint64_t done = read_progress(prog, epoch, log.header.nonce);
     int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (pfd >= 0) ::fchmod(pfd, 0600);  // exactly 0600 whatever the umask: read_progress trusts nothing else
     const size_t n = log.records.size();
     for (size_t i = done < n ? n - done : 0; i-- > 0;) {
         if (c.res.undone + c.res.skipped + c.res.failed >= c.opts.stop_after) {
