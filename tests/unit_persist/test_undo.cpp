@@ -429,6 +429,7 @@ TEST_CASE("a sealed epoch undoes cleanly: the seal is not a change")
     {
         PctWriter log(w.job.path, 1);
         log.meta(w.p("log"));
+        log.data(w.p("log"), 0, 14);
         put(w.p("log"), "changed\n");
         log.seal();
     }
