@@ -215,11 +215,17 @@ ImageStatus verify_files(const Image &img, bool open_files)
         if (::stat(path.c_str(), &st) != 0)
             return fail(ImageError::FileMissing, "the image maps " + path + ", which no longer exists");
         const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        // Size and mtime only where the program did not write the file: through a writable
+        // shared mapping it may have (the kernel updates mtime on write faults), and recovery
+        // rolls those bytes back; the identity must hold in every case.
+        const bool written = (r.flags & kRegionShared) && (r.prot & PROT_WRITE);
         if (uint64_t(st.st_dev) != r.file_dev || uint64_t(st.st_ino) != r.file_ino ||
-            uint64_t(st.st_size) != r.file_size || mtime != r.file_mtime_ns)
+            (!written && (uint64_t(st.st_size) != r.file_size || mtime != r.file_mtime_ns)))
             return fail(ImageError::FileChanged,
                         "the image maps " + path + ", which has changed since the checkpoint (" +
-                            (uint64_t(st.st_size) != r.file_size ? "size" : uint64_t(st.st_ino) != r.file_ino ? "inode" : "mtime") +
+                            (uint64_t(st.st_ino) != r.file_ino || uint64_t(st.st_dev) != r.file_dev ? "inode"
+                             : uint64_t(st.st_size) != r.file_size                              ? "size"
+                                                                                                : "mtime") +
                             " differs); restoring it would run mismatched code");
         // A writable shared mapping writes into the file: the restorer opens it O_RDWR with the
         // user's own rights, so it must be a regular file this user may write (the check the
