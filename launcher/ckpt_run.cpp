@@ -208,6 +208,10 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
     for (auto it = versions.rbegin(); it != versions.rend() && !started; ++it) {
         Image img;
         if (ImageStatus s = read_image(it->path, img)) {
+            if (s.code == ImageError::Untrusted) {  // planted or loosened: never run, never fall back past it
+                spdlog::error("cannot restore job {}: {}; nothing was restored or rolled back", name, s.message);
+                return exit_code::kUntrusted;
+            }
             ++unreadable;
             spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
             continue;
@@ -271,6 +275,9 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
                           "the checkpoints are kept; remove them with `ckptctl rm {}` to start afresh",
                           name, it->version, name);
             return exit_code::kStaleImage;
+        case exit_code::kUntrusted:
+            spdlog::error("cannot restore job {}: a file version {} needs is not yours (see above)", name, it->version);
+            return exit_code::kUntrusted;
         case exit_code::kNoInput:
             spdlog::error("cannot restore job {}: a file version {} needs is missing (see above); checkpoints kept",
                           name, it->version);
@@ -580,6 +587,7 @@ int main(int argc, char **argv)
         uo.exclude = cfg.exclude;
         uo.no_undo = no_undo_abs;
         for (const auto &[from, to] : cfg.replace) uo.keep.push_back(to);
+        uo.accept_loss = cfg.on_undo_failure == "proceed";  // the explicit way to accept lost undo data
         uo.log = [](int level, const std::string &m) {
             if (level == 0) spdlog::info("{}", m);
             else if (level == 1) spdlog::warn("{}", m);
@@ -591,7 +599,12 @@ int main(int argc, char **argv)
                          version ? "checkpoint version " + std::to_string(version) : std::string("the program's start"),
                          r.undone, r.epochs, r.skipped,
                          r.failed ? ", " + std::to_string(r.failed) + " could not be undone (see above)" : std::string());
-        if (!r.ok) spdlog::error("cannot roll the files back: {}; nothing was restored, checkpoints kept", r.error);
+        if (!r.ok)
+            spdlog::error("cannot roll the files back: {}; nothing was restored, checkpoints kept (to go on "
+                          "without what is lost, run again with --on-undo-failure=proceed)", r.error);
+        if (!r.lost.empty())
+            spdlog::error("{} change(s) could not be rolled back and were accepted as lost "
+                          "(--on-undo-failure=proceed): files and memory may not match", r.lost.size());
         return r.ok;
     };
 

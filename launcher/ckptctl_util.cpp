@@ -121,6 +121,7 @@ int exit_code_for(ImageError e)
     case ImageError::Missing: return exit_code::kNoInput;
     case ImageError::FileMissing: return exit_code::kNoInput;
     case ImageError::FileChanged: return exit_code::kStaleImage;
+    case ImageError::Untrusted: return exit_code::kUntrusted;
     default: return exit_code::kBadImage;
     }
 }

@@ -1,10 +1,12 @@
 // ckptctl verify NAME|IMAGE|NAME:VERSION: header, metadata, page data and referenced files of
 // one image, or of every version of a job.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "ckptctl_commands.h"
 #include "pct_reader.h"
+#include "undo.h"
 #include "exit_codes.h"
 #include "job_dir.h"
 
@@ -22,7 +24,8 @@ int severity(int code)
     case exit_code::kOk: return 0;
     case exit_code::kNoInput: return 1;
     case exit_code::kStaleImage: return 2;
-    default: return 3;
+    case exit_code::kUndoFailed: return 3;
+    default: return 4;
     }
 }
 
@@ -49,6 +52,7 @@ Runner add_verify(CLI::App &app)
             images.emplace_back(ref->version ? "version " + std::to_string(ref->version) : ref->path, ref->path);
         }
         int worst = exit_code::kOk;
+        bool undo_bad = false;
         for (const auto &[label, path] : images) {
             Image img;
             const ImageStatus s = verify_image(path, img);
@@ -60,26 +64,40 @@ Runner add_verify(CLI::App &app)
             const int code = exit_code_for(s.code);
             if (severity(code) > severity(worst)) worst = code;
         }
-        // The undo data of every epoch (what a recovery would need to roll files back).
+        // The undo data of every epoch (what a recovery would need to roll files back), and of
+        // every version (an image vouches for the log of its epoch).
         if (whole_job) {
-            for (const auto &e : persist::list_epochs(JobDir(g.root, *target).path())) {
-                const persist::VerifyResult r = persist::verify_epoch(JobDir(g.root, *target).path(), e.epoch);
-                if (r.ok) {
-                    std::cout << "undo data of epoch " << e.epoch << ": ok (" << r.records << " records, "
-                              << r.data_bytes << " bytes of old data, " << r.kept_files << " kept files)\n";
+            const std::string dir = JobDir(g.root, *target).path();
+            std::vector<uint64_t> epochs;
+            for (const auto &e : persist::list_epochs(dir)) epochs.push_back(e.epoch);
+            for (const auto &v : JobDir(g.root, *target).versions()) epochs.push_back(v.version);
+            std::sort(epochs.begin(), epochs.end());
+            epochs.erase(std::unique(epochs.begin(), epochs.end()), epochs.end());
+            for (uint64_t e : epochs) {
+                const std::vector<std::string> problems = persist::check_epoch(dir, e);
+                if (problems.empty()) {
+                    const persist::VerifyResult r = persist::verify_epoch(dir, e);
+                    if (r.records == 0 && !r.ok) continue;  // no log, and none needed
+                    std::cout << "undo data of epoch " << e << ": ok (" << r.records << " records, " << r.data_bytes
+                              << " bytes of old data, " << r.kept_files << " kept files)\n";
                     continue;
                 }
-                for (const auto &p : r.problems) std::cout << "undo data of epoch " << e.epoch << ": " << printable(p) << "\n";
-                if (severity(exit_code::kBadImage) > severity(worst)) worst = exit_code::kBadImage;
+                for (const auto &p : problems) std::cout << "undo data of epoch " << e << ": " << printable(p) << "\n";
+                undo_bad = true;
+                if (severity(exit_code::kUndoFailed) > severity(worst)) worst = exit_code::kUndoFailed;
             }
         }
         std::cout.flush();
         if (worst != exit_code::kOk) {
+            if (worst == exit_code::kUndoFailed)
+                return fail(worst, "the undo data is damaged or missing: a recovery would stop "
+                                   "(or, with --on-undo-failure=proceed, leave files not rolled back)");
             const char *what = worst == exit_code::kBadImage     ? "corrupt"
                                : worst == exit_code::kStaleImage ? "stale (a file it maps has changed)"
+                               : worst == exit_code::kUntrusted  ? "untrusted (not yours with mode 0600)"
                                                                  : "unusable (a file it needs is missing)";
-            return fail(worst, images.size() == 1 ? std::string("the image is ") + what
-                                                  : std::string("at least one version is ") + what);
+            return fail(worst, (images.size() == 1 ? std::string("the image is ") : std::string("at least one version is ")) +
+                                   what + (undo_bad ? "; the undo data is damaged or missing too" : ""));
         }
         return exit_code::kOk;
     };

@@ -20,6 +20,7 @@ inline constexpr int kTimeout = 81;        // ckptctl checkpoint: no checkpoint 
 inline constexpr int kCheckpointFailed = 82;  // ckptctl checkpoint: the runtime reported failure
 inline constexpr int kUndoFailed = 83;     // the persistent state could not be rolled back
 inline constexpr int kWrongProgram = 84;   // the job's checkpoints are of another command
+inline constexpr int kUntrusted = 87;      // an image, PCT log or undo file not owned by you with mode 0600
 inline constexpr int kNotExecutable = 126; // shell convention
 inline constexpr int kNotFound = 127;      // shell convention
 

@@ -110,8 +110,10 @@ void run_checkpoint(uint64_t t_start)
     if (latest < 0) latest = 0;
     const uint64_t version = uint64_t(latest) + 1;
     WriteResult written;
+    pr.flags = events::before_commit(version, pr.created_realtime_ns) ? image::kProcEpochLog : 0;
     err = write_image(set, int(dirfd), version, written);
     if (err) {
+        events::before_commit_failed(version);
         sys_close(int(dirfd));
         return report_error(err, false);
     }

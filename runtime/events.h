@@ -12,6 +12,12 @@ namespace ckpt::events {
 // middle of recording an undo record and its change; it takes the checkpoint when it ends).
 bool before_checkpoint();
 
+// Just before the image of `version` is written. True: the persistent state sealed its epoch
+// and started the next one's log (the image records image::kProcEpochLog). If the image is
+// then not committed, before_commit_failed(version).
+bool before_commit(uint64_t version, uint64_t generation);
+void before_commit_failed(uint64_t version);
+
 // After version `version` is durably committed: a new epoch of the persistent state begins.
 void after_checkpoint(uint64_t version);
 

@@ -73,7 +73,7 @@ struct ProcessRecord {
     uint64_t altstack_sp;
     uint64_t altstack_size;
     int32_t altstack_flags;
-    uint32_t pad0;
+    uint32_t flags;        // ProcessFlags (padding before: older images read as 0)
     MmLayout mm;
     uint64_t restore_info_addr;  // where the restorer writes its RestoreInfo
     StrRef exe_path;
@@ -83,6 +83,12 @@ struct ProcessRecord {
     // a recovery refuses an image of another command. kNoString: unknown (format 1).
     StrRef command_id;
     CaptureStats stats;
+};
+
+enum ProcessFlags : uint32_t {
+    // pct-N.log (N = checkpoint_version) was started, and the previous epoch's log sealed,
+    // before this image was committed (runtime/persistent/pct_format.h).
+    kProcEpochLog = 1u << 0,
 };
 
 enum class RegionKind : uint32_t {

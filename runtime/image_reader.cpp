@@ -10,6 +10,7 @@
 
 #include "byte_source.h"
 #include "checksum.h"
+#include "trusted_file.h"
 
 namespace ckpt {
 namespace {
@@ -54,6 +55,7 @@ const char *image_error_name(ImageError e)
     case ImageError::DataChecksum: return "page data checksum mismatch";
     case ImageError::FileChanged: return "a referenced file changed";
     case ImageError::FileMissing: return "a referenced file is missing";
+    case ImageError::Untrusted: return "untrusted file";
     }
     return "?";
 }
@@ -72,16 +74,21 @@ ImageStatus read_image(const std::string &path, Image &out)
     if (fd.get() < 0)
         return fail(errno == ENOENT ? ImageError::Missing : ImageError::Io,
                     path + ": " + std::strerror(errno));
+    std::string why;
+    if (!trusted_own_file(fd.get(), path, why)) return fail(ImageError::Untrusted, why);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return fail(ImageError::Io, path + ": " + std::strerror(errno));
-    return read_image(ByteSource::file(fd.get(), uint64_t(st.st_size)), path, out);
+    return read_image(ByteSource::file(fd.get(), uint64_t(st.st_size)), path, out, uint64_t(st.st_dev),
+                      uint64_t(st.st_ino));
 }
 
-ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out)
+ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out, uint64_t dev, uint64_t ino)
 {
     using namespace image;
     out = Image{};
     out.path = path;
+    out.dev = dev;
+    out.ino = ino;
     const uint64_t file_size = src.size();
     ImageHeader &h = out.header;
     if (file_size < sizeof h || !src.read(&h, sizeof h, 0))
@@ -162,11 +169,37 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     return {};
 }
 
+int reopen_image(const Image &img, std::string &why)
+{
+    const int fd = ::open(img.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        why = img.path + ": " + std::strerror(errno);
+        return -1;
+    }
+    struct stat st;
+    if (!trusted_own_file(fd, img.path, why)) {
+        ::close(fd);
+        return -1;
+    }
+    if (::fstat(fd, &st) != 0 || uint64_t(st.st_dev) != img.dev || uint64_t(st.st_ino) != img.ino) {
+        why = img.path + ": replaced since it was read";
+        ::close(fd);
+        return -1;
+    }
+    if (uint64_t(st.st_size) < img.header.image_size) {  // a mapping past the end would SIGBUS
+        why = img.path + ": truncated since it was read";
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 ImageStatus verify_data(const Image &img)
 {
     if (img.header.data_size == 0) return {};
-    Fd fd(::open(img.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return fail(ImageError::Io, img.path + ": " + std::strerror(errno));
+    std::string why;
+    Fd fd(reopen_image(img, why));
+    if (fd.get() < 0) return fail(ImageError::Untrusted, why);
     void *map = ::mmap(nullptr, img.header.image_size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (map == MAP_FAILED) return fail(ImageError::Io, img.path + ": cannot map: " + std::strerror(errno));
     ::madvise(map, img.header.image_size, MADV_SEQUENTIAL);
@@ -204,21 +237,40 @@ ImageStatus verify_files(const Image &img, bool open_files)
         if (::stat(path.c_str(), &st) != 0)
             return fail(ImageError::FileMissing, "the image maps " + path + ", which no longer exists");
         const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        // Size and mtime only where the program did not write the file: through a writable
+        // shared mapping it may have (the kernel updates mtime on write faults), and recovery
+        // rolls those bytes back; the identity must hold in every case.
+        const bool written = (r.flags & kRegionShared) && (r.prot & PROT_WRITE);
         if (uint64_t(st.st_dev) != r.file_dev || uint64_t(st.st_ino) != r.file_ino ||
-            uint64_t(st.st_size) != r.file_size || mtime != r.file_mtime_ns)
+            (!written && (uint64_t(st.st_size) != r.file_size || mtime != r.file_mtime_ns)))
             return fail(ImageError::FileChanged,
                         "the image maps " + path + ", which has changed since the checkpoint (" +
-                            (uint64_t(st.st_size) != r.file_size ? "size" : uint64_t(st.st_ino) != r.file_ino ? "inode" : "mtime") +
+                            (uint64_t(st.st_ino) != r.file_ino || uint64_t(st.st_dev) != r.file_dev ? "inode"
+                             : uint64_t(st.st_size) != r.file_size                              ? "size"
+                                                                                                : "mtime") +
                             " differs); restoring it would run mismatched code");
+        // A writable shared mapping writes into the file: the restorer opens it O_RDWR with the
+        // user's own rights, so it must be a regular file this user may write (the check the
+        // kernel made when the program mapped it; refused here before anything is torn down).
+        if ((r.flags & kRegionShared) && (r.prot & PROT_WRITE) &&
+            (!S_ISREG(st.st_mode) || ::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0))
+            return fail(ImageError::FileChanged, "the image maps " + path +
+                                                     " shared and writable, but it is not a regular file you may write");
     }
     for (const FdRecord &f : img.fds) {
         if (!open_files) break;
         if (f.fd <= 2) continue;
         if (f.kind != FdKind::RegularFile && f.kind != FdKind::Directory && f.kind != FdKind::CharDevice) continue;
         const std::string path = img.str(f.path);
-        if (::access(path.c_str(), F_OK) != 0)
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0)
             return fail(ImageError::FileMissing, "the program had " + path + " open as fd " +
                                                      std::to_string(f.fd) + ", and it no longer exists");
+        // Reopened by path after the restore: it must be the object the program had open.
+        if (f.kind != FdKind::CharDevice && (uint64_t(st.st_dev) != f.dev || uint64_t(st.st_ino) != f.ino))
+            return fail(ImageError::FileChanged, "the program had " + path + " open as fd " + std::to_string(f.fd) +
+                                                     ", and it is now a different file (inode " +
+                                                     std::to_string(st.st_ino) + ", was " + std::to_string(f.ino) + ")");
     }
     return {};
 }

@@ -24,6 +24,7 @@ enum class ImageError {
     DataChecksum,    // page data of a region does not match
     FileChanged,     // a file the image refers to is not the one it was taken with
     FileMissing,     // a file the image refers to no longer exists
+    Untrusted,       // not owned by the reading user with mode 0600 (trusted_file.h)
 };
 
 const char *image_error_name(ImageError e);
@@ -36,6 +37,7 @@ struct ImageStatus {
 
 struct Image {
     std::string path;
+    uint64_t dev = 0, ino = 0;  // the file read_image checked: later opens must find the same
     image::ImageHeader header{};
     image::ProcessRecord process{};
     std::vector<image::RegionRecord> regions;
@@ -49,21 +51,29 @@ struct Image {
 
 class ByteSource;
 
-// Header and metadata, with their checksums and structural checks. Cheap.
+// Header and metadata, with their checksums and structural checks. Cheap. The image must be
+// owned by the effective user with mode 0600 (else ImageError::Untrusted).
 ImageStatus read_image(const std::string &path, Image &out);
 // The same from an open file or a buffer (byte_source.h); `path` names it in messages.
-ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out);
+// `dev`/`ino`: the identity of the file it came from, if any (Image::dev/ino).
+ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out, uint64_t dev = 0, uint64_t ino = 0);
 
 // Every region's page data against its checksum. Reads the whole image.
 ImageStatus verify_data(const Image &img);
 // The same over the image's bytes in memory (`size` bytes from offset 0).
 ImageStatus verify_data(const Image &img, const void *image, uint64_t size);
 
-// Files kept by reference (mapped executables and libraries) must still be the same files,
-// and files the program had open must still exist.
+// Files kept by reference (mapped executables and libraries, shared file mappings) must still
+// be the same files (device, inode, size, mtime), a writable shared mapping must be of a regular
+// file the user may open for writing, and files the program had open must still be the same
+// files (device, inode).
 // `open_files`: also the files the program had open (not before a recovery has undone the
 // file changes: a file deleted after the checkpoint comes back then).
 ImageStatus verify_files(const Image &img, bool open_files = true);
+
+// Opens the image again (for its page data) and checks that it is still the file read_image
+// checked. -1 with `why` otherwise.
+int reopen_image(const Image &img, std::string &why);
 
 // All three.
 ImageStatus verify_image(const std::string &path, Image &out);

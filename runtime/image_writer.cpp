@@ -91,6 +91,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     image_file_name(version, final_name, sizeof final_name);
     long fd = sys_openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return fail(int(-fd), "cannot create the image file");
+    RAW2(SYS_fchmod, fd, 0600);  // exactly 0600 whatever the umask: readers refuse anything else
     auto abandon = [&](long rc, const char *what) {
         sys_close(int(fd));
         sys_unlinkat(dirfd, tmp_name, 0);

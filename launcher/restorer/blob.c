@@ -84,6 +84,10 @@ BLOB static void map_region(const struct restore_plan *p, const struct plan_regi
         int oflags = (r->shared && (r->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
         long fd = sys_openat(AT_FDCWD, r->path, oflags | O_CLOEXEC, 0);
         if (fd < 0) die(BLOB_STEP_OPEN);
+        /* The libc half checked the identity; a file swapped in since is not mapped. x86-64
+         * struct stat: st_dev, then st_ino. */
+        uint64_t st[18];
+        if (sys_fstat((int)fd, st) != 0 || st[0] != r->file_dev || st[1] != r->file_ino) die(BLOB_STEP_OPEN);
         addr = (long)sys_mmap((void *)r->start, len, (int)r->prot | fill_prot, flags, (int)fd,
                               (int64_t)r->file_offset);
         sys_close((int)fd);

@@ -20,6 +20,7 @@ struct plan_region {
     uint32_t shared, stack;
     uint64_t file_offset;
     const char *path;   /* PLAN_FILE */
+    uint64_t file_dev, file_ino;  /* PLAN_FILE: the file opened must be this one */
     uint64_t first_run, n_runs;
     uint64_t data_offset;
 };

@@ -49,6 +49,7 @@ int exit_code_for(ImageError e)
     case ImageError::Missing: return exit_code::kNoInput;
     case ImageError::FileMissing: return exit_code::kNoInput;
     case ImageError::FileChanged: return exit_code::kStaleImage;
+    case ImageError::Untrusted: return exit_code::kUntrusted;
     default: return exit_code::kBadImage;
     }
 }
@@ -165,7 +166,12 @@ int main(int argc, char **argv)
         }
     }
     if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
-    if (ImageStatus s = verify_files(img)) die(exit_code_for(s.code), s.message);
+    // rollback(): the files go back below, and a file replaced since the checkpoint is the one
+    // the program had open only then; its identity is checked after the undo.
+    const char *rb = std::getenv("CKPT_ROLLBACK_VALUE");
+    const char *jd = std::getenv("CKPT_JOB_DIR");
+    const bool rolling_back = rb && std::atoi(rb) > 0 && jd && *jd;
+    if (ImageStatus s = verify_files(img, !rolling_back)) die(exit_code_for(s.code), s.message);
     // Protected variables carried over a rollback: (addr, len, bytes) records. Each must lie
     // in writable memory of the image; rollback() runs --verify-only with the same file
     // first, so that a range it cannot keep fails the call instead of losing the process.
@@ -201,8 +207,9 @@ int main(int argc, char **argv)
         scratch_size += r->end - r->start;
     }
 
-    const int image_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (image_fd < 0) die(exit_code::kNoInput, path + ": " + std::strerror(errno));
+    std::string why;
+    const int image_fd = reopen_image(img, why);
+    if (image_fd < 0) die(exit_code::kUntrusted, why);
     const std::string exe = img.str(img.process.exe_path);
     const int exe_fd = exe.empty() ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
 
@@ -243,6 +250,8 @@ int main(int argc, char **argv)
         p.stack = (r.flags & image::kRegionStack) ? 1 : 0;
         p.file_offset = r.file_offset;
         p.path = r.name == image::kNoString ? nullptr : strings + r.name;
+        p.file_dev = r.file_dev;
+        p.file_ino = r.file_ino;
         p.first_run = r.first_run;
         p.n_runs = r.n_runs;
         p.data_offset = r.data_offset;
@@ -328,11 +337,14 @@ int main(int argc, char **argv)
     // which knows the user's --no-undo list).
     if (info.rollback_value > 0 && info.job_dir[0]) {
         persist::UndoOptions uo;
+        const char *pol = std::getenv("CKPT_ON_UNDO_FAILURE");
+        uo.accept_loss = pol && pol[0] == 'p';
         uo.log = [](int level, const std::string &m) {
             if (level > 0) std::fprintf(stderr, "ckpt-restore: %s\n", m.c_str());
         };
         persist::UndoResult r = persist::undo_to(info.job_dir, pr.checkpoint_version, uo);
         if (!r.ok) die(exit_code::kUndoFailed, "rollback: cannot roll the files back: " + r.error);
+        if (ImageStatus s = verify_files(img)) die(exit_code_for(s.code), "rollback: " + s.message);
     }
 
     // Point of no return. Nothing may interrupt the teardown; glibc's rseq registration for

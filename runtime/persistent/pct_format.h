@@ -10,8 +10,15 @@
 // A record is:  RecordHeader | path NUL | path2 NUL | pad to 8 | old data | pad to 8.
 // header_checksum covers the header (with that field zero) and both paths; data_checksum the
 // old data. A record counts only if all of its bytes are in the file and its header checksum
-// holds: a torn tail (the process died while appending) is ignored, which is safe because the
-// change a record protects starts only after the record is complete (write-ahead).
+// holds: a torn tail (the process died while appending: fewer bytes than a whole record) is
+// ignored, which is safe because the change a record protects starts only after the record is
+// complete (write-ahead). A record that is all there but fails its checksum is damage.
+//
+// Chaining (what makes a missing or truncated log detectable): before the image of version N is
+// committed, the runtime appends a Seal to the log of the epoch that ends and starts
+// pct-N.log (kLogStarted, prev_nonce = the sealed log's nonce); the image then says so
+// (ProcessRecord::flags & kProcEpochLog). So: a log an image started must exist; a log that
+// the next log names as its predecessor must end with its Seal.
 #pragma once
 
 #include <stddef.h>
@@ -34,13 +41,18 @@ struct FileHeader {
     uint64_t nonce;            // identifies this log instance (progress files refer to it)
     int32_t pid;
     uint32_t flags;            // kLogSyncUndo: written with --sync-undo
-    uint64_t created_realtime_ns;
-    uint64_t reserved;
+    uint64_t created_realtime_ns;  // kLogStarted: the created_realtime_ns of the image that started it
+    uint64_t prev_nonce;       // kLogStarted: nonce of the previous epoch's log, sealed just before
     uint64_t checksum;         // XXH3-64 of this struct with this field zero
 };
 static_assert(sizeof(FileHeader) == 64);
 
 inline constexpr uint32_t kLogSyncUndo = 1;
+// Started by the checkpoint that made version `epoch`, before its image was committed: a
+// committed image whose ProcessRecord says kProcEpochLog vouches that this log exists.
+inline constexpr uint32_t kLogStarted = 2;
+// Written by a recovery that undid the epoch: the epoch starts again, empty.
+inline constexpr uint32_t kLogReset = 4;
 
 enum class Kind : uint16_t {
     Meta = 1,        // first change to a file/dir in the epoch: old size, mode, owner, times
@@ -52,6 +64,7 @@ enum class Kind : uint16_t {
     Exclude = 7,     // ckpt_exclude(path) called in this epoch (path = pattern)
     Include = 8,     // ckpt_include(path)
     Unprotected = 9, // path changed without undo data (on-undo-failure=proceed); err = errno
+    Seal = 10,       // the epoch ends: written before the image of the next version; offset = own offset
 };
 
 enum RecordFlags : uint16_t {
@@ -60,6 +73,7 @@ enum RecordFlags : uint16_t {
     kPathInUndoDir = 4,  // path is relative to undo-K/ (a removed file still written to)
     kExchange = 8,       // Rename: RENAME_EXCHANGE
     kCopied = 16,        // Removed: undo-K/<id> is a copy (other file system), not a link
+    kKeptChecksum = 32,  // Removed: data_checksum = XXH3-64 of the kept object (file bytes, symlink target)
 };
 
 struct RecordHeader {
@@ -78,7 +92,7 @@ struct RecordHeader {
     int32_t err;            // Unprotected: errno of the failed recording
     int64_t atime_ns, mtime_ns;
     uint64_t dev, ino;      // identity of the object (informational; Rename: moved object)
-    uint64_t data_checksum; // XXH3-64 of the old data (Data)
+    uint64_t data_checksum; // XXH3-64 of the old data (Data), of the kept object (Removed, kKeptChecksum)
     uint64_t reserved;
     uint64_t header_checksum;
 };
@@ -118,6 +132,7 @@ inline const char *kind_name(uint16_t k)
     case Kind::Exclude: return "exclude";
     case Kind::Include: return "include";
     case Kind::Unprotected: return "unprotected";
+    case Kind::Seal: return "seal";
     }
     return "unknown";
 }

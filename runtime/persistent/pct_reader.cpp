@@ -13,6 +13,7 @@
 
 #include "../byte_source.h"
 #include "../checksum.h"
+#include "../trusted_file.h"
 
 namespace ckpt::persist {
 namespace {
@@ -78,6 +79,15 @@ PctLog read_pct(const std::string &path)
         log.error = path + ": " + std::strerror(errno);
         return log;
     }
+    if (std::string why; !trusted_own_file(fd, path, why)) {
+        PctLog log;
+        log.path = path;
+        log.exists = true;
+        log.untrusted = true;
+        log.error = why;
+        ::close(fd);
+        return log;
+    }
     struct stat st;
     const uint64_t size = ::fstat(fd, &st) == 0 ? uint64_t(st.st_size) : 0;
     PctLog log = read_pct(ByteSource::file(fd, size), path);
@@ -120,16 +130,17 @@ PctLog read_pct(const ByteSource &src, const std::string &path)
             log.valid_bytes = off;
             continue;
         }
-        // Not a valid record. If its size field is plausible and a valid record follows, it is
-        // damage in the middle of the log; otherwise the rest is a torn tail.
+        // Not a valid record. If its size field is plausible and the record is all there (a valid
+        // record follows, or it ends exactly at the end of the file), it is damage; otherwise
+        // the rest is a torn tail (an append that did not complete).
         pct::RecordHeader bad;
         bool resynced = false;
         if (src.read(&bad, sizeof bad, off) && bad.magic == pct::kRecordMagic &&
             bad.path_len <= pct::kMaxPath && bad.path2_len <= pct::kMaxPath && bad.length <= pct::kMaxDataChunk &&
             bad.record_size == pct::record_size(bad.path_len, bad.path2_len, bad.length) &&
-            off + bad.record_size < log.file_size) {
+            off + bad.record_size <= log.file_size) {
             PctRecord next;
-            if (parse_record(src, off + bad.record_size, log.file_size, next)) {
+            if (off + bad.record_size == log.file_size || parse_record(src, off + bad.record_size, log.file_size, next)) {
                 log.bad_records.push_back(off);
                 off += bad.record_size;
                 resynced = true;
@@ -147,8 +158,10 @@ bool read_record_data(const std::string &log_path, const PctRecord &r, std::stri
 {
     int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
+    std::string why;
     struct stat st;
-    const bool ok = ::fstat(fd, &st) == 0 && read_record_data(ByteSource::file(fd, uint64_t(st.st_size)), r, out);
+    const bool ok = trusted_own_file(fd, log_path, why) && ::fstat(fd, &st) == 0 &&
+                    read_record_data(ByteSource::file(fd, uint64_t(st.st_size)), r, out);
     ::close(fd);
     return ok;
 }

@@ -31,16 +31,24 @@ struct PctLog {
     std::vector<PctRecord> records;   // valid records, in log order
     uint64_t file_size = 0;
     uint64_t valid_bytes = 0;         // end of the last valid record
-    bool torn_tail = false;           // bytes after the last valid record that form no record
-    std::vector<uint64_t> bad_records;  // offsets of records whose checksum failed mid-log
+    bool torn_tail = false;           // bytes after the last valid record that form no whole record
+    bool untrusted = false;           // not owned by the effective user with mode 0600: not read
+    std::vector<uint64_t> bad_records;  // offsets of whole records whose checksum failed
     std::string error;                // why the log could not be read at all
 
     // True if every byte is accounted for by valid records.
     bool clean() const { return header_ok && !torn_tail && bad_records.empty(); }
+    // The epoch was closed by the next checkpoint: its last record is the Seal, where it says.
+    bool sealed() const
+    {
+        return !records.empty() && records.back().kind() == pct::Kind::Seal && !torn_tail &&
+               uint64_t(records.back().header.offset) == records.back().file_offset;
+    }
 };
 
-// Reads a whole log. A torn tail (an interrupted append) is reported and ignored; a record in
-// the middle whose checksum fails is reported in bad_records and skipped.
+// Reads a whole log. A torn tail (an interrupted append: the file ends inside a record) is
+// reported and ignored; a record that is all there but whose checksum fails is reported in
+// bad_records and skipped. A log not owned by the effective user with mode 0600 is not read.
 PctLog read_pct(const std::string &path);
 // The same from an open file or a buffer (byte_source.h); `path` names it.
 PctLog read_pct(const ByteSource &src, const std::string &path);

@@ -390,6 +390,7 @@ int ensure_log()
     long fd = sys_openat(AT_FDCWD, g_tmp, flags, 0600);
     if (fd < 0) return int(-fd);
     fd = move_high(fd);
+    sys_fchmod(int(fd), 0600);  // exactly 0600 whatever the umask: readers refuse anything else
     if (!g_log.created) {
         pct::FileHeader h{};
         for (int i = 0; i < 8; ++i) h.magic[i] = pct::kFileMagic[i];
@@ -416,6 +417,13 @@ int ensure_log()
         struct stat st;
         if (sys_fstat(int(fd), &st) != 0) { sys_close(int(fd)); return EIO; }
         g_log.end = uint64_t(st.st_size);
+        // Its nonce: the log the next checkpoint starts names this one as its predecessor.
+        pct::FileHeader h{};
+        long rd = sys_openat(AT_FDCWD, g_tmp, O_RDONLY | O_CLOEXEC, 0);
+        if (rd >= 0) {
+            if (sys_pread(int(rd), &h, sizeof h, 0) == long(sizeof h)) g_log.nonce = h.nonce;
+            sys_close(int(rd));
+        }
     }
     g_log.fd = int(fd);
     if (g_cfg.sync_undo && !g_log.dir_synced) {
@@ -437,6 +445,7 @@ int ensure_undo_dir()
     if (r < 0 && r != -EEXIST) return int(-r);
     long fd = sys_openat(AT_FDCWD, g_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return int(-fd);
+    if (r == 0) sys_fchmod(int(fd), 0700);  // exactly 0700 whatever the umask (recovery checks it)
     g_log.undo_dir_fd = move_high(fd);
     if (r == 0) g_log.dir_synced = false;  // a new entry in the job directory
     return 0;
@@ -452,6 +461,7 @@ struct RecordArgs {
     int32_t err = 0;
     const struct stat *st = nullptr;  // META / RMDIR / REMOVED: old attributes and identity
     uint64_t ino = 0;                 // RENAME: the moved object
+    uint64_t kept_checksum = 0;       // REMOVED with kKeptChecksum
 };
 
 // Assembles the record in g_buf (data, if any, already at its place) and appends it.
@@ -493,7 +503,7 @@ int emit(const RecordArgs &a, uint64_t data_len = 0)
     for (uint64_t i = doff + data_len; i < total; ++i) g_buf[i] = 0;
     h->length = data_len;
     h->record_size = uint32_t(total);
-    h->data_checksum = data_len ? checksum(g_buf + doff, data_len) : 0;
+    h->data_checksum = data_len ? checksum(g_buf + doff, data_len) : (a.flags & pct::kKeptChecksum) ? a.kept_checksum : 0;
     h->header_checksum = 0;
     Checksum cs;
     cs.update(h, sizeof *h);
@@ -860,6 +870,36 @@ int preserve(const char *abs, const struct stat &st, uint64_t &id, uint16_t &fla
     return err;
 }
 
+// XXH3-64 of the object kept as undo-K/<name> (a symlink: its target), so that recovery can
+// tell a damaged kept copy before it uses it. Reads the whole file: the price of a first
+// removal or replacement of an existing file in an epoch.
+int kept_checksum(const char *name, const struct stat &st, uint64_t &out)
+{
+    if (int e = ensure_buf()) return e;
+    if (S_ISLNK(st.st_mode)) {
+        long n = sys_readlinkat(g_log.undo_dir_fd, name, g_buf, pct::kMaxPath);
+        if (n < 0) return int(-n);
+        out = checksum(g_buf, size_t(n));
+        return 0;
+    }
+    long fd = sys_openat(g_log.undo_dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0) return int(-fd);
+    static Checksum cs;  // 576 bytes: used under the lock only
+    cs = Checksum();
+    int err = 0;
+    for (int64_t off = 0;;) {
+        long m = sys_pread(int(fd), g_buf, pct::kMaxDataChunk, off);
+        if (m == -EINTR) continue;
+        if (m < 0) { err = int(-m); break; }
+        if (m == 0) break;
+        cs.update(g_buf, size_t(m));
+        off += m;
+    }
+    sys_close(int(fd));
+    out = cs.digest();
+    return err;
+}
+
 // The object at `abs` (lstat `st`) is about to lose its name: record how to bring it back.
 int record_removal(const char *abs, const struct stat &st)
 {
@@ -879,6 +919,9 @@ int record_removal(const char *abs, const struct stat &st)
     uint16_t flags = S_ISLNK(st.st_mode) ? pct::kSymlink : 0;
     if (int e = preserve(abs, st, id, flags)) return e;
     RecordArgs a{pct::Kind::Removed};
+    char kept[24];
+    text::Builder(kept, sizeof kept).add(id);
+    if (kept_checksum(kept, st, a.kept_checksum) == 0) flags |= pct::kKeptChecksum;
     a.flags = flags;
     a.path = abs;
     a.undo_id = id;
@@ -1429,11 +1472,75 @@ bool before_checkpoint()
     return true;
 }
 
+namespace {
+struct Started {
+    uint64_t version = 0, nonce = 0;
+    bool ok = false;
+} g_started;  // the log seal_epoch() started for the image being written
+}  // namespace
+
+bool seal_epoch(uint64_t version, uint64_t generation)
+{
+    g_started = Started{};
+    if (!enabled() || sys_getpid() != g_pid || !g_rt.job_dir[0]) return false;
+    SlowGuard g(true);
+    if (ensure_buf() != 0 || ensure_log() != 0) return false;
+    // The Seal: the last record of this epoch, at the offset it names (a log cut short loses it).
+    RecordArgs a{pct::Kind::Seal};
+    a.offset = int64_t(g_log.end);
+    if (emit(a) != 0) return false;
+    sys_fdatasync(g_log.fd);
+    sys_close(g_log.fd);
+    g_log.fd = -1;
+    // The next epoch's log, started now so that the image can vouch for it.
+    char name[64];
+    pct::epoch_name(name, sizeof name, "pct-", version, ".log");
+    job_path(g_tmp, sizeof g_tmp, name);
+    long fd = sys_openat(AT_FDCWD, g_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    sys_fchmod(int(fd), 0600);
+    pct::FileHeader h{};
+    for (int i = 0; i < 8; ++i) h.magic[i] = pct::kFileMagic[i];
+    h.format_version = pct::kFormatVersion;
+    h.header_size = sizeof h;
+    h.epoch = version;
+    h.pid = g_pid;
+    h.flags = pct::kLogStarted | (g_cfg.sync_undo ? pct::kLogSyncUndo : 0);
+    h.created_realtime_ns = generation;
+    h.prev_nonce = g_log.nonce;
+    h.nonce = realtime_ns() ^ (uint64_t(uint32_t(g_pid)) << 40) ^ (version * 0x9E3779B97F4A7C15ull);
+    h.checksum = checksum(&h, sizeof h);
+    // Durable before the image is (the image's commit syncs the directory).
+    const bool ok = write_all(int(fd), reinterpret_cast<const char *>(&h), sizeof h, 0) == 0 && sys_fdatasync(int(fd)) == 0;
+    sys_close(int(fd));
+    if (!ok) {
+        sys_unlinkat(AT_FDCWD, g_tmp, 0);
+        return false;
+    }
+    g_started = {version, h.nonce, true};
+    return true;
+}
+
+void epoch_not_committed(uint64_t version)
+{
+    if (!g_started.ok || g_started.version != version) return;
+    char name[64];
+    pct::epoch_name(name, sizeof name, "pct-", version, ".log");
+    job_path(g_tmp, sizeof g_tmp, name);
+    sys_unlinkat(AT_FDCWD, g_tmp, 0);  // it would name the still open epoch as sealed
+    g_started = Started{};
+}
+
 void after_checkpoint(uint64_t version)
 {
     if (!enabled() || sys_getpid() != g_pid) return;
     SlowGuard g(true);
     new_epoch(version);
+    if (g_started.ok && g_started.version == version) {
+        g_log.created = true;  // append to the log seal_epoch() started, never truncate it
+        g_log.nonce = g_started.nonce;
+    }
+    g_started = Started{};
     if (ensure_buf() == 0) protect_invisible_writers();
 }
 
@@ -1446,6 +1553,13 @@ void after_restore(uint64_t version)
     g_log.fd = -1;
     g_log.undo_dir_fd = -1;
     new_epoch(version);
+    // The recovery started this epoch's log again (empty): append to it.
+    char name[64];
+    pct::epoch_name(name, sizeof name, "pct-", version, ".log");
+    job_path(g_tmp, sizeof g_tmp, name);
+    struct stat st;
+    if (sys_newfstatat(AT_FDCWD, g_tmp, &st, 0) == 0 && st.st_size >= long(sizeof(pct::FileHeader)))
+        g_log.created = true;
     if (ensure_buf() == 0) protect_invisible_writers();
 }
 

@@ -82,6 +82,11 @@ void fds_closed(unsigned first, unsigned last);
 // Life cycle (runtime/events.cpp). before_checkpoint and after_* run in the signal handler.
 void program_start();
 bool before_checkpoint();
+// Before the image of `version` is written (in the handler): seals the epoch that ends and
+// starts pct-<version>.log; `generation` = the image's created_realtime_ns. True: the image may
+// say so (image::kProcEpochLog). epoch_not_committed: the image was not written after all.
+bool seal_epoch(uint64_t version, uint64_t generation);
+void epoch_not_committed(uint64_t version);
 void after_checkpoint(uint64_t version);
 void after_restore(uint64_t version);
 

@@ -6,11 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "../checksum.h"
+#include "../image_reader.h"
+#include "../trusted_file.h"
 #include "pathmatch.h"
 #include "pct_reader.h"
 
@@ -132,6 +137,52 @@ void set_times(const std::string &p, const pct::RecordHeader &h, bool nofollow)
     ::utimensat(AT_FDCWD, p.c_str(), ts, nofollow ? AT_SYMLINK_NOFOLLOW : 0);
 }
 
+// Whether undo-K/<id> is the object a Removed record kept, intact: a hard link must be the very
+// inode that was removed, and with kKeptChecksum its bytes (a symlink: its target) must match.
+bool kept_intact(const std::string &kept, const pct::RecordHeader &h, std::string &why)
+{
+    struct stat st;
+    if (::lstat(kept.c_str(), &st) != 0) {
+        why = "kept copy " + kept + " is missing";
+        return false;
+    }
+    if ((st.st_mode & S_IFMT) != (h.mode & S_IFMT)) {
+        why = "kept copy " + kept + " is not the kind of object that was removed";
+        return false;
+    }
+    if (!(h.flags & pct::kCopied) && (uint64_t(st.st_dev) != h.dev || uint64_t(st.st_ino) != h.ino)) {
+        why = "kept copy " + kept + " is not the object that was removed (another inode)";
+        return false;
+    }
+    if (!(h.flags & pct::kKeptChecksum)) return true;  // written before kept objects had checksums
+    uint64_t sum = 0;
+    if (S_ISLNK(st.st_mode)) {
+        char target[pct::kMaxPath + 1];
+        const ssize_t n = ::readlink(kept.c_str(), target, sizeof target);
+        if (n < 0) { why = kept + ": " + err_text(errno); return false; }
+        sum = checksum(target, size_t(n));
+    } else {
+        const int fd = ::open(kept.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) { why = kept + ": " + err_text(errno); return false; }
+        Checksum cs;
+        static thread_local char buf[1 << 16];
+        for (;;) {
+            const ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) { why = kept + ": " + err_text(errno); ::close(fd); return false; }
+            if (n == 0) break;
+            cs.update(buf, size_t(n));
+        }
+        ::close(fd);
+        sum = cs.digest();
+    }
+    if (sum != h.data_checksum) {
+        why = "kept copy " + kept + " is damaged (its checksum does not match the record)";
+        return false;
+    }
+    return true;
+}
+
 // Applies the undo of one record. Every step can be repeated: running it again after it (or
 // part of it) was done leaves the same result. Returns false (with `why`) if it could not be done.
 bool apply(Ctx &c, const PctRecord &r, std::string &why)
@@ -199,6 +250,10 @@ bool apply(Ctx &c, const PctRecord &r, std::string &why)
             why = "kept copy " + kept + " of " + path + " is missing";
             return false;
         }
+        if (!kept_intact(kept, h, why)) {
+            why += ": " + path + " is NOT brought back";
+            return false;
+        }
         if (::rename(kept.c_str(), path.c_str()) == 0) return true;
         if (errno != EXDEV) { why = "rename " + kept + " -> " + path + ": " + err_text(errno); return false; }
         if (!copy_file(kept, path, why)) return false;
@@ -241,6 +296,7 @@ bool apply(Ctx &c, const PctRecord &r, std::string &why)
         return false;
     case pct::Kind::Exclude:
     case pct::Kind::Include:
+    case pct::Kind::Seal:
         return true;
     }
     why = "unknown record kind " + std::to_string(h.kind);
@@ -262,6 +318,11 @@ uint64_t read_progress(const std::string &path, uint64_t epoch, uint64_t nonce)
 {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
+    std::string why;
+    if (!trusted_own_file(fd, path, why)) {  // a planted progress file must not skip records
+        ::close(fd);
+        return 0;
+    }
     pct::ProgressRecord p{};
     const bool ok = ::pread(fd, &p, sizeof p, 0) == ssize_t(sizeof p);
     ::close(fd);
@@ -281,6 +342,49 @@ void remove_epoch_files(const std::string &job_dir, uint64_t epoch)
     ::unlink(progress_path(job_dir, epoch).c_str());
 }
 
+std::string image_path(const std::string &job_dir, uint64_t version)
+{
+    char name[64];
+    pct::epoch_name(name, sizeof name, "ckpt-", version, ".img");
+    return job_dir + "/" + name;
+}
+
+// An undone epoch whose image exists starts again with an empty log (kLogReset), put in place
+// of the old one in one rename: the image vouches for a log of its epoch, which must therefore
+// never be missing (it is what makes a deleted log detectable). Other epochs' files go.
+void finish_epoch(const std::string &job_dir, uint64_t epoch)
+{
+    if (!exists(image_path(job_dir, epoch))) {
+        remove_epoch_files(job_dir, epoch);
+        return;
+    }
+    const std::string lp = log_path(job_dir, epoch), tmp = lp + ".reset";
+    pct::FileHeader h{};
+    std::memcpy(h.magic, pct::kFileMagic, sizeof h.magic);
+    h.format_version = pct::kFormatVersion;
+    h.header_size = sizeof h;
+    h.epoch = epoch;
+    h.pid = int32_t(::getpid());
+    h.flags = pct::kLogReset;
+    struct timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    h.created_realtime_ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+    h.nonce = h.created_realtime_ns ^ (uint64_t(uint32_t(h.pid)) << 40) ^ (epoch * 0x9E3779B97F4A7C15ull) ^ 1;
+    h.checksum = checksum(&h, sizeof h);
+    ::unlink(tmp.c_str());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0 && ::write(fd, &h, sizeof h) == ssize_t(sizeof h) && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    ok = ok && ::rename(tmp.c_str(), lp.c_str()) == 0;
+    if (!ok) {  // no worse than before: the epoch counts as undone once its log is gone
+        ::unlink(tmp.c_str());
+        remove_epoch_files(job_dir, epoch);
+        return;
+    }
+    remove_tree(undo_dir_path(job_dir, epoch));
+    ::unlink(progress_path(job_dir, epoch).c_str());
+}
+
 // Exclusions set by the program during this epoch (ckpt_exclude/ckpt_include) apply to the
 // whole epoch.
 void set_rules(Ctx &c, const PctLog &log)
@@ -292,14 +396,107 @@ void set_rules(Ctx &c, const PctLog &log)
             c.rules.list.emplace_back(r.path, r.kind() == pct::Kind::Include);
 }
 
-// Left as it is: excluded, --no-undo or a --replace-file target.
+// Records the recovery leaves alone (exclusions, --no-undo, --replace-file targets).
 bool skipped(const Ctx &c, const PctRecord &r)
 {
-    if (r.kind() == pct::Kind::Exclude || r.kind() == pct::Kind::Include) return false;
-    if (r.header.flags & pct::kPathInUndoDir) return false;  // ours
+    if (r.header.flags & pct::kPathInUndoDir) return false;
+    if (r.kind() == pct::Kind::Exclude || r.kind() == pct::Kind::Include || r.kind() == pct::Kind::Seal) return false;
     if (r.kind() == pct::Kind::Rename)
         return (c.rules.excluded(r.path) && c.rules.excluded(r.path2)) || c.user_skip(r.path) || c.user_skip(r.path2);
     return c.rules.excluded(r.path) || c.user_skip(r.path);
+}
+
+// The image of `version` says it started pct-<version>.log before it was committed.
+bool image_started_log(const std::string &job_dir, uint64_t version)
+{
+    Image img;
+    return !read_image(image_path(job_dir, version), img) && (img.process.flags & image::kProcEpochLog) &&
+           img.process.checkpoint_version == version;
+}
+
+// check_undo for one epoch: appends its problems.
+void check_one(Ctx &c, uint64_t epoch, std::vector<std::string> &problems)
+{
+    const std::string lp = log_path(c.job_dir, epoch), undo = undo_dir_path(c.job_dir, epoch);
+    PctLog log = read_pct(lp);
+    const bool started = epoch > 0 && image_started_log(c.job_dir, epoch);
+    const std::string what = "the changes made after " +
+                             (epoch ? "checkpoint version " + std::to_string(epoch) : std::string("the program's start"));
+    if (!log.exists) {
+        if (started)
+            problems.push_back(lp + " is missing, though checkpoint version " + std::to_string(epoch) +
+                               " started it: " + what + " are not known and cannot be undone");
+        return;
+    }
+    if (log.untrusted) {
+        problems.push_back(log.error);
+        return;
+    }
+    if (!log.header_ok) {
+        if (log.file_size < sizeof(pct::FileHeader) && !started) return;  // its creation was interrupted
+        problems.push_back(lp + ": " + (log.error.empty() ? "truncated" : log.error) +
+                           (started ? " (truncated: checkpoint version " + std::to_string(epoch) + " started it)" : "") +
+                           ": " + what + " cannot be undone");
+        return;
+    }
+    // Closed by the next checkpoint: the next log names this one as its predecessor.
+    PctLog next = read_pct(log_path(c.job_dir, epoch + 1));
+    const bool closed = next.header_ok && (next.header.flags & pct::kLogStarted) && next.header.prev_nonce == log.header.nonce;
+    if (closed && !log.sealed())
+        problems.push_back(lp + " is cut short: it ends at byte " + std::to_string(log.valid_bytes) + " of " +
+                           std::to_string(log.file_size) + " without the seal written when checkpoint version " +
+                           std::to_string(epoch + 1) + " was taken; some of " + what + " cannot be undone");
+    for (uint64_t off : log.bad_records)
+        problems.push_back(lp + ": the record at offset " + std::to_string(off) +
+                           " fails its checksum: the change it protected cannot be undone");
+    struct stat dst;
+    if (::lstat(undo.c_str(), &dst) == 0) {
+        const int dfd = ::open(undo.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        std::string why;
+        if (dfd < 0) problems.push_back(undo + ": " + err_text(errno));
+        else if (!trusted_own_file(dfd, undo, why, TrustKind::Directory)) problems.push_back(why);
+        if (dfd >= 0) ::close(dfd);
+    }
+    set_rules(c, log);
+    // Kept objects written to after their removal are checked when they are used (the writes
+    // are undone first).
+    std::vector<std::string> written_later;
+    for (const auto &r : log.records)
+        if (r.header.flags & pct::kPathInUndoDir) written_later.push_back(r.path);
+    const uint64_t done = read_progress(progress_path(c.job_dir, epoch), epoch, log.header.nonce);
+    const size_t n = log.records.size();
+    for (size_t i = 0; i + done < n; ++i) {
+        const PctRecord &r = log.records[i];
+        if (skipped(c, r)) continue;
+        const auto &h = r.header;
+        std::string data, why;
+        switch (r.kind()) {
+        case pct::Kind::Data:
+            if (!read_record_data(lp, r, data))
+                problems.push_back(lp + ": the old data of " + r.path + " (record " + std::to_string(h.seq) +
+                                   ") fails its checksum: that range cannot be rolled back");
+            break;
+        case pct::Kind::Removed: {
+            const std::string id = std::to_string(h.undo_id), kept = undo + "/" + id;
+            struct stat st;
+            if (!exists(kept) && ::lstat(r.path.c_str(), &st) == 0 &&
+                ((h.flags & pct::kCopied) || (uint64_t(st.st_ino) == h.ino && uint64_t(st.st_dev) == h.dev)))
+                break;  // brought back already (a recovery interrupted before its progress was written)
+            if (std::find(written_later.begin(), written_later.end(), id) != written_later.end()) {
+                if (!exists(kept)) problems.push_back("kept copy " + kept + " of " + r.path + " is missing");
+                break;
+            }
+            if (!kept_intact(kept, h, why)) problems.push_back(why + ": " + r.path + " cannot be brought back");
+            break;
+        }
+        case pct::Kind::Unprotected:
+            problems.push_back(r.path + " was changed " + (epoch ? "after checkpoint version " + std::to_string(epoch) : std::string("after the start")) +
+                               " without undo data (" + err_text(h.err) + "): it cannot be rolled back");
+            break;
+        default:
+            break;
+        }
+    }
 }
 
 // Undoes one epoch. False: the epoch could not be undone at all (its log is unreadable), or the
@@ -311,13 +508,21 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
     c.undo_dir = undo_dir_path(c.job_dir, epoch);
     PctLog log = read_pct(c.log_path);
     if (!log.exists) {
-        // Fully undone before (a crash after the log was deleted): only leftovers remain.
-        remove_epoch_files(c.job_dir, epoch);
+        // Fully undone before (a crash after the log was deleted): only leftovers remain. (A log
+        // deleted by someone else was found by check_undo.)
+        finish_epoch(c.job_dir, epoch);
         return true;
     }
+    if (log.untrusted) {  // never applied, never deleted: it is not ours
+        if (c.opts.accept_loss) return true;
+        c.res.ok = false;
+        c.res.error = log.error;
+        return false;
+    }
     if (!log.header_ok) {
-        if (log.file_size < sizeof(pct::FileHeader)) {  // its creation was interrupted: nothing recorded
-            remove_epoch_files(c.job_dir, epoch);
+        // Its creation was interrupted (nothing recorded), or, with accept_loss, it is lost.
+        if (log.file_size < sizeof(pct::FileHeader) || c.opts.accept_loss) {
+            finish_epoch(c.job_dir, epoch);
             ++c.res.epochs;
             return true;
         }
@@ -338,6 +543,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
     const std::string prog = progress_path(c.job_dir, epoch);
     uint64_t done = read_progress(prog, epoch, log.header.nonce);
     int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (pfd >= 0) ::fchmod(pfd, 0600);  // exactly 0600 whatever the umask: read_progress trusts nothing else
     const size_t n = log.records.size();
     for (size_t i = done < n ? n - done : 0; i-- > 0;) {
         if (c.res.undone + c.res.skipped + c.res.failed >= c.opts.stop_after) {
@@ -363,7 +569,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
     if (pfd >= 0) ::close(pfd);
     // Everything undone reaches the disk before the log that could undo it again goes away.
     ::sync();
-    remove_epoch_files(c.job_dir, epoch);
+    finish_epoch(c.job_dir, epoch);
     fsync_dir(c.job_dir);
     ++c.res.epochs;
     return true;
@@ -394,9 +600,63 @@ std::vector<UndoStep> plan_undo(const PctLog &log, uint64_t done, const std::str
     return steps;
 }
 
+std::vector<std::string> check_undo(const std::string &job_dir, uint64_t version, const UndoOptions &opts)
+{
+    UndoResult res;
+    Ctx c{job_dir, opts, res};
+    c.rules.job_dir = normalized(job_dir);
+    std::vector<std::string> problems;
+    std::vector<uint64_t> epochs;
+    for (const auto &e : list_epochs(job_dir))
+        if (e.epoch >= version) epochs.push_back(e.epoch);
+    // An epoch whose log was deleted along with everything else of it is found by its image.
+    if (DIR *d = ::opendir(job_dir.c_str())) {
+        while (dirent *e = ::readdir(d)) {
+            const std::string n = e->d_name;
+            if (n.size() < 10 || n.compare(0, 5, "ckpt-") != 0 || n.compare(n.size() - 4, 4, ".img") != 0) continue;
+            const std::string digits = n.substr(5, n.size() - 9);
+            if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+            const uint64_t v = std::strtoull(digits.c_str(), nullptr, 10);
+            if (v >= version && std::find(epochs.begin(), epochs.end(), v) == epochs.end()) epochs.push_back(v);
+        }
+        ::closedir(d);
+    }
+    std::sort(epochs.begin(), epochs.end());
+    for (auto it = epochs.rbegin(); it != epochs.rend(); ++it) check_one(c, *it, problems);
+    return problems;
+}
+
+std::vector<std::string> check_epoch(const std::string &job_dir, uint64_t epoch)
+{
+    UndoResult res;
+    UndoOptions opts;
+    Ctx c{job_dir, opts, res};
+    c.rules.job_dir = normalized(job_dir);
+    std::vector<std::string> problems;
+    check_one(c, epoch, problems);
+    return problems;
+}
+
 UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptions &opts)
 {
     UndoResult res;
+    // Memory is restored only with the files that go with it: everything the undo needs is
+    // checked before anything is changed.
+    const std::vector<std::string> problems = check_undo(job_dir, version, opts);
+    if (!problems.empty()) {
+        if (!opts.accept_loss) {
+            res.ok = false;
+            res.error = "the undo data needed to bring the files back to " +
+                        (version ? "checkpoint version " + std::to_string(version) : std::string("the program's start")) +
+                        " is damaged or missing: ";
+            for (size_t i = 0; i < problems.size(); ++i) res.error += (i ? "; " : "") + problems[i];
+            res.error += ". Nothing was rolled back";
+            return res;
+        }
+        res.lost = problems;
+        for (const auto &p : problems)
+            if (opts.log) opts.log(2, p + " (--on-undo-failure=proceed: going on without it; it is NOT rolled back)");
+    }
     Ctx c{job_dir, opts, res};
     c.rules.job_dir = normalized(job_dir);
     auto epochs = list_epochs(job_dir);

@@ -23,6 +23,10 @@ struct UndoOptions {
     // directory covers what is below it.
     std::vector<std::string> no_undo;
     std::vector<std::string> keep;
+    // --on-undo-failure=proceed: undo data found damaged or missing before the undo (see
+    // check_undo) does not stop the recovery; what cannot be undone is left as it is and listed
+    // in UndoResult::lost. Without it, such a recovery changes nothing and fails.
+    bool accept_loss = false;
     // For tests: stop (as if the launcher died) after this many records were undone in total.
     uint64_t stop_after = UINT64_MAX;
     // Messages: level 0 = info, 1 = warning, 2 = error.
@@ -37,10 +41,12 @@ struct UndoResult {
     uint64_t skipped = 0;    // records skipped (exclusions, --no-undo, replace targets)
     uint64_t failed = 0;     // records that could not be applied (see warnings)
     std::vector<std::string> warnings;
+    std::vector<std::string> lost;  // accept_loss: what check_undo found and was not rolled back
     std::string error;
 };
 
-// Undoes every epoch >= version of the job directory.
+// Undoes every epoch >= version of the job directory. First checks (check_undo) that all of it
+// can be undone: if not, and !opts.accept_loss, nothing is changed and ok is false.
 UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptions &opts);
 
 struct PctLog;
@@ -57,6 +63,17 @@ struct UndoStep {
     bool skip;
 };
 std::vector<UndoStep> plan_undo(const PctLog &log, uint64_t done, const std::string &job_dir, const UndoOptions &opts);
+
+// Can the files be brought back to how they were at version `version` (0: the program's start)?
+// Checks, changing nothing, all that undo_to would use: each epoch's log (missing though an
+// image started it, a short header, cut short before its Seal, records failing their checksum,
+// not yours), the old data of every Data record, every kept object of a Removed record (there,
+// the very object, its checksum), changes recorded as unprotected. One message per problem;
+// empty: yes. Records undo_to would skip (exclusions, --no-undo) are not checked.
+std::vector<std::string> check_undo(const std::string &job_dir, uint64_t version, const UndoOptions &opts = {});
+
+// The same check for one epoch (ckptctl verify).
+std::vector<std::string> check_epoch(const std::string &job_dir, uint64_t epoch);
 
 // Deletes the logs and undo data of every epoch older than `oldest_kept_version`: only versions
 // that no longer exist could need them.

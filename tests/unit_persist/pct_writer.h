@@ -39,6 +39,13 @@ inline void put(const std::string &p, const std::string &data)
     f << data;
 }
 
+// A file as ckpt writes its own (logs, progress files): owner-only, mode 0600.
+inline void put_own(const std::string &p, const std::string &data)
+{
+    put(p, data);
+    ::chmod(p.c_str(), 0600);
+}
+
 inline bool exists(const std::string &p)
 {
     struct stat st;
@@ -57,7 +64,8 @@ struct TempDir {
 
 class PctWriter {
 public:
-    PctWriter(const std::string &job_dir, uint64_t epoch) : job_(job_dir), epoch_(epoch)
+    // prev_nonce != 0: started by a checkpoint after sealing the log whose nonce it is.
+    PctWriter(const std::string &job_dir, uint64_t epoch, uint64_t prev_nonce = 0) : job_(job_dir), epoch_(epoch)
     {
         path_ = persist::log_path(job_dir, epoch);
         fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -68,6 +76,8 @@ public:
         h.epoch = epoch;
         h.nonce = 0x1234 + epoch;
         h.pid = 1;
+        h.prev_nonce = prev_nonce;
+        h.flags = prev_nonce ? pct::kLogStarted : 0;
         h.checksum = checksum(&h, sizeof h);
         (void)!::write(fd_, &h, sizeof h);
     }
@@ -104,7 +114,8 @@ public:
         const uint64_t doff = pct::data_offset_in_record(h.path_len, h.path2_len);
         const uint64_t total = pct::record_size(h.path_len, h.path2_len, data.size());
         h.record_size = uint32_t(total);
-        h.data_checksum = data.empty() ? 0 : checksum(data.data(), data.size());
+        h.data_checksum = data.empty() ? kept_sum_ : checksum(data.data(), data.size());
+        if (kind == pct::Kind::Seal) h.offset = int64_t(::lseek(fd_, 0, SEEK_END));
         std::string rec(total, '\0');
         std::memcpy(rec.data() + sizeof h, p1.data(), p1.size());
         std::memcpy(rec.data() + sizeof h + p1.size() + 1, p2.data(), p2.size());
@@ -143,6 +154,21 @@ public:
         ::lstat(p.c_str(), &st);
         add(pct::Kind::Removed, p, "", "", 0, 0, &st, id);
     }
+    // As the runtime does now: the kept object's checksum in the record.
+    void removed_checked(const std::string &p)
+    {
+        ::mkdir(undo_dir().c_str(), 0700);
+        const uint64_t id = next_id_++;
+        REQUIRE(::link(p.c_str(), (undo_dir() + "/" + std::to_string(id)).c_str()) == 0);
+        struct stat st;
+        ::lstat(p.c_str(), &st);
+        const std::string bytes = slurp(p);
+        kept_sum_ = checksum(bytes.data(), bytes.size());
+        add(pct::Kind::Removed, p, "", "", 0, pct::kKeptChecksum, &st, id);
+        kept_sum_ = 0;
+    }
+    void seal() { add(pct::Kind::Seal, ""); }
+    uint64_t nonce() const { return 0x1234 + epoch_; }
     void rename(const std::string &from, const std::string &to)
     {
         struct stat st;
@@ -160,7 +186,7 @@ private:
     std::string job_, path_;
     uint64_t epoch_;
     int fd_ = -1;
-    uint64_t seq_ = 0, next_id_ = 1;
+    uint64_t seq_ = 0, next_id_ = 1, kept_sum_ = 0;
 };
 
 // A description of a directory tree (names, types, modes, sizes, contents) for comparisons.

@@ -59,7 +59,7 @@ TEST_CASE("PCT: a torn tail is ignored, at every possible cut")
     const uint64_t full = uint64_t(::lseek(::open(w.path().c_str(), O_RDONLY), 0, SEEK_END));
     for (uint64_t cut = last + 1; cut < full; cut += 97) {
         const std::string copy = t.path + "/cut.log";
-        put(copy, slurp(w.path()).substr(0, cut));
+        put_own(copy, slurp(w.path()).substr(0, cut));
         persist::PctLog log = persist::read_pct(copy);
         REQUIRE(log.header_ok);
         CHECK(log.records.size() == 1);
@@ -68,7 +68,7 @@ TEST_CASE("PCT: a torn tail is ignored, at every possible cut")
         CHECK(log.valid_bytes == last);
     }
     // A header that never completed: an empty log.
-    put(t.path + "/short.log", slurp(w.path()).substr(0, 20));
+    put_own(t.path + "/short.log", slurp(w.path()).substr(0, 20));
     persist::PctLog shortlog = persist::read_pct(t.path + "/short.log");
     CHECK(!shortlog.header_ok);
     CHECK(shortlog.records.empty());

@@ -263,7 +263,19 @@ TEST_CASE("an unprotected change is reported, not silently ignored")
         PctWriter log(w.job.path, 1);
         log.add(pct::Kind::Unprotected, w.p("big"));
     }
+    // Without accepting the loss: the recovery stops before it changes anything.
+    const std::string before = tree(w.data.path);
     persist::UndoResult r = persist::undo_to(w.job.path, 1, {});
+    CHECK(!r.ok);
+    CHECK(r.error.find(w.p("big")) != std::string::npos);
+    CHECK(r.undone == 0);
+    CHECK(tree(w.data.path) == before);
+    // --on-undo-failure=proceed: goes on, and says what it could not roll back.
+    persist::UndoOptions accept;
+    accept.accept_loss = true;
+    r = persist::undo_to(w.job.path, 1, accept);
+    CHECK(r.ok);
+    CHECK(r.lost.size() == 1);
     CHECK(r.failed == 1);
     REQUIRE(r.warnings.size() == 1);
     CHECK(r.warnings[0].find("NOT rolled back") != std::string::npos);
@@ -298,4 +310,132 @@ TEST_CASE("pruning deletes the undo data only older versions needed")
     REQUIRE(left.size() == 2);
     CHECK(left[0].epoch == 2);
     CHECK(left[1].epoch == 3);
+}
+
+// Issue 8, defect 5: undo data that cannot bring the files back is found before anything is
+// changed; the recovery then stops (or, accepting the loss, goes on and says so).
+namespace {
+
+void refused_unchanged(World &w, const std::string &expected)
+{
+    const std::string before = tree(w.data.path);
+    const std::vector<std::string> problems = persist::check_undo(w.job.path, 1);
+    REQUIRE(!problems.empty());
+    bool named = false;
+    for (const auto &p : problems) named = named || p.find(expected) != std::string::npos;
+    CHECK(named);
+    persist::UndoResult r = persist::undo_to(w.job.path, 1, {});
+    CHECK(!r.ok);
+    CHECK(r.error.find(expected) != std::string::npos);
+    CHECK(r.undone == 0);
+    CHECK(tree(w.data.path) == before);
+}
+
+}  // namespace
+
+TEST_CASE("a damaged kept copy is found by its checksum before anything is undone")
+{
+    World w;
+    w.initial();
+    {
+        PctWriter log(w.job.path, 1);
+        log.meta(w.p("state"));
+        log.data(w.p("state"), 0, 10);
+        int fd = ::open(w.p("state").c_str(), O_WRONLY);
+        (void)!::pwrite(fd, "XXXXXXXXXX", 10, 0);
+        ::close(fd);
+        log.removed_checked(w.p("config"));
+        ::unlink(w.p("config").c_str());
+    }
+    CHECK(persist::check_undo(w.job.path, 1).empty());
+    int fd = ::open((persist::undo_dir_path(w.job.path, 1) + "/1").c_str(), O_WRONLY);
+    (void)!::pwrite(fd, "K", 1, 0);
+    ::close(fd);
+    refused_unchanged(w, "is damaged");
+    CHECK(!persist::check_epoch(w.job.path, 1).empty());
+    // Accepting the loss: the rest is undone, the damaged copy is not used.
+    persist::UndoOptions accept;
+    accept.accept_loss = true;
+    persist::UndoResult r = persist::undo_to(w.job.path, 1, accept);
+    CHECK(r.ok);
+    CHECK(r.lost.size() == 1);
+    CHECK(slurp(w.p("state")).substr(0, 10) == "0123456789");
+    CHECK(!exists(w.p("config")));
+}
+
+TEST_CASE("a sealed log cut short is found: the next log names it as its predecessor")
+{
+    World w;
+    w.initial();
+    uint64_t nonce = 0, cut = 0;
+    {
+        PctWriter log(w.job.path, 1);
+        log.meta(w.p("state"));
+        cut = uint64_t(::lseek(::open(log.path().c_str(), O_RDONLY), 0, SEEK_END));
+        log.data(w.p("state"), 0, 10);
+        log.seal();
+        nonce = log.nonce();
+    }
+    { PctWriter next(w.job.path, 2, nonce); }
+    CHECK(persist::check_undo(w.job.path, 1).empty());
+    CHECK(persist::read_pct(persist::log_path(w.job.path, 1)).sealed());
+    // Cut exactly at a record boundary: no torn tail, only the missing seal tells.
+    REQUIRE(::truncate(persist::log_path(w.job.path, 1).c_str(), off_t(cut)) == 0);
+    refused_unchanged(w, "cut short");
+}
+
+TEST_CASE("an unsealed newest log may end in a torn append, but not in a whole damaged record")
+{
+    World w;
+    w.initial();
+    uint64_t last = 0;
+    {
+        PctWriter log(w.job.path, 1);
+        log.meta(w.p("state"));
+        last = log.add(pct::Kind::Data, w.p("state"), "", "0123456789", 0);
+    }
+    const std::string lp = persist::log_path(w.job.path, 1);
+    const std::string whole = slurp(lp);
+    put_own(lp, whole.substr(0, whole.size() - 5));  // torn: fewer bytes than the record
+    CHECK(persist::check_undo(w.job.path, 1).empty());
+    std::string bad = whole;
+    bad[last + sizeof(pct::RecordHeader) + 2] ^= 0x10;  // a byte of its path: the record is all there
+    put_own(lp, bad);
+    persist::PctLog log = persist::read_pct(lp);
+    CHECK(log.bad_records.size() == 1);
+    CHECK(!log.torn_tail);
+    refused_unchanged(w, "fails its checksum");
+}
+
+TEST_CASE("logs and progress files not yours with mode 0600 are never used")
+{
+    World w;
+    w.initial();
+    {
+        PctWriter log(w.job.path, 1);
+        log.meta(w.p("log"));
+        put(w.p("log"), "changed\n");
+    }
+    ::chmod(persist::log_path(w.job.path, 1).c_str(), 0644);
+    CHECK(persist::read_pct(persist::log_path(w.job.path, 1)).untrusted);
+    refused_unchanged(w, "untrusted file");
+    CHECK(exists(persist::log_path(w.job.path, 1)));  // not ours to delete either
+}
+
+TEST_CASE("a sealed epoch undoes cleanly: the seal is not a change")
+{
+    World w;
+    w.initial();
+    {
+        PctWriter log(w.job.path, 1);
+        log.meta(w.p("log"));
+        log.data(w.p("log"), 0, 14);
+        put(w.p("log"), "changed\n");
+        log.seal();
+    }
+    persist::UndoResult r = persist::undo_to(w.job.path, 1, {});
+    CHECK(r.ok);
+    CHECK(r.failed == 0);
+    CHECK(r.warnings.empty());
+    CHECK(slurp(w.p("log")) == "line 1\nline 2\n");
 }
