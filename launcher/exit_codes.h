@@ -14,11 +14,15 @@ inline constexpr int kSoftware = 70;       // EX_SOFTWARE: internal error
 inline constexpr int kOsError = 71;        // EX_OSERR: fork, mmap, ... failed
 inline constexpr int kCantCreate = 73;     // EX_CANTCREAT: checkpoint directory not usable
 inline constexpr int kTempFail = 75;       // EX_TEMPFAIL: the job is already running
+inline constexpr int kNoPermission = 77;   // EX_NOPERM: permission denied on the root or job directory
 inline constexpr int kStaleImage = 79;     // a file the image maps has changed
 inline constexpr int kRestoreFailed = 80;  // restore failed after the old process was gone
 inline constexpr int kTimeout = 81;        // ckptctl checkpoint: no checkpoint in time
 inline constexpr int kCheckpointFailed = 82;  // ckptctl checkpoint: the runtime reported failure
 inline constexpr int kUndoFailed = 83;     // the persistent state could not be rolled back
+inline constexpr int kNotJobDir = 86;      // ROOT/NAME exists but is not a ckpt job directory (no marker)
+inline constexpr int kUnsafeDir = 87;      // root or job directory owned by someone else, writable by
+                                           // others, or a symbolic link: refused
 inline constexpr int kNotExecutable = 126; // shell convention
 inline constexpr int kNotFound = 127;      // shell convention
 

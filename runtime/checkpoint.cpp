@@ -99,7 +99,7 @@ void run_checkpoint(uint64_t t_start)
     if (err) return report_error(err, false);
     pr.stats.scan_ns = sys_monotonic_ns() - t_start;
 
-    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
         err.err = int(-dirfd);
         err.what = "cannot open the checkpoint directory";

@@ -6,6 +6,7 @@
 
 #include "checksum.h"
 #include "sys/raw_syscall.h"
+#include "sys/safe_path.h"
 
 namespace ckpt {
 namespace {
@@ -89,7 +90,10 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     char tmp_name[64], final_name[64];
     text::Builder(tmp_name, sizeof tmp_name).add(".ckpt-").add(version, 6).add(".img.tmp");
     image_file_name(version, final_name, sizeof final_name);
-    long fd = sys_openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // Always a new file: a leftover (or a link planted under the name) is unlinked, never
+    // written through.
+    sys_unlinkat(dirfd, tmp_name, 0);
+    long fd = open_beneath(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) return fail(int(-fd), "cannot create the image file");
     auto abandon = [&](long rc, const char *what) {
         sys_close(int(fd));

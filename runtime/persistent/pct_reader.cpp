@@ -84,7 +84,7 @@ PctLog read_pct(const std::string &path)
 {
     PctLog log;
     log.path = path;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);  // a planted link is not read
     if (fd < 0) {
         log.error = path + ": " + std::strerror(errno);
         return log;
@@ -152,7 +152,7 @@ PctLog read_pct(const std::string &path)
 bool read_record_data(const std::string &log_path, const PctRecord &r, std::string &out)
 {
     out.assign(r.header.length, '\0');
-    int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return false;
     bool ok = read_at(fd, out.data(), out.size(), r.data_offset);
     ::close(fd);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "../checksum.h"
+#include "../job_layout.h"
 #include "pathmatch.h"
 #include "pct_reader.h"
 
@@ -260,7 +261,7 @@ bool write_progress(int fd, uint64_t epoch, uint64_t nonce, uint64_t done)
 
 uint64_t read_progress(const std::string &path, uint64_t epoch, uint64_t nonce)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return 0;
     pct::ProgressRecord p{};
     const bool ok = ::pread(fd, &p, sizeof p, 0) == ssize_t(sizeof p);
@@ -277,11 +278,17 @@ void fsync_dir(const std::string &dir)
     if (fd >= 0) { ::fsync(fd); ::close(fd); }
 }
 
+// By name inside the job directory, never through a link: the log, the files kept for the
+// epoch (only those, see job_layout.h), the progress file.
 void remove_epoch_files(const std::string &job_dir, uint64_t epoch)
 {
-    ::unlink(log_path(job_dir, epoch).c_str());  // first: from here on the epoch counts as undone
-    remove_tree(undo_dir_path(job_dir, epoch));
-    ::unlink(progress_path(job_dir, epoch).c_str());
+    auto base = [](const std::string &p) { return p.substr(p.rfind('/') + 1); };
+    const int dfd = ::open(job_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (dfd < 0) return;
+    ::unlinkat(dfd, base(log_path(job_dir, epoch)).c_str(), 0);  // first: from here on the epoch counts as undone
+    layout::remove_undo_dir(dfd, base(undo_dir_path(job_dir, epoch)).c_str());
+    ::unlinkat(dfd, base(progress_path(job_dir, epoch)).c_str(), 0);
+    ::close(dfd);
 }
 
 // Undoes one epoch. False: the epoch could not be undone at all (its log is unreadable), or the
@@ -325,7 +332,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
 
     const std::string prog = progress_path(c.job_dir, epoch);
     uint64_t done = read_progress(prog, epoch, log.header.nonce);
-    int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     const size_t n = log.records.size();
     for (size_t i = done < n ? n - done : 0; i-- > 0;) {
         if (c.res.undone + c.res.skipped + c.res.failed >= c.opts.stop_after) {
