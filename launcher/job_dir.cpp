@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -513,6 +514,21 @@ std::optional<JobStatus> JobDir::read_status() const
         else if (k == "restart_causes") s.restart_causes = unescape_value(v);
     }
     return s;
+}
+
+std::string disk_full_message(const std::string &dir, uint64_t needed)
+{
+    auto mib = [](uint64_t b) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1 << 20));
+        return std::string(buf);
+    };
+    std::string m = "no space left in " + dir;
+    if (needed) m += ": the image needs " + mib(needed) + " (" + std::to_string(needed) + " bytes)";
+    struct statvfs vfs;
+    if (::statvfs(dir.c_str(), &vfs) == 0)
+        m += std::string(needed ? ", " : ": ") + mib(uint64_t(vfs.f_bavail) * vfs.f_frsize) + " free";
+    return m;
 }
 
 std::vector<std::string> list_jobs(const std::string &root, DirError *error)

@@ -129,6 +129,10 @@ private:
     int lock_fd_ = -1;
 };
 
+// For a full disk: "no space left in DIR: the image needs 8.0 MiB, 1.2 MiB are free" (without
+// `needed` when it is not known).
+std::string disk_full_message(const std::string &dir, uint64_t needed);
+
 // Lists job names under a root (directories, not links). Sets `error` (naming the root and
 // the reason) when the root exists but cannot be read.
 std::vector<std::string> list_jobs(const std::string &root, DirError *error = nullptr);

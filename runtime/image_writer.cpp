@@ -98,7 +98,13 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     auto abandon = [&](long rc, const char *what) {
         sys_close(int(fd));
         sys_unlinkat(dirfd, tmp_name, 0);
-        return fail(int(-rc), what);
+        CaptureError e = fail(int(-rc), what);
+        if (rc == -28 /* ENOSPC */ || rc == -122 /* EDQUOT */) {
+            // The launcher names the directory and the space free; without one, stderr says this.
+            e.bytes = image_size;
+            text::Builder(e.detail, sizeof e.detail).add("the image needs ").add(image_size).add(" bytes");
+        }
+        return e;
     };
     // Reserve the space first: a full disk is found before a gigabyte has been written.
     long rc = RAW4(SYS_fallocate, fd, 0, 0, image_size);
