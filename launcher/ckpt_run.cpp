@@ -464,7 +464,8 @@ int main(int argc, char **argv)
     if (root[0] != '/' && cwd[0]) root = std::string(cwd) + "/" + root;
     JobDir job(root, name);
     if (auto e = job.create()) {
-        spdlog::error("checkpoint directory {} is not usable: {}", job.path(), e.message);
+        if (e.kind == DirError::Kind::Os) spdlog::error("checkpoint directory {} is not usable: {}", job.path(), e.message);
+        else spdlog::error("{}", e.message);  // names the path already
         return e.exit_code();
     }
     if (!job.try_lock()) {

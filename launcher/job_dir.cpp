@@ -287,6 +287,21 @@ DirError JobDir::open(bool for_writing)
             spdlog::info("{}: a job directory of an older ckpt (only ckpt's files in it): marked as ckpt's", path_);
         }
     }
+    // ckpt never makes a symbolic link under one of its own names: one found there was planted
+    // and goes (the link itself; what it points at is not touched), before anything opens it.
+    if (DIR *d = ::fdopendir(::dup(dir_fd_))) {
+        ::rewinddir(d);
+        while (dirent *e = ::readdir(d)) {
+            struct stat lst;
+            if (layout::classify(e->d_name) == layout::Entry::Foreign ||
+                ::fstatat(dir_fd_, e->d_name, &lst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(lst.st_mode))
+                continue;
+            spdlog::warn("{}/{}: a symbolic link where ckpt keeps its own file; removed the link (not what it "
+                         "points at)", path_, e->d_name);
+            ::unlinkat(dir_fd_, e->d_name, 0);
+        }
+        ::closedir(d);
+    }
     return {};
 }
 
@@ -309,21 +324,6 @@ DirError JobDir::create()
     // through the descriptor, never by name.
     struct stat st;
     if (::fstat(dir_fd_, &st) == 0 && (st.st_mode & 07777) != 0700) ::fchmod(dir_fd_, 0700);
-    // ckpt never makes a symbolic link under one of its own names: one found there was planted
-    // and goes (the link itself; what it points at is not touched), before anything opens it.
-    if (DIR *d = ::fdopendir(::dup(dir_fd_))) {
-        ::rewinddir(d);
-        while (dirent *e = ::readdir(d)) {
-            struct stat lst;
-            if (layout::classify(e->d_name) == layout::Entry::Foreign ||
-                ::fstatat(dir_fd_, e->d_name, &lst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(lst.st_mode))
-                continue;
-            spdlog::warn("{}/{}: a symbolic link where ckpt keeps its own file; removed the link (not what it "
-                         "points at)", path_, e->d_name);
-            ::unlinkat(dir_fd_, e->d_name, 0);
-        }
-        ::closedir(d);
-    }
     // A directory can exist and still refuse files (read-only file system, permissions).
     ::unlinkat(dir_fd_, ".probe", 0);
     long fd = open_beneath(dir_fd_, ".probe", O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -540,9 +540,12 @@ std::vector<std::string> list_jobs(const std::string &root, DirError *error)
         if (error && fd != -ENOENT) *error = e;  // a missing root simply has no jobs
         return out;
     }
-    DIR *d = ::fdopendir(int(fd));
+    // A root one may pass through but not read comes back as an O_PATH descriptor.
+    const int rfd = ::openat(int(fd), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = rfd >= 0 ? ::fdopendir(rfd) : nullptr;
     if (!d) {
         if (error) *error = os_error(root, errno);
+        if (rfd >= 0) ::close(rfd);
         ::close(int(fd));
         return out;
     }
@@ -550,9 +553,10 @@ std::vector<std::string> list_jobs(const std::string &root, DirError *error)
         std::string n = ent->d_name;
         if (n == "." || n == ".." || n[0] == '.') continue;
         struct stat st;
-        if (::fstatat(int(fd), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) out.push_back(n);
+        if (::fstatat(rfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) out.push_back(n);
     }
     ::closedir(d);
+    ::close(int(fd));
     std::sort(out.begin(), out.end());
     return out;
 }

@@ -64,6 +64,10 @@ static inline void note(PathFailure *f, int err, const char *path, size_t len, l
     f->at[n] = 0;
 }
 
+// Components are opened with O_PATH: a directory one may only pass through (mode 0711, like
+// many home directories) is walked as the kernel would.
+inline constexpr int kWalkFlags = 010000000 /* O_PATH */ | O_DIRECTORY | O_CLOEXEC;
+
 // Walks `path` from `start` (a directory descriptor, consumed). Returns the final directory's
 // descriptor or -errno.
 static inline long walk(long start, const char *path, bool create, int links_left, PathFailure *fail)
@@ -81,11 +85,11 @@ static inline long walk(long start, const char *path, bool create, int links_lef
         }
         comp[n] = 0;
         if (n == 1 && comp[0] == '.') continue;
-        long next = sys_openat(int(fd), comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        long next = sys_openat(int(fd), comp, kWalkFlags | O_NOFOLLOW, 0);
         if (next == -2 /* ENOENT */ && create) {
             long r = RAW3(SYS_mkdirat, fd, comp, 0700);
             if (r < 0 && r != -17 /* EEXIST */) { sys_close(int(fd)); note(fail, int(-r), path, size_t(p - path)); return r; }
-            next = sys_openat(int(fd), comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+            next = sys_openat(int(fd), comp, kWalkFlags | O_NOFOLLOW, 0);
         }
         if (next == -40 /* ELOOP */ || next == -20 /* ENOTDIR */) {
             struct stat st;
@@ -93,17 +97,22 @@ static inline long walk(long start, const char *path, bool create, int links_lef
                 const long euid = RAW0(SYS_geteuid);
                 if ((long(st.st_uid) != euid && st.st_uid != 0) || links_left <= 0) {
                     sys_close(int(fd));
-                    note(fail, 40, path, size_t(p - path), links_left <= 0 ? -1 : long(st.st_uid));
+                    note(fail, 40 /* ELOOP */, path, size_t(p - path), links_left <= 0 ? -1 : long(st.st_uid));
                     return -40;
                 }
                 char target[4096];
                 long len = sys_readlinkat(int(fd), comp, target, sizeof target - 1);
                 if (len < 0) { sys_close(int(fd)); note(fail, int(-len), path, size_t(p - path)); return len; }
                 target[len] = 0;
-                long from = target[0] == '/' ? sys_openat(-100 /* AT_FDCWD */, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-                                             : sys_openat(int(fd), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+                long from = target[0] == '/' ? sys_openat(-100 /* AT_FDCWD */, "/", kWalkFlags, 0)
+                                             : sys_openat(int(fd), ".", kWalkFlags, 0);
                 if (from < 0) { sys_close(int(fd)); note(fail, int(-from), path, size_t(p - path)); return from; }
                 next = walk(from, target, create, links_left - 1, fail);
+                if (next >= 0) {  // walk() returns a readable descriptor where it can: back to O_PATH
+                    long again = sys_openat(int(next), ".", kWalkFlags, 0);
+                    sys_close(int(next));
+                    next = again;
+                }
                 if (next < 0) {
                     sys_close(int(fd));
                     if (fail && fail->link_uid < 0) note(fail, int(-next), path, size_t(p - path));
@@ -115,7 +124,12 @@ static inline long walk(long start, const char *path, bool create, int links_lef
         if (next < 0) { note(fail, int(-next), path, size_t(p - path)); return next; }
         fd = next;
     }
-    return fd;
+    // Readable where the caller may read it (to list it); else the O_PATH descriptor, which
+    // still serves as the directory of openat(), mkdirat(), unlinkat() and fstat().
+    long readable = sys_openat(int(fd), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (readable < 0) return fd;
+    sys_close(int(fd));
+    return readable;
 }
 
 }  // namespace safe_path_detail
@@ -123,7 +137,7 @@ static inline long walk(long start, const char *path, bool create, int links_lef
 // Opens (and with `create`, makes) the directory at absolute `path` as described above.
 static inline long open_dir_path(const char *path, bool create, PathFailure *fail = nullptr)
 {
-    long root = sys_openat(-100 /* AT_FDCWD */, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long root = sys_openat(-100 /* AT_FDCWD */, "/", safe_path_detail::kWalkFlags, 0);
     if (root < 0) return root;
     return safe_path_detail::walk(root, path, create, 8, fail);
 }
