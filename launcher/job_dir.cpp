@@ -315,11 +315,15 @@ DirError JobDir::create()
         root_fd_ = int(fd);
     }
     if (auto e = check_dir(root_fd_, root_)) return e;
-    if (dir_fd_ < 0) {
+    DirError e = open(true);
+    if (e.kind == DirError::Kind::Missing) {
+        // -EEXIST: made meanwhile by a launcher racing with us; open() checks it like any other.
         long r = layout::create_job_dir(root_fd_, name_.c_str());
         if (r < 0 && r != -EEXIST) return os_error(path_, int(-r));
+        e = open(true);
+        if (e.kind == DirError::Kind::Missing) return os_error(path_, ENOENT);
     }
-    if (auto e = open(true)) return e.kind == DirError::Kind::Missing ? os_error(path_, ENOENT) : e;
+    if (e) return e;
     // A job directory made with looser permissions (by an older ckpt, or by hand) is tightened,
     // through the descriptor, never by name.
     struct stat st;
