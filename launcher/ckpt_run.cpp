@@ -349,10 +349,12 @@ int main(int argc, char **argv)
     std::string name, dir, interval_text = "30m", signal_text = "SIGRTMAX-1", overhead_text = "10";
     bool keep = false, quiet = false, fresh = false;
     int verbosity = 0;
-    size_t retain = 3;
+    long long retain = 3;
     std::vector<std::string> command;
-    app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
-    app.add_option("--dir", dir, "checkpoint root directory (default $XDG_STATE_HOME/ckpt or ~/.local/state/ckpt)")->envname("CKPT_DIR");
+    CLI::Option *name_opt =
+        app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
+    CLI::Option *dir_opt =
+        app.add_option("--dir", dir, "checkpoint root directory (default $XDG_STATE_HOME/ckpt or ~/.local/state/ckpt)")->envname("CKPT_DIR");
     app.add_option("--interval", interval_text, "time between checkpoints: 500ms, 2s, 30m, 1h, or seconds")->envname("CKPT_INTERVAL");
     app.add_option("--max-overhead", overhead_text,
                    "at most this share (percent) of the time stopped in checkpoints: a checkpoint due sooner is "
@@ -407,6 +409,16 @@ int main(int argc, char **argv)
         return exit_code::kUsage;
     }
     setup_logging("ckpt-run", verbosity, quiet);
+    // An empty value given on purpose is a mistake, not a request for the default.
+    for (auto [opt, value] : {std::pair{name_opt, &name}, std::pair{dir_opt, &dir}})
+        if (opt->count() && value->empty()) {
+            spdlog::error("{}: expected a non-empty value", opt->get_name());
+            return exit_code::kUsage;
+        }
+    if (retain < 0) {
+        spdlog::error("--retain {}: expected 0 (keep all) or a positive number of versions", retain);
+        return exit_code::kUsage;
+    }
     // Settings that only ckpt passes to its own processes are never taken from outside
     // (internal_env.h); the options read from the environment above are not among them.
     for (const auto &v : scrub_internal_environment())
@@ -451,7 +463,7 @@ int main(int argc, char **argv)
         cfg.poll = *poll;
         cfg.stop_timeout = *stop_timeout;
     }
-    cfg.retain = retain;
+    cfg.retain = size_t(retain);
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where
@@ -533,12 +545,20 @@ int main(int argc, char **argv)
     // The program gets the job directory in its environment and may chdir(): anchor a
     // relative root (--dir, CKPT_DIR, XDG_STATE_HOME) at the launcher's working directory.
     std::string root = resolve_root(dir);
-    if (!root.empty() && root[0] != '/' && cwd[0]) root = std::string(cwd) + "/" + root;
+    if (root.empty()) {
+        spdlog::error("{}", no_root_message());
+        return exit_code::kCantCreate;
+    }
+    if (root[0] != '/' && cwd[0]) root = std::string(cwd) + "/" + root;
     // --fresh: what `ckptctl rm` would do, under the job's lock (a live job is not touched).
     // The directory is made anew below and locked again; a launcher that took it meanwhile wins.
     if (fresh) {
         JobDir old(root, name);
         if (old.exists()) {
+            if (auto e = old.open(/*for_writing=*/true)) {
+                spdlog::error("--fresh: {}", e.message);
+                return e.exit_code();
+            }
             if (!old.try_lock()) {
                 spdlog::error("job {} is running: --fresh does not discard the checkpoints of a live job", name);
                 return exit_code::kTempFail;
@@ -551,9 +571,10 @@ int main(int argc, char **argv)
         }
     }
     JobDir job(root, name);
-    if (auto ec = job.create()) {
-        spdlog::error("checkpoint directory {} is not usable: {}", job.path(), ec.message());
-        return exit_code::kCantCreate;
+    if (auto e = job.create()) {
+        if (e.kind == DirError::Kind::Os) spdlog::error("checkpoint directory {} is not usable: {}", job.path(), e.message);
+        else spdlog::error("{}", e.message);  // names the path already
+        return e.exit_code();
     }
     if (!job.try_lock()) {
         auto st = job.read_status();

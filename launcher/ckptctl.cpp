@@ -46,7 +46,10 @@ int main(int argc, char **argv)
         return rc == 0 ? exit_code::kOk : exit_code::kUsage;
     }
     ckpt::setup_logging("ckptctl", globals.verbosity, globals.quiet);
+    if (app.get_option("--dir")->count() && globals.dir.empty())
+        return fail(exit_code::kUsage, "--dir: expected a non-empty value");
     globals.root = ckpt::resolve_root(globals.dir);
+    if (globals.root.empty()) return fail(exit_code::kCantCreate, ckpt::no_root_message());
     spdlog::debug("checkpoint root {}", globals.root);
 
     for (auto &[sub, run] : verbs)

@@ -67,7 +67,7 @@ int run_checkpoint(const Globals &g, const std::string &name, Clock::duration ti
 {
     if (!valid_job_name(name)) return fail(exit_code::kUsage, "'" + name + "' is not a valid job name");
     JobDir job(g.root, name);
-    if (!job.exists()) return fail(exit_code::kNoInput, "no job named '" + name + "' in " + g.root);
+    if (auto e = job.open(false)) return fail(e.exit_code(), e.message);
     const auto deadline = Clock::now() + timeout;
     const std::string lock_path = job.path() + "/lock";
 

@@ -27,7 +27,9 @@ std::string job_state(const JobDir &job)
 
 int list_jobs_of_root(const Globals &g)
 {
-    const auto names = list_jobs(g.root);
+    DirError error;
+    const auto names = list_jobs(g.root, &error);
+    if (error) return fail(error.exit_code(), error.message);
     if (names.empty()) {
         std::cout << "no jobs in " << g.root << "\n";
         return exit_code::kOk;
@@ -43,7 +45,7 @@ int list_jobs_of_root(const Globals &g)
             latest = std::to_string(versions.back().version);
             when = format_local_time(versions.back().mtime_ns);
         }
-        table.add({printable(name), job_state(job), std::to_string(versions.size()), latest, when});
+        table.add({printable(name), printable(job_state(job)), std::to_string(versions.size()), latest, when});
     }
     std::cout << table.str();
     return exit_code::kOk;
@@ -53,10 +55,10 @@ int list_versions(const Globals &g, const std::string &name)
 {
     if (!valid_job_name(name)) return fail(exit_code::kUsage, "'" + name + "' is not a valid job name");
     JobDir job(g.root, name);
-    if (!job.exists()) return fail(exit_code::kNoInput, "no job named '" + name + "' in " + g.root);
+    if (auto e = job.open(false)) return fail(e.exit_code(), e.message);
     const auto versions = job.versions();
     if (versions.empty()) {
-        std::cout << "job " << name << " (" << job_state(job) << ") has no checkpoints\n";
+        std::cout << "job " << printable(name) << " (" << printable(job_state(job)) << ") has no checkpoints\n";
         return exit_code::kOk;
     }
     Table table({"VERSION", "TIME", "SIZE", "PID", "PROGRAM"});

@@ -18,7 +18,8 @@ Runner add_rm(CLI::App &app)
     return [name](const Globals &g) {
         if (!valid_job_name(*name)) return fail(exit_code::kUsage, "'" + *name + "' is not a valid job name");
         JobDir job(g.root, *name);
-        if (!job.exists()) return fail(exit_code::kNoInput, "no job named '" + *name + "' in " + g.root);
+        // Only a directory ckpt made, the caller's and not writable by others, is touched.
+        if (auto e = job.open(true)) return fail(e.exit_code(), e.message);
         // Holding the lock ourselves while deleting keeps a launcher from starting the job
         // half-way through (it would find the lock taken and refuse to run).
         if (!job.try_lock()) {
@@ -29,8 +30,12 @@ Runner add_rm(CLI::App &app)
                             "; stop it first");
         }
         const size_t n = job.versions().size();
-        if (auto ec = job.remove_all())
+        if (auto ec = job.remove_all()) {
+            if (ec == std::errc::directory_not_empty)
+                return fail(exit_code::kNotJobDir, "removed what ckpt wrote in " + job.path() +
+                                                       ", but not the directory: it holds files ckpt did not write (see above)");
             return fail(exit_code::kOsError, "cannot remove " + job.path() + ": " + ec.message());
+        }
         std::cout << "removed job " << *name << " (" << n << (n == 1 ? " checkpoint)" : " checkpoints)") << "\n";
         return exit_code::kOk;
     };

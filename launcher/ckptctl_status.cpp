@@ -19,7 +19,7 @@ Runner add_status(CLI::App &app)
     return [name](const Globals &g) {
         if (!valid_job_name(*name)) return fail(exit_code::kUsage, "'" + *name + "' is not a valid job name");
         JobDir job(g.root, *name);
-        if (!job.exists()) return fail(exit_code::kNoInput, "no job named '" + *name + "' in " + g.root);
+        if (auto e = job.open(false)) return fail(e.exit_code(), e.message);
         const auto st = job.read_status();
         const bool running = job.locked_by_other();
         const auto versions = job.versions();
@@ -28,7 +28,7 @@ Runner add_status(CLI::App &app)
             st->state != "restoring" && st->state != "restarting")
             state += " (" + st->state + ")";
         std::cout << "job:              " << *name << "\n"
-                  << "state:            " << state << "\n";
+                  << "state:            " << printable(state) << "\n";
         if (running && st)
             std::cout << "launcher pid:     " << st->launcher_pid << "\n"
                       << "program pid:      " << st->program_pid << "\n";

@@ -90,8 +90,8 @@ std::optional<ImageRef> resolve_image(const std::string &root, const std::string
         return std::nullopt;
     }
     JobDir job(root, name);
-    if (!job.exists()) {
-        code = fail(exit_code::kNoInput, "no job named '" + name + "' in " + root);
+    if (auto e = job.open(false)) {
+        code = fail(e.exit_code(), e.message);
         return std::nullopt;
     }
     ref.job = name;

@@ -14,13 +14,18 @@ inline constexpr int kSoftware = 70;       // EX_SOFTWARE: internal error
 inline constexpr int kOsError = 71;        // EX_OSERR: fork, mmap, ... failed
 inline constexpr int kCantCreate = 73;     // EX_CANTCREAT: checkpoint directory not usable
 inline constexpr int kTempFail = 75;       // EX_TEMPFAIL: the job is already running
+inline constexpr int kNoPermission = 77;   // EX_NOPERM: permission denied on the root or job directory
 inline constexpr int kStaleImage = 79;     // a file the image maps has changed
 inline constexpr int kRestoreFailed = 80;  // restore failed after the old process was gone
 inline constexpr int kTimeout = 81;        // ckptctl checkpoint: no checkpoint in time
 inline constexpr int kCheckpointFailed = 82;  // ckptctl checkpoint: the runtime reported failure
 inline constexpr int kUndoFailed = 83;     // the persistent state could not be rolled back
 inline constexpr int kWrongProgram = 84;   // the job's checkpoints are of another command
-inline constexpr int kUntrusted = 87;      // an image, PCT log or undo file not owned by you with mode 0600
+inline constexpr int kNotJobDir = 86;      // ROOT/NAME exists but is not a ckpt job directory (no marker)
+// Not provably yours: a root or job directory owned by someone else, writable by others
+// without the sticky bit, or a symbolic link; an image, PCT log or undo directory not owned by
+// you with mode 0600 (0700). Refused, nothing run, rolled back or removed.
+inline constexpr int kUntrusted = 87;
 inline constexpr int kNotExecutable = 126; // shell convention
 inline constexpr int kNotFound = 127;      // shell convention
 

@@ -358,6 +358,7 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
             schedule.finished(clock::now(), std::chrono::nanoseconds(0));
             status_.failures++;
             status_.last_error = text + (m.err ? std::string(" (") + std::strerror(m.err) + ")" : "");
+            if (m.err == ENOSPC || m.err == EDQUOT) status_.last_error += "; " + disk_full_message(job_.path(), m.bytes);
             status_.seq++;
             spdlog::warn("checkpoint {}: {}; the program keeps running and the previous checkpoints are intact",
                          m.type == StatusType::CheckpointRefused ? "refused" : "failed", status_.last_error);
@@ -397,6 +398,10 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
                 spdlog::error("{}: undo data could not be recorded ({}); the program's call failed with that "
                               "error (--on-undo-failure=fail)", text, std::strerror(m.err));
             status_.last_error = "undo data for " + text + ": " + std::strerror(m.err);
+            if (m.err == ENOSPC || m.err == EDQUOT) {
+                status_.last_error += "; " + disk_full_message(job_.path(), 0);
+                spdlog::error("{}", disk_full_message(job_.path(), 0));
+            }
             break;
         }
         if (m.type == StatusType::CheckpointDone || m.type == StatusType::CheckpointFailed ||

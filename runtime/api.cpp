@@ -75,7 +75,9 @@ int verify_with_restorer(const char *image, char *env_prot)
 // The protected ranges' current bytes, for the restorer to put back after mapping the image.
 bool write_protected(const char *path)
 {
-    long fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // A new file in the job directory, never written through a link planted under its name.
+    sys_unlinkat(AT_FDCWD, path, 0);
+    long fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return false;
     bool ok = true;
     for (int i = 0; i < g_rt.n_protected && ok; ++i) {

@@ -14,6 +14,7 @@ struct CaptureError {
     int err = 0;
     const char *what = nullptr;
     char detail[80] = {};  // e.g. the descriptor or file concerned
+    uint64_t bytes = 0;    // disk full: the space the image needed
     explicit operator bool() const { return what != nullptr; }
 };
 

@@ -27,8 +27,9 @@ void report_error(const CaptureError &e, bool refused)
     char msg[88];
     text::Builder b(msg, sizeof msg);
     b.add(e.what);
-    if (e.detail[0]) b.add(": ").add(e.detail);
-    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, 0, 0, 0, 0, msg);
+    // A full disk: the launcher words it with the directory and the free space from e.bytes.
+    if (e.detail[0] && !(e.bytes && g_rt.status_fd >= 0)) b.add(": ").add(e.detail);
+    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, 0, e.bytes, 0, 0, msg);
 }
 
 // Without a launcher nobody else prunes: keep the newest kStandaloneRetain versions.
@@ -100,7 +101,7 @@ void run_checkpoint(uint64_t t_start)
     if (err) return report_error(err, false);
     pr.stats.scan_ns = sys_monotonic_ns() - t_start;
 
-    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
         err.err = int(-dirfd);
         err.what = "cannot open the checkpoint directory";

@@ -6,6 +6,7 @@
 
 #include "checksum.h"
 #include "sys/raw_syscall.h"
+#include "sys/safe_path.h"
 
 namespace ckpt {
 namespace {
@@ -89,13 +90,22 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     char tmp_name[64], final_name[64];
     text::Builder(tmp_name, sizeof tmp_name).add(".ckpt-").add(version, 6).add(".img.tmp");
     image_file_name(version, final_name, sizeof final_name);
-    long fd = sys_openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // Always a new file: a leftover (or a link planted under the name) is unlinked, never
+    // written through.
+    sys_unlinkat(dirfd, tmp_name, 0);
+    long fd = open_beneath(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) return fail(int(-fd), "cannot create the image file");
     RAW2(SYS_fchmod, fd, 0600);  // exactly 0600 whatever the umask: readers refuse anything else
     auto abandon = [&](long rc, const char *what) {
         sys_close(int(fd));
         sys_unlinkat(dirfd, tmp_name, 0);
-        return fail(int(-rc), what);
+        CaptureError e = fail(int(-rc), what);
+        if (rc == -28 /* ENOSPC */ || rc == -122 /* EDQUOT */) {
+            // The launcher names the directory and the space free; without one, stderr says this.
+            e.bytes = image_size;
+            text::Builder(e.detail, sizeof e.detail).add("the image needs ").add(image_size).add(" bytes");
+        }
+        return e;
     };
     // Reserve the space first: a full disk is found before a gigabyte has been written.
     long rc = RAW4(SYS_fallocate, fd, 0, 0, image_size);

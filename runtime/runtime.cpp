@@ -16,11 +16,13 @@
 #include "checksum.h"
 #include "command_identity.h"
 #include "image_writer.h"
+#include "job_layout.h"
 #include "events.h"
 #include "process_info.h"
 #include "fd_table.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
+#include "sys/safe_path.h"
 #include "text.h"
 
 namespace ckpt {
@@ -115,39 +117,22 @@ long standalone_owner = 0;
 // Standalone clean-up step: a normal exit (status 0) removes the job's checkpoints, as
 // ckpt-run would, unless CKPT_KEEP is set. Only the program's own exit, not a forked child's.
 
-// Empties directory `path` (relative to `at`), descending `depth` levels into subdirectories.
-void remove_dir_contents(int at, const char *path, int depth)
-{
-    long fd = sys_openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
-    if (fd < 0) return;
-    char buf[4096];
-    for (;;) {
-        long n = sys_getdents64(int(fd), buf, sizeof buf);
-        if (n <= 0) break;
-        for (long off = 0; off < n;) {
-            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
-            off += d->d_reclen;
-            if (text::equal(d->d_name, ".") || text::equal(d->d_name, "..")) continue;
-            if (d->d_type == DT_DIR && depth > 0) {
-                remove_dir_contents(int(fd), d->d_name, depth - 1);
-                sys_unlinkat(int(fd), d->d_name, AT_REMOVEDIR);
-            } else {
-                sys_unlinkat(int(fd), d->d_name, 0);
-            }
-        }
-    }
-    sys_close(int(fd));
-}
-
 void on_standalone_exit(int status, void *)
 {
     if (status != 0 || !g_rt.standalone || sys_getpid() != standalone_owner) return;
     const char *keep = getenv("CKPT_KEEP");
     if (keep && *keep && strcmp(keep, "0") != 0) return;
-    // Everything in the job directory is ours: images, epoch logs (pct-*.log), undo data
-    // (undo-*/, one level of files).
-    remove_dir_contents(AT_FDCWD, g_rt.job_dir, 1);
-    sys_unlinkat(AT_FDCWD, g_rt.job_dir, AT_REMOVEDIR);
+    // Only what ckpt wrote (job_layout.h); the directory goes only if nothing else is in it.
+    char root[CKPT_PATH_MAX];
+    text::Builder(root, sizeof root).add(g_rt.job_dir);
+    char *slash = strrchr(root, '/');
+    if (!slash || slash == root) return;
+    *slash = 0;
+    long rootfd = sys_openat(AT_FDCWD, root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long jobfd = rootfd >= 0 ? open_beneath(int(rootfd), slash + 1, O_RDONLY | O_DIRECTORY) : -1;
+    if (jobfd >= 0 && layout::has_marker(int(jobfd)) == 1) layout::remove_job_dir(int(rootfd), slash + 1, int(jobfd));
+    if (jobfd >= 0) sys_close(int(jobfd));
+    if (rootfd >= 0) sys_close(int(rootfd));
 }
 
 }  // namespace
@@ -200,15 +185,20 @@ bool init_standalone()
     const char *d = getenv("CKPT_DIR");
     const char *x = getenv("XDG_STATE_HOME");
     const char *h = getenv("HOME");
-    const char *given = d && *d ? d : x && *x ? x : h && *h ? h : "/";
-    if (given && given[0] != '/') {
+    const char *r = getenv("XDG_RUNTIME_DIR");
+    const char *given = d && *d ? d : x && *x ? x : h && *h ? h : r && *r ? r : nullptr;
+    if (!given) {  // never a shared directory such as /tmp, where anyone could have made it first
+        report(StatusType::Warning, ENOENT, 0, 0, 0, 0, "no checkpoint root: set CKPT_DIR (HOME, XDG_RUNTIME_DIR unset)");
+        return fail_standalone(ENOENT);
+    }
+    if (given[0] != '/') {
         if (start_cwd_len < 0) return fail_standalone(-start_cwd_len);
         rb.add(start_key, size_t(start_cwd_len)).add("/");
     }
     if (d && *d) rb.add(d);
     else if (x && *x) rb.add(x).add("/ckpt");
     else if (h && *h) rb.add(h).add("/.local/state/ckpt");
-    else rb.add("/tmp/.local/state/ckpt");
+    else rb.add(r).add("/ckpt");
 
     const char *key = start_key;
     const long cwd_len = start_cwd_len;
@@ -239,17 +229,23 @@ bool init_standalone()
         for (int i = 0; i < 8; ++i) hs[1 + i] = hex[(h >> (28 - 4 * i)) & 0xf];
         nb.add(hs, 9);
     }
-    // mkdir -p ROOT/NAME, 0700.
+    // ROOT (and its parents) as ckpt-run makes it, ROOT/NAME with ckpt's marker; both the
+    // caller's and closed to others, an existing ROOT/NAME only if ckpt made it.
     text::Builder jb(g_rt.job_dir, sizeof g_rt.job_dir);
     jb.add(root).add("/").add(name);
-    for (char *p = g_rt.job_dir + 1; *p; ++p) {
-        if (*p != '/') continue;
-        *p = 0;
-        RAW3(SYS_mkdir, g_rt.job_dir, 0700, 0);
-        *p = '/';
+    long rootfd = open_dir_path(root, true);
+    if (rootfd < 0) return fail_standalone(-rootfd);
+    struct stat st;
+    long rc = dir_trust(int(rootfd), st) == DirTrust::Ok ? layout::create_job_dir(int(rootfd), name) : -EPERM;
+    long jobfd = rc == 0 || rc == -EEXIST ? open_beneath(int(rootfd), name, O_RDONLY | O_DIRECTORY) : rc;
+    sys_close(int(rootfd));
+    if (jobfd < 0) return fail_standalone(-jobfd);
+    const bool ours = dir_trust(int(jobfd), st) == DirTrust::Ok && layout::has_marker(int(jobfd)) == 1;
+    sys_close(int(jobfd));
+    if (!ours) {
+        report(StatusType::Warning, EPERM, 0, 0, 0, 0, "the job directory is not ckpt's (no marker) or open to others");
+        return fail_standalone(EPERM);
     }
-    long rc = RAW3(SYS_mkdir, g_rt.job_dir, 0700, 0);
-    if (rc != 0 && rc != -EEXIST) return fail_standalone(-rc);
     find_restorer();
     g_rt.standalone = true;
     g_rt.active = true;

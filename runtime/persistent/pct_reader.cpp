@@ -72,7 +72,7 @@ std::string octal(uint32_t mode)
 
 PctLog read_pct(const std::string &path)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         PctLog log;
         log.path = path;
@@ -156,7 +156,7 @@ PctLog read_pct(const ByteSource &src, const std::string &path)
 
 bool read_record_data(const std::string &log_path, const PctRecord &r, std::string &out)
 {
-    int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return false;
     std::string why;
     struct stat st;

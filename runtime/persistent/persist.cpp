@@ -21,6 +21,7 @@
 #include "../image_writer.h"
 #include "../runtime_state.h"
 #include "../sys/raw_syscall.h"
+#include "../sys/safe_path.h"
 #include "../text.h"
 #include "pathmatch.h"
 #include "pct_format.h"
@@ -357,6 +358,9 @@ void job_path(char *out, size_t cap, const char *name)
     text::Builder(out, cap).add(g_rt.job_dir).add("/").add(name);
 }
 
+// The job directory (its last component never a link); files in it are opened relative to it.
+long open_job_dir() { return sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0); }
+
 long write_all(int fd, const char *p, uint64_t n, uint64_t off)
 {
     uint64_t done = 0;
@@ -385,10 +389,16 @@ int ensure_log()
     if (!g_rt.job_dir[0]) return ENOENT;
     char name[64];
     pct::epoch_name(name, sizeof name, "pct-", g_log.epoch, ".log");
-    job_path(g_tmp, sizeof g_tmp, name);
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (g_log.created ? 0 : O_TRUNC);
-    long fd = sys_openat(AT_FDCWD, g_tmp, flags, 0600);
-    if (fd < 0) return int(-fd);
+    // Relative to the job directory and never through a link; a new log is a new file (a
+    // torn leftover is unlinked first, not truncated through whatever the name points at).
+    long dfd = open_job_dir();
+    if (dfd < 0) return int(-dfd);
+    if (!g_log.created) sys_unlinkat(int(dfd), name, 0);
+    long fd = open_beneath(int(dfd), name, O_WRONLY | O_CREAT | (g_log.created ? 0 : O_EXCL), 0600);
+    if (fd < 0) {
+        sys_close(int(dfd));
+        return int(-fd);
+    }
     fd = move_high(fd);
     sys_fchmod(int(fd), 0600);  // exactly 0600 whatever the umask: readers refuse anything else
     if (!g_log.created) {
@@ -405,7 +415,8 @@ int ensure_log()
         long r = write_all(int(fd), reinterpret_cast<const char *>(&h), sizeof h, 0);
         if (r < 0) {
             sys_close(int(fd));
-            sys_unlinkat(AT_FDCWD, g_tmp, 0);
+            sys_unlinkat(int(dfd), name, 0);
+            sys_close(int(dfd));
             return int(-r);
         }
         g_log.nonce = h.nonce;
@@ -415,7 +426,7 @@ int ensure_log()
         g_log.dir_synced = false;
     } else {
         struct stat st;
-        if (sys_fstat(int(fd), &st) != 0) { sys_close(int(fd)); return EIO; }
+        if (sys_fstat(int(fd), &st) != 0) { sys_close(int(fd)); sys_close(int(dfd)); return EIO; }
         g_log.end = uint64_t(st.st_size);
         // Its nonce: the log the next checkpoint starts names this one as its predecessor.
         pct::FileHeader h{};
@@ -428,10 +439,10 @@ int ensure_log()
     g_log.fd = int(fd);
     if (g_cfg.sync_undo && !g_log.dir_synced) {
         sys_fdatasync(g_log.fd);
-        long d = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-        if (d >= 0) { sys_fsync(int(d)); sys_close(int(d)); }
+        sys_fsync(int(dfd));
         g_log.dir_synced = true;
     }
+    sys_close(int(dfd));
     return 0;
 }
 
@@ -440,10 +451,11 @@ int ensure_undo_dir()
     if (g_log.undo_dir_fd >= 0) return 0;
     char name[64];
     pct::epoch_name(name, sizeof name, "undo-", g_log.epoch, "");
-    job_path(g_tmp, sizeof g_tmp, name);
-    long r = sys_mkdirat(AT_FDCWD, g_tmp, 0700);
-    if (r < 0 && r != -EEXIST) return int(-r);
-    long fd = sys_openat(AT_FDCWD, g_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long dfd = open_job_dir();
+    if (dfd < 0) return int(-dfd);
+    long r = sys_mkdirat(int(dfd), name, 0700);
+    long fd = r < 0 && r != -EEXIST ? r : open_beneath(int(dfd), name, O_RDONLY | O_DIRECTORY);  // never a link
+    sys_close(int(dfd));
     if (fd < 0) return int(-fd);
     if (r == 0) sys_fchmod(int(fd), 0700);  // exactly 0700 whatever the umask (recovery checks it)
     g_log.undo_dir_fd = move_high(fd);
@@ -837,7 +849,7 @@ int preserve(const char *abs, const struct stat &st, uint64_t &id, uint16_t &fla
     }
     long in = sys_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC, 0);
     if (in < 0) return int(-in);
-    long out = sys_openat(g_log.undo_dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    long out = open_beneath(g_log.undo_dir_fd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (out < 0) { sys_close(int(in)); return int(-out); }
     int err = 0;
     int64_t off = 0;
@@ -1425,7 +1437,7 @@ void program_start()
     // program that exec()s keeps its pid and starts the runtime again: it goes on in the epoch
     // of the newest checkpoint, appending to that epoch's log.
     uint64_t epoch = 0;
-    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long dirfd = open_job_dir();
     if (dirfd >= 0) {
         int64_t latest = latest_version(int(dirfd), g_buf, kBufSize);
         if (latest > 0) epoch = uint64_t(latest);
@@ -1436,7 +1448,8 @@ void program_start()
     pct::epoch_name(name, sizeof name, "pct-", epoch, ".log");
     job_path(g_tmp, sizeof g_tmp, name);
     struct stat st;
-    if (sys_newfstatat(AT_FDCWD, g_tmp, &st, 0) == 0 && st.st_size >= long(sizeof(pct::FileHeader)))
+    if (sys_newfstatat(AT_FDCWD, g_tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size >= long(sizeof(pct::FileHeader)))
         g_log.created = true;  // append, never truncate
     __atomic_store_n(&g_enabled, 1, __ATOMIC_SEQ_CST);
     protect_invisible_writers();
@@ -1463,7 +1476,7 @@ bool before_checkpoint()
         g_log.undo_dir_fd = -1;
     }
     if (g_log.created && !g_log.dir_synced) {
-        long d = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        long d = open_job_dir();
         if (d >= 0) { sys_fsync(int(d)); sys_close(int(d)); }
         g_log.dir_synced = true;
     }

@@ -16,6 +16,7 @@
 #include "../checksum.h"
 #include "../image_reader.h"
 #include "../trusted_file.h"
+#include "../job_layout.h"
 #include "pathmatch.h"
 #include "pct_reader.h"
 
@@ -316,7 +317,7 @@ bool write_progress(int fd, uint64_t epoch, uint64_t nonce, uint64_t done)
 
 uint64_t read_progress(const std::string &path, uint64_t epoch, uint64_t nonce)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return 0;
     std::string why;
     if (!trusted_own_file(fd, path, why)) {  // a planted progress file must not skip records
@@ -335,11 +336,17 @@ void fsync_dir(const std::string &dir)
     if (fd >= 0) { ::fsync(fd); ::close(fd); }
 }
 
-void remove_epoch_files(const std::string &job_dir, uint64_t epoch)
+// By name inside the job directory, never through a link: the log (unless `keep_log`), the
+// files kept for the epoch (only those, see job_layout.h), the progress file.
+void remove_epoch_files(const std::string &job_dir, uint64_t epoch, bool keep_log = false)
 {
-    ::unlink(log_path(job_dir, epoch).c_str());  // first: from here on the epoch counts as undone
-    remove_tree(undo_dir_path(job_dir, epoch));
-    ::unlink(progress_path(job_dir, epoch).c_str());
+    auto base = [](const std::string &p) { return p.substr(p.rfind('/') + 1); };
+    const int dfd = ::open(job_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (dfd < 0) return;
+    if (!keep_log) ::unlinkat(dfd, base(log_path(job_dir, epoch)).c_str(), 0);  // first: from here on the epoch counts as undone
+    layout::remove_undo_dir(dfd, base(undo_dir_path(job_dir, epoch)).c_str());
+    ::unlinkat(dfd, base(progress_path(job_dir, epoch)).c_str(), 0);
+    ::close(dfd);
 }
 
 std::string image_path(const std::string &job_dir, uint64_t version)
@@ -381,8 +388,7 @@ void finish_epoch(const std::string &job_dir, uint64_t epoch)
         remove_epoch_files(job_dir, epoch);
         return;
     }
-    remove_tree(undo_dir_path(job_dir, epoch));
-    ::unlink(progress_path(job_dir, epoch).c_str());
+    remove_epoch_files(job_dir, epoch, /*keep_log=*/true);
 }
 
 // Exclusions set by the program during this epoch (ckpt_exclude/ckpt_include) apply to the
@@ -542,7 +548,7 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
 
     const std::string prog = progress_path(c.job_dir, epoch);
     uint64_t done = read_progress(prog, epoch, log.header.nonce);
-    int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (pfd >= 0) ::fchmod(pfd, 0600);  // exactly 0600 whatever the umask: read_progress trusts nothing else
     const size_t n = log.records.size();
     for (size_t i = done < n ? n - done : 0; i-- > 0;) {

@@ -10,6 +10,7 @@
 
 #include "duration.h"
 #include "job_dir.h"
+#include "job_layout.h"
 #include "signal_choice.h"
 #include "test_util.h"
 
@@ -245,10 +246,112 @@ TEST_CASE("JobDir: create, versions, prune, remove", "[launcher][jobdir]")
     CHECK(job.versions()[0].version == 10);
 
     CHECK(list_jobs(root) == std::vector<std::string>{"counter-12345678"});
+    // Names ckpt does not write stay, and so does the directory (with its marker).
+    CHECK(job.remove_all() == std::errc::directory_not_empty);
+    CHECK(test::exists(job.path() + "/notes.txt"));
+    CHECK(test::exists(job.path() + "/ckpt-abc.img"));
+    CHECK(test::exists(job.path() + "/ckpt-000003.img.bak"));
+    CHECK(test::exists(job.path() + "/.ckpt-job"));
+    CHECK_FALSE(test::exists(job.path() + "/status"));
+    CHECK_FALSE(test::exists(job.path() + "/lock"));
+    CHECK(job.versions().empty());
+    for (const char *other : {"notes.txt", "ckpt-abc.img", "ckpt-000003.img.bak"})
+        REQUIRE(::unlink((job.path() + "/" + other).c_str()) == 0);
     REQUIRE_FALSE(job.remove_all());
     CHECK_FALSE(job.exists());
     CHECK(list_jobs(root).empty());
-    CHECK(job.remove_all());  // nothing left to remove: an error
+}
+
+TEST_CASE("JobDir: a directory ckpt did not make is refused, not adopted", "[launcher][jobdir][marker]")
+{
+    test::TempDir tmp;
+    REQUIRE(::mkdir((tmp / "photos").c_str(), 0755) == 0);
+    test::write_file(tmp / "photos/cat.jpg", "meow");
+    JobDir job(tmp.path(), "photos");
+    auto e = job.create();
+    CHECK(e.kind == DirError::Kind::NotJobDir);
+    CHECK(e.message.find(tmp / "photos") != std::string::npos);
+    CHECK(e.exit_code() == 86);
+    CHECK(mode_of(tmp / "photos") == 0755);
+    CHECK_FALSE(test::exists(tmp / "photos/.ckpt-job"));
+    JobDir again(tmp.path(), "photos");
+    CHECK(again.open(true).kind == DirError::Kind::NotJobDir);
+
+    // An empty directory is not adopted either: nothing in it says it is ckpt's.
+    REQUIRE(::mkdir((tmp / "empty").c_str(), 0700) == 0);
+    CHECK(JobDir(tmp.path(), "empty").create().kind == DirError::Kind::NotJobDir);
+
+    // One of an older ckpt (only ckpt's names, a committed image) is adopted.
+    REQUIRE(::mkdir((tmp / "old").c_str(), 0700) == 0);
+    test::write_file(tmp / "old/ckpt-000001.img", "x");
+    test::write_file(tmp / "old/lock", "");
+    REQUIRE(::mkdir((tmp / "old/undo-000001").c_str(), 0700) == 0);
+    test::write_file(tmp / "old/undo-000001/3", "kept");
+    JobDir old(tmp.path(), "old");
+    REQUIRE_FALSE(old.create());
+    CHECK(test::exists(tmp / "old/.ckpt-job"));
+    REQUIRE_FALSE(old.remove_all());
+    CHECK_FALSE(test::exists(tmp / "old"));
+}
+
+TEST_CASE("JobDir: links are never followed, foreign and open directories refused", "[launcher][jobdir][links]")
+{
+    test::TempDir tmp;
+    REQUIRE(::mkdir((tmp / "victim").c_str(), 0755) == 0);
+    test::write_file(tmp / "victim/file", "precious");
+    REQUIRE(::mkdir((tmp / "root").c_str(), 0700) == 0);
+    REQUIRE(::symlink((tmp / "victim").c_str(), (tmp / "root/job").c_str()) == 0);
+    JobDir job(tmp / "root", "job");
+    CHECK(job.create().kind == DirError::Kind::Unsafe);
+    CHECK(mode_of(tmp / "victim") == 0755);
+
+    // Inside a job directory: links named like ckpt's files go, their targets stay.
+    JobDir real(tmp / "root", "real");
+    REQUIRE_FALSE(real.create());
+    for (const char *n : {"lock", "status", ".status.tmp", "ckpt-000001.img", "pct-000001.log", "undo-000001"})
+        REQUIRE(::symlink((tmp / "victim/file").c_str(), (real.path() + "/" + n).c_str()) == 0);
+    CHECK_FALSE(real.try_lock());
+    CHECK(real.versions().empty());
+    CHECK_FALSE(real.read_status());
+    JobStatus s;
+    s.state = "running";
+    real.write_status(s);
+    CHECK(test::read_file(tmp / "victim/file") == "precious");
+    REQUIRE_FALSE(real.remove_all());
+    CHECK_FALSE(test::exists(real.path()));
+    CHECK(test::read_file(tmp / "victim/file") == "precious");
+    CHECK(mode_of(tmp / "victim/file") == 0644);
+
+    // A root writable by others (no sticky bit) is refused.
+    REQUIRE(::mkdir((tmp / "open").c_str(), 0700) == 0);
+    REQUIRE(::chmod((tmp / "open").c_str(), 0770) == 0);
+    auto e = JobDir(tmp / "open", "job").create();
+    CHECK(e.kind == DirError::Kind::Unsafe);
+    CHECK(e.message.find("0770") != std::string::npos);
+    REQUIRE(::chmod((tmp / "open").c_str(), 01777) == 0);
+    CHECK_FALSE(JobDir(tmp / "open", "job").create());
+}
+
+TEST_CASE("job layout: the names ckpt writes", "[launcher][jobdir][layout]")
+{
+    using layout::Entry;
+    CHECK(layout::classify("ckpt-000001.img") == Entry::Image);
+    CHECK(layout::classify("ckpt-1234567.img") == Entry::Image);
+    CHECK(layout::classify(".ckpt-000002.img.tmp") == Entry::ImageTemp);
+    CHECK(layout::classify("pct-000002.log") == Entry::PctLog);
+    CHECK(layout::classify("pct-000002.progress") == Entry::PctProgress);
+    CHECK(layout::classify("undo-000002") == Entry::UndoDir);
+    CHECK(layout::classify(".protected-42") == Entry::Protected);
+    CHECK(layout::classify("lock") == Entry::Lock);
+    CHECK(layout::classify("status") == Entry::Status);
+    CHECK(layout::classify(".status.tmp") == Entry::StatusTemp);
+    CHECK(layout::classify(".ckpt-job") == Entry::Marker);
+    for (const char *n : {"ckpt-.img", "ckpt-abc.img", "ckpt-000001.img.bak", "xckpt-000001.img", "pct-1.log.old",
+                          "undo-", "undo-1x", "locks", "status~", ".probe2", "notes.txt", ".ckpt-new-12"})
+        CHECK(layout::classify(n) == Entry::Foreign);
+    CHECK(layout::is_undo_entry("17"));
+    CHECK_FALSE(layout::is_undo_entry("17.tmp"));
+    CHECK_FALSE(layout::is_undo_entry(""));
 }
 
 TEST_CASE("JobDir: create fails where no directory can be made", "[launcher][jobdir]")
