@@ -18,7 +18,6 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "duration.h"
 #include "internal_env.h"
 #include "logging.h"
 #include "status_protocol.h"

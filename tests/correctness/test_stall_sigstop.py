@@ -13,6 +13,9 @@ from ckpt_harness import check, log
 def body(h):
     launcher = h.start("stopped", [h.program("counter"), "100000", "20000"], h.make_output(), interval="200ms")
     first = h.wait_for_version_above(launcher, 0, "a first checkpoint")
+    # The launcher's word on it (the image is in place a moment before the runtime reports it).
+    h.poll(lambda: int(h.read_status(launcher.job_path).get("last_version", "0")) >= first,
+           f"the launcher to record version {first}")
     pid = h.program_pid(launcher)
     os.kill(pid, signal.SIGSTOP)
     try:
