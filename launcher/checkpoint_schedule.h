@@ -37,6 +37,7 @@ public:
     Duration overhead_delay() const;
 
     bool outstanding() const { return outstanding_; }
+    TimePoint requested_at() const { return requested_at_; }  // of the outstanding request
     // A request was sent to the program at `now`.
     void requested(TimePoint now);
     // The outstanding checkpoint ended at `now`, committed or not; `pause` is how long the

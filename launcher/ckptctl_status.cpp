@@ -1,5 +1,6 @@
 // ckptctl status NAME: is the job running, its pids, last checkpoint, restores, watchdog
-// restarts and their causes (from the launcher's status file and the job directory).
+// restarts and their causes, and whether checkpoints are stalled and why (from the launcher's
+// status file and the job directory).
 #include <iostream>
 #include <memory>
 
@@ -44,6 +45,10 @@ Runner add_status(CLI::App &app)
             else
                 std::cout << "none by this launcher\n";
             if (!st->last_error.empty()) std::cout << "last failure:     " << printable(st->last_error) << "\n";
+            // Only a running launcher's word is current: a stall it recorded before it ended is not.
+            if (running && st->stalled_since_ns)
+                std::cout << "STALLED:          no checkpoint since " << format_local_time(st->stalled_since_ns) << ": "
+                          << printable(st->stall_reason) << "\n";
             std::cout << "restores:         " << st->restores;
             if (st->restores) std::cout << " (latest from version " << st->restored_version << ", " << format_ns(st->last_restore_ns) << ")";
             std::cout << "\n"

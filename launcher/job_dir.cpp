@@ -465,7 +465,8 @@ void JobDir::write_status(const JobStatus &s) const
         << "\nlast_pause_ns=" << s.last_pause_ns << "\nlast_image_bytes=" << s.last_image_bytes
         << "\nlast_error=" << escape_value(s.last_error) << "\nrestores=" << s.restores
         << "\nrestored_version=" << s.restored_version << "\nlast_restore_ns=" << s.last_restore_ns
-        << "\nrestarts=" << s.restarts << "\nrestart_causes=" << escape_value(s.restart_causes) << "\n";
+        << "\nrestarts=" << s.restarts << "\nrestart_causes=" << escape_value(s.restart_causes)
+        << "\nstalled_since_ns=" << s.stalled_since_ns << "\nstall_reason=" << escape_value(s.stall_reason) << "\n";
     const std::string text = out.str();
     // A new file every time (a stale one, or a link planted under its name, is unlinked
     // first, never written through), renamed over the old status.
@@ -516,6 +517,8 @@ std::optional<JobStatus> JobDir::read_status() const
         else if (k == "last_restore_ns") s.last_restore_ns = num();
         else if (k == "restarts") s.restarts = num();
         else if (k == "restart_causes") s.restart_causes = unescape_value(v);
+        else if (k == "stalled_since_ns") s.stalled_since_ns = int64_t(num());
+        else if (k == "stall_reason") s.stall_reason = unescape_value(v);
     }
     return s;
 }

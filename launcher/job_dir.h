@@ -58,6 +58,10 @@ struct JobStatus {
     uint64_t last_restore_ns = 0;    // restorer start until the program ran again
     uint64_t restarts = 0;           // watchdog restarts
     std::string restart_causes;      // most recent first, ';'-separated
+    // Checkpoints stalled: none for longer than twice the interval. Since when (CLOCK_REALTIME
+    // of the last checkpoint, or of the program's start; 0 = not stalled) and why.
+    int64_t stalled_since_ns = 0;
+    std::string stall_reason;
 };
 
 // Why a root or job directory is not used. The message names the path (and the owner).

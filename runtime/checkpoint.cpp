@@ -187,6 +187,10 @@ void on_checkpoint_signal(int, siginfo_t *si, void *)
     }
     const uint64_t t_start = sys_monotonic_ns();
     if (!events::before_checkpoint()) {
+        // Taken when the call returns; the launcher says so if that takes long (a blocked write).
+        if (g_rt.status_fd >= 0)
+            report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
+                   "the program is inside a file-changing call that has not returned");
         errno = saved_errno;
         return;
     }

@@ -24,6 +24,8 @@ enum class StatusType : uint32_t {
     UndoFailure = 12,      // undo data for a file change could not be recorded: err = errno,
                           // text = the file, version = epoch, bytes = 1 if the change went ahead
                           // unprotected (--on-undo-failure=proceed), 0 if the call failed
+    CheckpointDeferred = 13,  // the signal came inside a wrapper's record-and-change section: the
+                          // checkpoint is taken when the call returns (text says why)
 };
 
 struct StatusMessage {

@@ -1,0 +1,277 @@
+// The launcher's state machine (launcher/supervision.h) without processes: a fake clock, and
+// effects that record what the machine asked for. Nothing sleeps.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstring>
+
+#include "supervision.h"
+
+using namespace ckpt;
+using namespace std::chrono_literals;
+using TP = Supervision::TimePoint;
+using Kind = SupervisionEvent::Kind;
+
+namespace {
+
+constexpr int kPid = 4242;
+constexpr int kSig = SIGUSR2;
+
+struct FakeEffects : SupervisionEffects {
+    std::vector<int> sent;  // signals sent to the program, in order
+    int send_error = 0;
+    bool stopped = false;
+    int publishes = 0;
+    JobStatus last;
+    int signal_program(int sig) override
+    {
+        if (sig == kSig && send_error) return send_error;
+        sent.push_back(sig);
+        return 0;
+    }
+    int poll_program(int, int) override { return 0; }
+    bool program_stopped() override { return stopped; }
+    void publish(const JobStatus &s) override { ++publishes; last = s; }
+    void prune(size_t) override {}
+    void discard(uint64_t) override {}
+    void notify_running(bool) override {}
+    void notify_watchdog() override {}
+    size_t checkpoint_signals() const { return size_t(std::count(sent.begin(), sent.end(), kSig)); }
+};
+
+StatusMessage record(StatusType type, uint64_t version = 0, uint64_t ns_a = 0, const char *text = "")
+{
+    StatusMessage m{};
+    m.magic = kStatusMagic;
+    m.type = type;
+    m.pid = kPid;
+    m.version = version;
+    m.ns_a = ns_a;
+    std::strncpy(m.text, text, sizeof m.text - 1);
+    return m;
+}
+
+// One run: the machine, its effects and a fake clock that delivers Timer events when due.
+struct Run {
+    RunConfig cfg;
+    RunOutcome out;
+    JobStatus status;
+    FakeEffects fx;
+    TP now{};
+    std::unique_ptr<Supervision> m;
+
+    explicit Run(std::chrono::nanoseconds interval, double max_overhead = 0)
+    {
+        cfg.interval = interval;
+        cfg.max_overhead_pct = max_overhead;
+        cfg.signal = kSig;
+        m = std::make_unique<Supervision>(cfg, "/nonexistent/job", kPid, false, 0, out, status, fx, now);
+    }
+    void event(SupervisionEvent e) { m->handle(e, now); }
+    void rec(StatusMessage r) { event({Kind::Record, r}); }
+    // Moves the clock to t, delivering every Timer event that comes due on the way.
+    void advance_to(TP t)
+    {
+        for (int guard = 0; m->next_wakeup() <= t; ++guard) {
+            REQUIRE(guard < 10000);
+            now = std::max(now, m->next_wakeup());
+            event({Kind::Timer});
+        }
+        now = t;
+    }
+    void advance(std::chrono::nanoseconds d) { advance_to(now + d); }
+    // The outstanding request is answered: committed as `version`, after a pause of 1 ms.
+    void commit(uint64_t version)
+    {
+        now += 1ms;
+        rec(record(StatusType::CheckpointDone, version, 1000000));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("supervision: Ready starts the schedule, the interval runs from the end of a checkpoint")
+{
+    Run r(1s);
+    CHECK(r.m->phase() == Supervision::Phase::Starting);
+    r.advance(500ms);
+    r.rec(record(StatusType::Ready));
+    CHECK(r.m->phase() == Supervision::Phase::Running);
+    CHECK(r.status.state == "running");
+    r.advance(999ms);
+    CHECK(r.fx.checkpoint_signals() == 0);
+    r.advance(1ms);
+    CHECK(r.fx.checkpoint_signals() == 1);
+    CHECK(r.m->request() == Supervision::Request::Requested);
+    r.commit(1);
+    CHECK(r.m->request() == Supervision::Request::Idle);
+    CHECK(r.status.last_version == 1);
+    CHECK(r.m->next_wakeup() == r.now + 1s);
+}
+
+TEST_CASE("supervision: an exec (Ready again) keeps the due time of the next checkpoint")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    // The program execs every 300 ms: each new image reports Ready.
+    for (int i = 0; i < 3; ++i) {
+        r.advance(300ms);
+        r.rec(record(StatusType::Ready));
+    }
+    CHECK(r.fx.checkpoint_signals() == 0);
+    r.advance_to(TP(1s));
+    CHECK(r.fx.checkpoint_signals() == 1);
+    r.commit(1);
+    r.advance(200ms);
+    r.rec(record(StatusType::Ready));
+    r.advance_to(TP(2001ms));
+    CHECK(r.fx.checkpoint_signals() == 2);
+}
+
+TEST_CASE("supervision: requests are coalesced, a ckptctl request during one is sent after it")
+{
+    Run r(10s);
+    r.rec(record(StatusType::Ready));
+    r.event({Kind::Signal, {}, SIGUSR1});
+    CHECK(r.fx.checkpoint_signals() == 1);
+    r.event({Kind::Signal, {}, SIGUSR1});
+    r.event({Kind::Signal, {}, SIGUSR1});
+    CHECK(r.fx.checkpoint_signals() == 1);
+    r.commit(1);
+    CHECK(r.fx.checkpoint_signals() == 2);
+    r.commit(2);
+    CHECK(r.fx.checkpoint_signals() == 2);
+    // Before Ready, nothing is sent.
+    Run early(10s);
+    early.event({Kind::Signal, {}, SIGUSR1});
+    CHECK(early.fx.checkpoint_signals() == 0);
+}
+
+TEST_CASE("supervision: a checkpoint deferred inside a wrapper is reported as a stall, and its end")
+{
+    Run r(200ms);
+    r.rec(record(StatusType::Ready));
+    r.advance(200ms);
+    REQUIRE(r.fx.checkpoint_signals() == 1);
+    r.rec(record(StatusType::CheckpointDeferred, 0, 0, "the program is inside a file-changing call"));
+    CHECK(r.m->request() == Supervision::Request::Deferred);
+    r.advance(150ms);
+    CHECK_FALSE(r.m->stall().stalled());
+    CHECK(r.status.stalled_since_ns == 0);
+    r.advance(100ms);  // 450 ms since the start > 2 x 200 ms
+    REQUIRE(r.m->stall().stalled());
+    CHECK(r.status.stalled_since_ns != 0);
+    CHECK(r.status.stall_reason.find("deferred by the runtime") != std::string::npos);
+    CHECK(r.fx.last.stall_reason == r.status.stall_reason);
+    // No second request while the runtime holds the first.
+    r.advance(10s);
+    CHECK(r.fx.checkpoint_signals() == 1);
+    r.commit(1);
+    CHECK_FALSE(r.m->stall().stalled());
+    CHECK(r.status.stalled_since_ns == 0);
+    CHECK(r.status.stall_reason.empty());
+    CHECK(r.fx.last.stall_reason.empty());
+}
+
+TEST_CASE("supervision: a stopped program gets no request, the stall says it is stopped")
+{
+    Run r(200ms);
+    r.rec(record(StatusType::Ready));
+    r.advance(200ms);
+    r.commit(1);
+    r.event({Kind::ChildStopped, {}, SIGSTOP});
+    r.advance(2s);
+    CHECK(r.fx.checkpoint_signals() == 1);
+    REQUIRE(r.m->stall().stalled());
+    CHECK(r.status.stall_reason.find("stopped (SIGSTOP)") != std::string::npos);
+    r.event({Kind::ChildContinued});
+    CHECK(r.m->next_wakeup() <= r.now);  // overdue: goes at once
+    r.advance(0ms);
+    CHECK(r.fx.checkpoint_signals() == 2);
+    r.commit(2);
+    CHECK_FALSE(r.m->stall().stalled());
+    CHECK(r.status.stall_reason.empty());
+}
+
+TEST_CASE("supervision: stall reasons for refused, failed, unsent, not ready and --max-overhead")
+{
+    {
+        Run r(100ms);
+        r.rec(record(StatusType::Ready));
+        r.advance(100ms);
+        r.now += 1ms;
+        r.rec(record(StatusType::CheckpointRefused, 0, 0, "is a pipe holding unread data"));
+        r.advance(100ms);
+        r.rec(record(StatusType::CheckpointRefused, 0, 0, "is a pipe holding unread data"));
+        r.advance(50ms);
+        REQUIRE(r.m->stall().stalled());
+        CHECK(r.status.stall_reason == "refused: is a pipe holding unread data");
+    }
+    {
+        Run r(100ms);
+        r.rec(record(StatusType::Ready));
+        r.fx.send_error = EAGAIN;
+        r.advance(300ms);
+        REQUIRE(r.m->stall().stalled());
+        CHECK(r.status.stall_reason.find("cannot send the checkpoint signal") == 0);
+    }
+    {
+        Run r(100ms);
+        r.advance(250ms);
+        REQUIRE(r.m->stall().stalled());
+        CHECK(r.status.stall_reason.find("not ready") == 0);
+    }
+    {
+        // 100 ms pauses, at most 10 %: 900 ms between checkpoints, far beyond 2 x 100 ms.
+        Run r(100ms, 10);
+        r.rec(record(StatusType::Ready));
+        r.advance(100ms);
+        r.now += 100ms;
+        r.rec(record(StatusType::CheckpointDone, 1, 100000000));
+        r.advance(300ms);
+        REQUIRE(r.m->stall().stalled());
+        CHECK(r.status.stall_reason.find("delayed by --max-overhead") == 0);
+        CHECK(r.fx.checkpoint_signals() == 1);
+        r.advance(600ms);
+        CHECK(r.fx.checkpoint_signals() == 2);
+    }
+}
+
+TEST_CASE("supervision: a stop request is passed on, then SIGKILL after --stop-timeout; exit ends it")
+{
+    Run r(0s);
+    r.cfg.stop_timeout = 2s;
+    r.rec(record(StatusType::Ready));
+    r.event({Kind::Signal, {}, SIGTERM});
+    CHECK(r.m->phase() == Supervision::Phase::Stopping);
+    CHECK(r.out.stop_requested);
+    REQUIRE(r.fx.sent.size() == 2);
+    CHECK(r.fx.sent[0] == SIGTERM);
+    CHECK(r.fx.sent[1] == SIGCONT);
+    r.advance(1900ms);
+    CHECK(r.fx.sent.size() == 2);
+    r.advance(200ms);
+    REQUIRE(r.fx.sent.size() == 3);
+    CHECK(r.fx.sent[2] == SIGKILL);
+    r.event({Kind::ChildExited, {}, 0, SIGKILL});
+    CHECK(r.m->exited());
+    CHECK(r.out.wait_status == SIGKILL);
+    CHECK(r.m->next_wakeup() == TP::max());
+}
+
+TEST_CASE("supervision: no heartbeat within --heartbeat kills the program as hung")
+{
+    Run r(0s);
+    r.cfg.heartbeat = 1s;
+    r.m = std::make_unique<Supervision>(r.cfg, "/nonexistent/job", kPid, false, 0, r.out, r.status, r.fx, r.now);
+    r.rec(record(StatusType::Ready));
+    r.advance(900ms);
+    r.rec(record(StatusType::Heartbeat));
+    r.advance(900ms);
+    CHECK_FALSE(r.out.hung);
+    r.advance(200ms);
+    CHECK(r.out.hung);
+    CHECK(r.fx.sent == std::vector<int>{SIGKILL});
+}
