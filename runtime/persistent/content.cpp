@@ -29,13 +29,27 @@ int record_meta(FileState *f, const char *path, uint16_t flags, const struct sta
 
 Source::~Source() { if (owned && fd >= 0) sys_close(fd); }
 
+long open_for_reading(const char *name)
+{
+    long r = sys_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+    if (r != -EACCES) return r;
+    struct stat st;
+    if (sys_newfstatat(AT_FDCWD, name, &st, 0) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IRUSR) ||
+        long(st.st_uid) != sys_geteuid())
+        return r;
+    if (sys_fchmodat(AT_FDCWD, name, int((st.st_mode & 07777) | S_IRUSR)) != 0) return r;
+    long r2 = sys_openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+    sys_fchmodat(AT_FDCWD, name, int(st.st_mode & 07777));
+    return r2;
+}
+
 int open_source_fd(int fd, Source &src)
 {
     long fl = sys_fcntl(fd, F_GETFL, 0);
-    if (fl >= 0 && (fl & O_ACCMODE) != O_WRONLY) { src.fd = fd; return 0; }
+    if (fl >= 0 && readable_flags(fl)) { src.fd = fd; return 0; }
     char link[40];
     text::Builder(link, sizeof link).add("/proc/self/fd/").add(uint64_t(unsigned(fd)));
-    long r = sys_openat(AT_FDCWD, link, O_RDONLY | O_CLOEXEC, 0);
+    long r = open_for_reading(link);
     if (r < 0) return int(-r);
     src.fd = int(r);
     src.owned = true;
@@ -104,7 +118,7 @@ bool classify(int fd, FdEntry &e, struct stat &st, uint16_t &rflags)
     if (!f) return false;
     e.file = f;
     e.flags = uint32_t(kFdTracked) | ((fl & O_APPEND) ? uint32_t(kFdAppend) : 0u) |
-              ((fl & O_ACCMODE) != O_WRONLY ? uint32_t(kFdReadable) : 0u);
+              (readable_flags(fl) ? uint32_t(kFdReadable) : 0u);
     return true;
 }
 
@@ -134,6 +148,7 @@ int path_meta(int dirfd, const char *path, bool follow, FileState **out_f, struc
 {
     if (out_f) *out_f = nullptr;
     if (!absolute(dirfd, path, g_path, sizeof g_path)) return 0;
+    if (follow) resolve_fd_link(g_path, sizeof g_path);
     if (path_excluded(g_path)) return 0;
     if (lstat_at(dirfd, path, st, follow) != 0) return 0;
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) return 0;

@@ -153,6 +153,7 @@ void after_munmap(void *addr, size_t len)
 {
     if (!g_n_maps) return;
     SlowGuard g;
+    if (sys_getpid() != g_pid) return;  // a vfork() child's mappings are its own
     const uint64_t a = reinterpret_cast<uint64_t>(addr), b = a + len;
     for (int i = 0; i < g_n_maps;) {
         if (g_maps[i].addr >= a && g_maps[i].addr + g_maps[i].len <= b) {

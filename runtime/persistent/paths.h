@@ -30,5 +30,10 @@ int fd_path(int fd, char *out, size_t cap);
 // this epoch and kept as undo-K/<id>, that name (flag kPathInUndoDir). False: no record.
 bool record_path_for_fd(int fd, const FileState *f, char *out, size_t cap, uint16_t &flags);
 long lstat_at(int dirfd, const char *path, struct stat &st, bool follow = false);
+// A path through a descriptor's magic link (/proc/self/fd/N, /proc/thread-self/fd/N,
+// /proc/PID/fd/N, /dev/fd/N) names the file the descriptor refers to, not something in /proc:
+// `abs` is replaced by that file's path when it has one. Only for calls that follow links
+// (open, truncate, chmod...): unlink or rename of such a name act on /proc itself.
+void resolve_fd_link(char *abs, size_t cap);
 
 }  // namespace ckpt::persist

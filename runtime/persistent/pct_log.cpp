@@ -196,6 +196,7 @@ int emit(const RecordArgs &a, uint64_t data_len)
         g_log.undo_dirty = false;
         long s = sys_fdatasync(g_log.fd);
         if (s < 0) return int(-s);
+        g_log.synced_end = g_log.end;
     }
     return 0;
 }
@@ -215,9 +216,10 @@ int sync_log()
         if (s < 0) err = int(-s);
         else g_log.undo_dirty = false;
     }
-    if (g_log.fd >= 0) {
+    if (g_log.fd >= 0 && g_log.synced_end < g_log.end) {
         long s = sys_fdatasync(g_log.fd);
         if (s < 0 && !err) err = int(-s);
+        else if (s == 0) g_log.synced_end = g_log.end;
     }
     if (g_log.created && !g_log.dir_synced) {
         long d = open_job_dir();

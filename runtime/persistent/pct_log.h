@@ -19,6 +19,7 @@ struct LogState {
     bool dir_synced = false;   // its directory entry is durable
     bool undo_dirty = false;   // undo-K/ changed since the last sync
     uint64_t end = 0;
+    uint64_t synced_end = 0;   // the log is durable up to here
     uint64_t seq = 0;
     uint64_t next_undo_id = 1;
     uint64_t nonce = 0;
@@ -51,6 +52,12 @@ int emit(const RecordArgs &a, uint64_t data_len = 0);
 // Position of the data area for a record with these paths (to read old bytes straight there).
 char *data_area(const char *path, const char *path2 = "");
 
+// Is everything recorded so far durable already?
+inline bool log_synced()
+{
+    return (g_log.fd < 0 || g_log.synced_end >= g_log.end) && !g_log.undo_dirty &&
+           (!g_log.created || g_log.dir_synced);
+}
 // Makes what is recorded so far durable: the log's data, undo-K/'s entries and the log's own
 // directory entry. 0 or an errno.
 int sync_log();

@@ -36,7 +36,9 @@ namespace {
 // Slow path of a content change through a descriptor.
 int write_slow(int fd, int64_t offset, uint64_t len, bool force_append)
 {
-    if (sys_getpid() != g_pid) { __atomic_store_n(&g_enabled, 0, __ATOMIC_RELAXED); return 0; }
+    // Another process: a fork() child (its own copy of this state) or a vfork() child (ours,
+    // shared): record nothing, and write nothing here either.
+    if (sys_getpid() != g_pid) return 0;
     if (ensure_buf()) return 0;
     FdEntry e;
     struct stat st;
@@ -134,7 +136,7 @@ int before_truncate(const char *path, int64_t length)
     FileState *f = nullptr;
     if (int err = path_meta(AT_FDCWD, path, true, &f, st)) return err;
     if (!f || !S_ISREG(st.st_mode) || (f->flags & kAllCovered) || uint64_t(length) >= f->orig_size) return 0;
-    long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    long fd = open_for_reading(g_path);
     if (fd < 0) return fail(int(-fd), f, g_path);
     int err = save_range(f, int(fd), g_path, 0, uint64_t(length), f->orig_size);
     sys_close(int(fd));
@@ -161,9 +163,11 @@ int before_open(int dirfd, const char *path, int flags, OpenNote &note)
     if ((!creat && !trunc) || !path) return 0;
     SlowGuard g;
     if (sys_getpid() != g_pid || ensure_buf()) return 0;
-    if (!absolute(dirfd, path, g_path, sizeof g_path) || path_excluded(g_path)) return 0;
-    struct stat st;
     const bool nofollow = (flags & O_EXCL) || (flags & O_NOFOLLOW);
+    if (!absolute(dirfd, path, g_path, sizeof g_path)) return 0;
+    if (!nofollow) resolve_fd_link(g_path, sizeof g_path);
+    if (path_excluded(g_path)) return 0;
+    struct stat st;
     long r = lstat_at(dirfd, path, st, !nofollow);
     if (r == -ENOENT) {
         if (!creat) return 0;
@@ -180,7 +184,7 @@ int before_open(int dirfd, const char *path, int flags, OpenNote &note)
     if (!f) return 0;
     if (int err = record_meta(f, g_path, 0, st)) return fail(err, f, g_path);
     if (f->flags & kAllCovered) { note.truncated = true; return 0; }
-    long fd = sys_openat(AT_FDCWD, g_path, O_RDONLY | O_CLOEXEC, 0);
+    long fd = open_for_reading(g_path);
     if (fd < 0) return fail(int(-fd), f, g_path);
     int err = save_range(f, int(fd), g_path, 0, 0, f->orig_size);
     sys_close(int(fd));
@@ -202,7 +206,7 @@ void after_open(int fd, int flags, const OpenNote &note)
     if (!f) { if (fd < kMaxFd) g_fds[fd].gen = 0; return; }
     if (note.created) f->flags |= kCreated | kAllCovered | kMetaDone;
     FdEntry e{g_gen, uint32_t(kFdTracked) | ((flags & O_APPEND) ? uint32_t(kFdAppend) : 0u) |
-                         ((flags & O_ACCMODE) != O_WRONLY ? uint32_t(kFdReadable) : 0u), f};
+                         (readable_flags(flags) ? uint32_t(kFdReadable) : 0u), f};
     cache_fd(fd, e);
 }
 
@@ -288,11 +292,25 @@ int before_attr_fd(int fd)
     return fail(record_meta(e.file, g_path, rf, st), e.file, g_path);
 }
 
+int before_sync(int fd)
+{
+    (void)fd;  // one log for all files: syncing it covers this file's records
+    if (log_synced()) return 0;  // the common case: no system call
+    SlowGuard g;
+    if (sys_getpid() != g_pid || log_synced()) return 0;
+    int err = sync_log();
+    if (!err) return 0;
+    char name[64];
+    pct::epoch_name(name, sizeof name, "pct-", g_log.epoch, ".log");
+    return on_failure_of(err, name);
+}
+
 void fd_closed(int fd)
 {
     forget_fd(fd);
     if (fd == g_log.fd || fd == g_log.undo_dir_fd || is_stream_fd(fd)) {
         SlowGuard g;
+        if (sys_getpid() != g_pid) return;  // a vfork() child closing its copies: not ours
         if (fd == g_log.fd) g_log.fd = -1;  // the program closed ours: reopened when needed
         if (fd == g_log.undo_dir_fd) g_log.undo_dir_fd = -1;
         if (fd >= 0) forget_streams(unsigned(fd), unsigned(fd));
@@ -304,6 +322,7 @@ void fd_replaced(int fd)
     if (fd >= 0 && fd < kMaxFd) __atomic_store_n(&g_fds[fd].gen, 0, __ATOMIC_RELEASE);
     if (fd == g_log.fd || fd == g_log.undo_dir_fd) {
         SlowGuard g;
+        if (sys_getpid() != g_pid) return;  // a vfork() child's descriptor table is its own
         if (fd == g_log.fd) g_log.fd = -1;
         if (fd == g_log.undo_dir_fd) g_log.undo_dir_fd = -1;
     }
@@ -320,6 +339,7 @@ void fds_closed(unsigned first, unsigned last)
 {
     for (unsigned fd = first; fd <= last && fd < unsigned(kMaxFd); ++fd) g_fds[fd].gen = 0;
     SlowGuard g;
+    if (sys_getpid() != g_pid) return;  // a vfork() child closing its copies: not ours
     if (g_log.fd >= 0 && unsigned(g_log.fd) >= first && unsigned(g_log.fd) <= last) g_log.fd = -1;
     if (g_log.undo_dir_fd >= 0 && unsigned(g_log.undo_dir_fd) >= first && unsigned(g_log.undo_dir_fd) <= last)
         g_log.undo_dir_fd = -1;

@@ -70,6 +70,7 @@ int add_rule(const char *path, bool include)
 {
     if (!path || !*path) return -EINVAL;
     SlowGuard g;
+    if (enabled() && sys_getpid() != g_pid) return -EPERM;  // a vfork() child shares our table
     char *buf = g_tmp;
     if (pathmatch::has_slash(path)) {
         if (!absolute(AT_FDCWD, path, buf, sizeof g_tmp)) return -ENAMETOOLONG;

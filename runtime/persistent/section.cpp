@@ -9,6 +9,36 @@ namespace ckpt::persist {
 int g_enabled = 0;
 int g_busy = 0;
 int g_pending = 0;
+uintptr_t g_section_sp[kMaxSectionDepth];
+
+namespace {
+constexpr int kSsOnStack = 1;  // SS_ONSTACK
+struct StackT {
+    void *sp;
+    int flags;
+    size_t size;
+};
+}  // namespace
+
+void drop_stale_sections(uintptr_t here, bool inclusive)
+{
+    StackT ss{};
+    if (sys_sigaltstack(nullptr, &ss) == 0 && (ss.flags & kSsOnStack)) return;
+    const uintptr_t alt_lo = reinterpret_cast<uintptr_t>(ss.sp), alt_hi = alt_lo + ss.size;
+    int depth = __atomic_load_n(&g_busy, __ATOMIC_SEQ_CST);
+    if (depth > kMaxSectionDepth) depth = kMaxSectionDepth;
+    for (int k = 0; k < depth; ++k) {
+        const uintptr_t sp = __atomic_load_n(&g_section_sp[k], __ATOMIC_SEQ_CST);
+        if (sp == 0) continue;
+        // We run on the ordinary stack: a section on the alternate stack has ended.
+        const bool on_alt = !(ss.flags & 2 /* SS_DISABLE */) && ss.size && sp >= alt_lo && sp < alt_hi;
+        if (on_alt || sp < here || (inclusive && sp == here)) {
+            for (int j = k; j < kMaxSectionDepth; ++j) __atomic_store_n(&g_section_sp[j], uintptr_t(0), __ATOMIC_SEQ_CST);
+            __atomic_store_n(&g_busy, k, __ATOMIC_SEQ_CST);
+            return;
+        }
+    }
+}
 
 void reraise_checkpoint()
 {

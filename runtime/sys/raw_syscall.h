@@ -94,6 +94,8 @@ RAW_INLINE long sys_symlinkat(const char *t, int d, const char *p) { return RAW3
 RAW_INLINE long sys_mkdirat(int d, const char *p, int mode) { return RAW3(SYS_mkdirat, d, p, mode); }
 RAW_INLINE long sys_fdatasync(int fd) { return RAW1(SYS_fdatasync, fd); }
 RAW_INLINE long sys_fchmod(int fd, int mode) { return RAW2(SYS_fchmod, fd, mode); }
+RAW_INLINE long sys_fchmodat(int d, const char *p, int mode) { return RAW3(SYS_fchmodat, d, p, mode); }
+RAW_INLINE long sys_geteuid(void) { return RAW0(SYS_geteuid); }
 RAW_INLINE long sys_fchown(int fd, unsigned u, unsigned g) { return RAW3(SYS_fchown, fd, u, g); }
 RAW_INLINE long sys_utimensat(int d, const char *p, const void *ts, int fl) { return RAW4(SYS_utimensat, d, p, ts, fl); }
 RAW_INLINE long sys_copy_file_range(int in, int64_t *oi, int out, int64_t *oo, size_t n) { return RAW6(SYS_copy_file_range, in, oi, out, oo, n, 0); }
