@@ -260,16 +260,24 @@ CKPT_EXPORT int dprintf(int fd, const char *fmt, ...)
 }
 
 // The _FORTIFY_SOURCE entry points a program compiled with it calls instead.
+namespace {
+int chk_or_plain(int fd, int flag, const char *fmt, va_list a)
+{
+    auto f = real___vdprintf_chk();
+    return f ? f(fd, flag, fmt, a) : real_vdprintf()(fd, fmt, a);
+}
+}  // namespace
+
 CKPT_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 {
-    return formatted_write(fd, fmt, ap, [&](va_list a) { return real___vdprintf_chk()(fd, flag, fmt, a); });
+    return formatted_write(fd, fmt, ap, [&](va_list a) { return chk_or_plain(fd, flag, fmt, a); });
 }
 
 CKPT_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int r = formatted_write(fd, fmt, ap, [&](va_list a) { return real___vdprintf_chk()(fd, flag, fmt, a); });
+    int r = formatted_write(fd, fmt, ap, [&](va_list a) { return chk_or_plain(fd, flag, fmt, a); });
     va_end(ap);
     return r;
 }

@@ -26,7 +26,24 @@ __attribute__((constructor(101))) void resolve_all()
 {
     real_fsync(); real_fdatasync(); real_msync(); real_sync_file_range(); real_syncfs(); real_sync();
 }
+
+// The section covers the sync of the undo records only, not the program's own sync, which may
+// take long: a checkpoint between the two is harmless (it syncs the epoch's log itself).
+int undo_durable_first(int fd)
+{
+    if (!persist::enabled()) return 0;
+    persist::Section section;
+    return persist::before_sync(fd);
+}
 }  // namespace
+
+#define CKPT_SYNC_FIRST(fd)                      \
+    do {                                         \
+        if (int e_ = undo_durable_first(fd)) {   \
+            errno = e_;                          \
+            return -1;                           \
+        }                                        \
+    } while (0)
 
 CKPT_EXPORT int fsync(int fd)
 {
@@ -34,7 +51,8 @@ CKPT_EXPORT int fsync(int fd)
         auto f = real_fsync();
         return f ? f(fd) : int(raw_result(sys_fsync(fd)));
     };
-    CKPT_GUARDED(-1, persist::before_sync(fd), call());
+    CKPT_SYNC_FIRST(fd);
+    return call();
 }
 
 CKPT_EXPORT int fdatasync(int fd)
@@ -43,29 +61,31 @@ CKPT_EXPORT int fdatasync(int fd)
         auto f = real_fdatasync();
         return f ? f(fd) : int(raw_result(sys_fdatasync(fd)));
     };
-    CKPT_GUARDED(-1, persist::before_sync(fd), call());
+    CKPT_SYNC_FIRST(fd);
+    return call();
 }
 
 CKPT_EXPORT int msync(void *addr, size_t len, int flags)
 {
     // MS_ASYNC only schedules the write-back; it can still be durable before a lazy record.
-    CKPT_GUARDED(-1, persist::before_sync(-1), real_msync()(addr, len, flags));
+    CKPT_SYNC_FIRST(-1);
+    return real_msync()(addr, len, flags);
 }
 
 CKPT_EXPORT int sync_file_range(int fd, off64_t off, off64_t n, unsigned flags)
 {
-    CKPT_GUARDED(-1, persist::before_sync(fd), real_sync_file_range()(fd, off, n, flags));
+    CKPT_SYNC_FIRST(fd);
+    return real_sync_file_range()(fd, off, n, flags);
 }
 
 CKPT_EXPORT int syncfs(int fd)
 {
-    CKPT_GUARDED(-1, persist::before_sync(-1), real_syncfs()(fd));
+    CKPT_SYNC_FIRST(-1);
+    return real_syncfs()(fd);
 }
 
 CKPT_EXPORT void sync()
 {
-    if (!persist::enabled()) return real_sync()();
-    persist::Section section;
-    persist::before_sync(-1);  // sync() cannot fail: nothing to report to the program
+    undo_durable_first(-1);  // sync() cannot fail: a failure is only reported
     real_sync()();
 }

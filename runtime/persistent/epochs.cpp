@@ -8,6 +8,7 @@
 #include "../image_writer.h"
 #include "../runtime_state.h"
 #include "../sys/raw_syscall.h"
+#include "../sys/safe_path.h"
 #include "fd_cache.h"
 #include "file_state.h"
 #include "invisible_writers.h"
@@ -119,7 +120,12 @@ bool seal_epoch(uint64_t version, uint64_t generation)
     char name[64];
     pct::epoch_name(name, sizeof name, "pct-", version, ".log");
     job_path(g_tmp, sizeof g_tmp, name);
-    long fd = sys_openat(AT_FDCWD, g_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // A new file, relative to the job directory and never through a link (as ensure_log()).
+    long dfd = open_job_dir();
+    if (dfd < 0) return false;
+    sys_unlinkat(int(dfd), name, 0);
+    long fd = open_beneath(int(dfd), name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    sys_close(int(dfd));
     if (fd < 0) return false;
     sys_fchmod(int(fd), 0600);
     const uint64_t nonce = realtime_ns() ^ (uint64_t(uint32_t(g_pid)) << 40) ^ (version * 0x9E3779B97F4A7C15ull);

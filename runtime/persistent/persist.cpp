@@ -27,6 +27,7 @@
 #include "names.h"
 #include "paths.h"
 #include "pct_log.h"
+#include "settings.h"
 #include "slow_guard.h"
 
 namespace ckpt::persist {
@@ -300,9 +301,13 @@ int before_sync(int fd)
     if (sys_getpid() != g_pid || log_synced()) return 0;
     int err = sync_log();
     if (!err) return 0;
+    // Reported like a recording failure, but no UNPROTECTED record: the records exist, only
+    // their durability before the program's is not assured.
     char name[64];
     pct::epoch_name(name, sizeof name, "pct-", g_log.epoch, ".log");
-    return on_failure_of(err, name);
+    job_path(g_tmp, sizeof g_tmp, name);
+    report_failure(g_tmp, err, g_cfg.proceed_on_failure);
+    return g_cfg.proceed_on_failure ? 0 : err;
 }
 
 void fd_closed(int fd)
