@@ -38,7 +38,8 @@ void reraise_checkpoint();
 // is every section recorded after it. Nothing is judged while running on the alternate
 // signal stack, where addresses say nothing about the interrupted stack. A stale section
 // therefore defers checkpoints only until the next wrapper call (or a checkpoint signal taken
-// deeper than it), never for good.
+// deeper than it), never for good. The addresses compare frames of one stack: this assumes the
+// single thread ckpt checkpoints (with threads, checkpoints are refused anyway).
 constexpr int kMaxSectionDepth = 16;
 extern uintptr_t g_section_sp[kMaxSectionDepth];  // 0: not known (yet)
 
