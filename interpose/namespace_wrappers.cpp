@@ -1,4 +1,4 @@
-// Changes to names: rename*, unlink*, remove, rmdir, mkdir*, link*, symlink*.
+// Changes to names: rename*, unlink*, remove, rmdir, mkdir*, link*, symlink*, mkfifo*, mknod*.
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -22,12 +22,17 @@ CKPT_REAL(int, link, (const char *, const char *))
 CKPT_REAL(int, linkat, (int, const char *, int, const char *, int))
 CKPT_REAL(int, symlink, (const char *, const char *))
 CKPT_REAL(int, symlinkat, (const char *, int, const char *))
+CKPT_REAL(int, mkfifo, (const char *, mode_t))
+CKPT_REAL(int, mkfifoat, (int, const char *, mode_t))
+CKPT_REAL(int, mknod, (const char *, mode_t, dev_t))
+CKPT_REAL(int, mknodat, (int, const char *, mode_t, dev_t))
 
 namespace {
 __attribute__((constructor(101))) void resolve_all()
 {
     real_rename(); real_renameat(); real_renameat2(); real_unlink(); real_unlinkat(); real_remove();
     real_rmdir(); real_mkdir(); real_mkdirat(); real_link(); real_linkat(); real_symlink(); real_symlinkat();
+    real_mkfifo(); real_mkfifoat(); real_mknod(); real_mknodat();
 }
 }  // namespace
 
@@ -102,4 +107,38 @@ CKPT_EXPORT int symlink(const char *target, const char *p)
 CKPT_EXPORT int symlinkat(const char *target, int d, const char *p)
 {
     CKPT_GUARDED(-1, persist::before_new_name(d, p), real_symlinkat()(target, d, p));
+}
+
+// A node made after the checkpoint (FIFO, device, socket name, or a regular file by mknod) is
+// removed by the undo like a created file. Without a libc definition to call (glibc < 2.33
+// has only __xmknod): the system call.
+namespace {
+int raw_mknodat(int d, const char *p, mode_t mode, dev_t dev)
+{
+    return int(raw_result(RAW4(SYS_mknodat, d, p, mode, dev)));
+}
+}  // namespace
+
+CKPT_EXPORT int mkfifo(const char *p, mode_t mode)
+{
+    auto f = real_mkfifo();
+    CKPT_GUARDED(-1, persist::before_new_name(AT_FDCWD, p), f ? f(p, mode) : raw_mknodat(AT_FDCWD, p, mode | S_IFIFO, 0));
+}
+
+CKPT_EXPORT int mkfifoat(int d, const char *p, mode_t mode)
+{
+    auto f = real_mkfifoat();
+    CKPT_GUARDED(-1, persist::before_new_name(d, p), f ? f(d, p, mode) : raw_mknodat(d, p, mode | S_IFIFO, 0));
+}
+
+CKPT_EXPORT int mknod(const char *p, mode_t mode, dev_t dev)
+{
+    auto f = real_mknod();
+    CKPT_GUARDED(-1, persist::before_new_name(AT_FDCWD, p), f ? f(p, mode, dev) : raw_mknodat(AT_FDCWD, p, mode, dev));
+}
+
+CKPT_EXPORT int mknodat(int d, const char *p, mode_t mode, dev_t dev)
+{
+    auto f = real_mknodat();
+    CKPT_GUARDED(-1, persist::before_new_name(d, p), f ? f(d, p, mode, dev) : raw_mknodat(d, p, mode, dev));
 }

@@ -4,6 +4,7 @@
 // streams from their position to the end, read-write streams ("r+", "w+") as a whole.
 // Repositioning a stream (fseek & co) protects from the new position.
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@ CKPT_REAL(int, fseeko64, (FILE *, off64_t, int))
 CKPT_REAL(int, fsetpos, (FILE *, const fpos_t *))
 CKPT_REAL(int, fsetpos64, (FILE *, const fpos64_t *))
 CKPT_REAL(void, rewind, (FILE *))
+CKPT_REAL(int, vdprintf, (int, const char *, va_list))
+CKPT_REAL(int, __vdprintf_chk, (int, int, const char *, va_list))
 
 namespace {
 
@@ -32,6 +35,7 @@ __attribute__((constructor(101))) void resolve_all()
 {
     real_fopen(); real_fopen64(); real_freopen(); real_freopen64(); real_fdopen(); real_fclose();
     real_fseek(); real_fseeko(); real_fseeko64(); real_fsetpos(); real_fsetpos64(); real_rewind();
+    real_vdprintf(); real___vdprintf_chk();
 }
 
 struct Mode {
@@ -217,4 +221,63 @@ CKPT_EXPORT void rewind(FILE *f)
 {
     real_rewind()(f);
     if (persist::enabled()) repositioned(f);
+}
+
+// dprintf & co write to a descriptor with glibc's internal calls, which the write wrappers never
+// see: the length is known by formatting once without output, and recorded like a write().
+namespace {
+template <typename Call>
+int formatted_write(int fd, const char *fmt, va_list ap, Call call)
+{
+    if (!persist::enabled()) return call(ap);
+    persist::Section section;
+    va_list measure;
+    va_copy(measure, ap);
+    const int n = vsnprintf(nullptr, 0, fmt, measure);
+    va_end(measure);
+    if (n > 0) {
+        if (int e = persist::before_write(fd, -1, uint64_t(n))) {
+            errno = e;
+            return -1;
+        }
+    }
+    return call(ap);
+}
+}  // namespace
+
+CKPT_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
+{
+    return formatted_write(fd, fmt, ap, [&](va_list a) { return real_vdprintf()(fd, fmt, a); });
+}
+
+CKPT_EXPORT int dprintf(int fd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = formatted_write(fd, fmt, ap, [&](va_list a) { return real_vdprintf()(fd, fmt, a); });
+    va_end(ap);
+    return r;
+}
+
+// The _FORTIFY_SOURCE entry points a program compiled with it calls instead.
+namespace {
+int chk_or_plain(int fd, int flag, const char *fmt, va_list a)
+{
+    auto f = real___vdprintf_chk();
+    return f ? f(fd, flag, fmt, a) : real_vdprintf()(fd, fmt, a);
+}
+}  // namespace
+
+CKPT_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+    return formatted_write(fd, fmt, ap, [&](va_list a) { return chk_or_plain(fd, flag, fmt, a); });
+}
+
+CKPT_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = formatted_write(fd, fmt, ap, [&](va_list a) { return chk_or_plain(fd, flag, fmt, a); });
+    va_end(ap);
+    return r;
 }

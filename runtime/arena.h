@@ -1,5 +1,5 @@
-// A bump allocator over one private mapping, for the checkpoint handler, which may not call
-// malloc. The mapping is reserved with MAP_NORESERVE, so only the pages actually used cost
+// A bump allocator over one private mapping, for the checkpoint handler and the interposed
+// wrappers, which may not call malloc. The mapping is reserved with MAP_NORESERVE, so only the pages actually used cost
 // memory, and it is unmapped when the checkpoint is done (its range is left out of the image).
 #pragma once
 
@@ -41,6 +41,19 @@ public:
         if (at + bytes > kReserve) return nullptr;
         used_ = at + bytes;
         return reinterpret_cast<T *>(base_ + at);
+    }
+    // Bytes, reserving the mapping on first use (for an arena that lives as long as the
+    // process: the persistent layer's per-epoch tracker).
+    void *alloc_bytes(size_t n)
+    {
+        if (!base_ && !open()) return nullptr;
+        return alloc<char>(n);
+    }
+    // Forgets everything allocated and gives the used pages back (the reservation stays).
+    void reset()
+    {
+        if (base_ && used_) sys_madvise(base_, (used_ + 4095) & ~size_t(4095), MADV_DONTNEED);
+        used_ = 0;
     }
     uintptr_t begin() const { return reinterpret_cast<uintptr_t>(base_); }
     uintptr_t end() const { return reinterpret_cast<uintptr_t>(base_) + kReserve; }

@@ -119,6 +119,10 @@ void run_checkpoint(uint64_t t_start)
         return report_error(err, false);
     }
     g_rt.last_error = 0;
+    if (written.dir_sync_err)
+        report(StatusType::Warning, written.dir_sync_err, version, 0, 0, 0,
+               "checkpoint committed, but syncing the checkpoint directory failed: after a crash "
+               "the previous version may be the newest");
     if (g_rt.standalone) prune_old_versions(int(dirfd), version);
     events::after_checkpoint(version);
     sys_close(int(dirfd));

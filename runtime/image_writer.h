@@ -14,6 +14,9 @@ int64_t latest_version(int dirfd, char *scratch, size_t scratch_size);
 
 struct WriteResult {
     uint64_t bytes = 0;
+    // The image was renamed into place (committed) but syncing the directory failed: the
+    // name may or may not survive a crash. errno, 0 if it was synced.
+    int dir_sync_err = 0;
 };
 
 // Writes the image of `set` as `version` into `dirfd`. On failure nothing is left behind and

@@ -28,11 +28,39 @@ void reraise_checkpoint();
 // A wrapper's check-record-change section: a checkpoint signal arriving inside it is deferred
 // (before_checkpoint() says no) and taken when the outermost section ends, so the record and
 // the change it protects always fall in the same epoch.
+//
+// A section can end without its destructor: the program's signal handler siglongjmp()s out of
+// a blocked write(). Each section therefore records where it lives (the address of the Section
+// object, in the wrapper's stack frame) in g_section_sp[depth]. Sections nest only through
+// signal handlers, which run deeper on the same stack (or on the alternate signal stack), so
+// a recorded section whose address is at or below a new section's (or below the checkpoint
+// handler's frame) has lost its frame: it is stale and dropped (drop_stale_sections), and so
+// is every section recorded after it. Nothing is judged while running on the alternate
+// signal stack, where addresses say nothing about the interrupted stack. A stale section
+// therefore defers checkpoints only until the next wrapper call (or a checkpoint signal taken
+// deeper than it), never for good. The addresses compare frames of one stack: this assumes the
+// single thread ckpt checkpoints (with threads, checkpoints are refused anyway).
+constexpr int kMaxSectionDepth = 16;
+extern uintptr_t g_section_sp[kMaxSectionDepth];  // 0: not known (yet)
+
+// Drops the stale sections (see above) given the address `here` of a live frame; `inclusive`:
+// a section at exactly `here` is stale too (a new section in the same frame slot).
+void drop_stale_sections(uintptr_t here, bool inclusive);
+
 class Section {
 public:
-    Section() { __atomic_add_fetch(&g_busy, 1, __ATOMIC_SEQ_CST); }
+    Section()
+    {
+        const uintptr_t me = reinterpret_cast<uintptr_t>(this);
+        if (__atomic_load_n(&g_busy, __ATOMIC_SEQ_CST) > 0) drop_stale_sections(me, true);
+        const int depth = __atomic_add_fetch(&g_busy, 1, __ATOMIC_SEQ_CST);
+        if (depth <= kMaxSectionDepth) __atomic_store_n(&g_section_sp[depth - 1], me, __ATOMIC_SEQ_CST);
+    }
     ~Section()
     {
+        const int depth = __atomic_load_n(&g_busy, __ATOMIC_SEQ_CST);
+        if (depth <= 0) return;  // dropped as stale by a section that was in fact ours (alternate stacks)
+        if (depth <= kMaxSectionDepth) __atomic_store_n(&g_section_sp[depth - 1], uintptr_t(0), __ATOMIC_SEQ_CST);
         if (__atomic_sub_fetch(&g_busy, 1, __ATOMIC_SEQ_CST) == 0 &&
             __atomic_load_n(&g_pending, __ATOMIC_SEQ_CST))
             reraise_checkpoint();
@@ -73,6 +101,11 @@ void stream_repositioned(int fd);  // fseek & co, lseek on such a descriptor
 int before_shared_mmap(int fd);    // writable MAP_SHARED of a file: the whole file, now
 void after_shared_mmap(int fd, void *addr, size_t len);
 void after_munmap(void *addr, size_t len);
+
+// fsync, fdatasync, msync, sync_file_range, syncfs, sync (fd -1: not one file): before the
+// program's change can become durable, what undoes it is made durable (the epoch's log and
+// undo-K/). 0, or an errno the call must fail with (--on-undo-failure=fail).
+int before_sync(int fd);
 
 // Descriptor table changes the per-descriptor cache must see.
 void fd_closed(int fd);

@@ -17,6 +17,7 @@
 #include "../image_reader.h"
 #include "../trusted_file.h"
 #include "../job_layout.h"
+#include "exclusion.h"
 #include "pathmatch.h"
 #include "pct_reader.h"
 
@@ -27,9 +28,7 @@ std::string err_text(int e) { return std::strerror(e); }
 
 bool covers_prefix(const std::string &prefix, const std::string &path)
 {
-    if (prefix.empty()) return false;
-    if (path.compare(0, prefix.size(), prefix) != 0) return false;
-    return path.size() == prefix.size() || path[prefix.size()] == '/' || prefix.back() == '/';
+    return exclusion::prefix_covers(prefix.c_str(), path.c_str());
 }
 
 std::string normalized(const std::string &p)
@@ -47,12 +46,9 @@ struct Rules {
     bool excluded(const std::string &path_in) const
     {
         const std::string path = normalized(path_in);
-        for (const char *b : {"/proc", "/sys", "/dev"})
-            if (covers_prefix(b, path)) return true;
-        if (covers_prefix(job_dir, path)) return true;
-        for (auto it = list.rbegin(); it != list.rend(); ++it)
-            if (pathmatch::covers(it->first.c_str(), path.c_str())) return !it->second;
-        return false;
+        return exclusion::excluded(path.c_str(), job_dir.c_str(), list.size(), [this](size_t i) {
+            return exclusion::Rule{list[i].first.c_str(), list[i].second};
+        });
     }
 };
 

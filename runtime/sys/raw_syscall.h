@@ -88,6 +88,38 @@ RAW_INLINE long sys_prctl(int opt, unsigned long a2, unsigned long a3, unsigned 
     return RAW5(SYS_prctl, opt, a2, a3, a4, a5);
 }
 RAW_INLINE long sys_rseq(void *rseq, uint32_t len, int flags, uint32_t sig) { return RAW4(SYS_rseq, rseq, len, flags, sig); }
+RAW_INLINE long sys_getcwd(char *buf, size_t n) { return RAW2(SYS_getcwd, buf, n); }
+RAW_INLINE long sys_linkat(int od, const char *o, int nd, const char *n, int fl) { return RAW5(SYS_linkat, od, o, nd, n, fl); }
+RAW_INLINE long sys_symlinkat(const char *t, int d, const char *p) { return RAW3(SYS_symlinkat, t, d, p); }
+RAW_INLINE long sys_mkdirat(int d, const char *p, int mode) { return RAW3(SYS_mkdirat, d, p, mode); }
+RAW_INLINE long sys_fdatasync(int fd) { return RAW1(SYS_fdatasync, fd); }
+RAW_INLINE long sys_fchmod(int fd, int mode) { return RAW2(SYS_fchmod, fd, mode); }
+RAW_INLINE long sys_fchmodat(int d, const char *p, int mode) { return RAW3(SYS_fchmodat, d, p, mode); }
+RAW_INLINE long sys_geteuid(void) { return RAW0(SYS_geteuid); }
+RAW_INLINE long sys_fchown(int fd, unsigned u, unsigned g) { return RAW3(SYS_fchown, fd, u, g); }
+RAW_INLINE long sys_utimensat(int d, const char *p, const void *ts, int fl) { return RAW4(SYS_utimensat, d, p, ts, fl); }
+RAW_INLINE long sys_copy_file_range(int in, int64_t *oi, int out, int64_t *oo, size_t n) { return RAW6(SYS_copy_file_range, in, oi, out, oo, n, 0); }
+RAW_INLINE long sys_tgkill(int pid, int tid, int sig) { return RAW3(SYS_tgkill, pid, tid, sig); }
+RAW_INLINE long sys_madvise(void *a, size_t n, int adv) { return RAW3(SYS_madvise, a, n, adv); }
+RAW_INLINE int sys_is_err(long r) { return r < 0 && r > -4096; }
+
+/* Writes all n bytes at off (retrying short writes and EINTR). 0 or -errno; -ENOSPC when the
+ * file system accepts nothing more. */
+RAW_INLINE long sys_pwrite_all(int fd, const void *p, uint64_t n, uint64_t off)
+{
+    const char *c = (const char *)p;
+    while (n) {
+        size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;
+        long w = sys_pwrite(fd, c, chunk, (int64_t)off);
+        if (w == -4 /* EINTR */) continue;
+        if (w < 0) return w;
+        if (w == 0) return -28; /* ENOSPC */
+        c += w;
+        off += (uint64_t)w;
+        n -= (uint64_t)w;
+    }
+    return 0;
+}
 RAW_INLINE __attribute__((noreturn)) void sys_exit_group(int code)
 {
     for (;;) RAW1(SYS_exit_group, code);
