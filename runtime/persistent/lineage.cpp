@@ -129,7 +129,7 @@ Retirement finish(int dfd, uint64_t version, const std::vector<Entry> &list)
 
 }  // namespace
 
-Retirement retire_newer(const std::string &job_dir, uint64_t version)
+Retirement retire_newer(const std::string &job_dir, uint64_t version, bool test_stop_after_record)
 {
     Retirement r;
     const int dfd = ::open(job_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -138,7 +138,7 @@ Retirement retire_newer(const std::string &job_dir, uint64_t version)
     if (!list.empty()) {
         std::string why;
         if (!write_record(dfd, version, list, why)) r = {false, why, version, {}};
-        else r = finish(dfd, version, list);
+        else if (!test_stop_after_record) r = finish(dfd, version, list);
     }
     r.target = version;
     ::close(dfd);

@@ -30,8 +30,9 @@ struct Retirement {
     std::vector<uint64_t> retired;   // versions removed
 };
 
-// Steps 2-4 above for a rollback to `version` of the job directory.
-Retirement retire_newer(const std::string &job_dir, uint64_t version);
+// Steps 2-4 above for a rollback to `version` of the job directory. test_stop_after_record (tests
+// only): return after step 2, as if the process died there.
+Retirement retire_newer(const std::string &job_dir, uint64_t version, bool test_stop_after_record = false);
 
 // Completes a retirement a dead rollback left half done; also removes the protected-bytes
 // files (.protected-PID) of rollbacks that never finished: protected values cross a rollback,
