@@ -1,5 +1,5 @@
-/* A rollback abandons the timeline it leaves (issue 9, item 1): chkpnt() (v1), write,
- * chkpnt() (v2), set a protected flag, rollback(1), write, SIGKILL. The recovery by ckpt-run
+/* A rollback abandons the timeline it leaves (issue 9, item 1): chkpnt() (v1), write, set a
+ * protected flag, chkpnt() (v2), rollback(1), write, SIGKILL. The recovery by ckpt-run
  * must come back at v1 (not at the retired v2), with the file as it was at v1 and the
  * protected flag as it was at v1: protected values cross a rollback, never a crash recovery.
  * Run twice under ckpt-run with the same arguments: the first run dies of SIGKILL, the second
@@ -13,7 +13,7 @@
 
 #include "check.h"
 
-static int rolled_back;  /* protected: set just before rollback(1) */
+static int rolled_back;  /* protected: set after v1, before v2 and rollback(1) */
 static int at;           /* not protected: the checkpoint execution is at */
 
 static void expect_file(int fd, const char *want)
@@ -63,6 +63,7 @@ int main(int argc, char **argv)
     }
     CHECK(r == 0);
     put(fd, "state of v2");
+    rolled_back = 1;  /* v2 holds it set: restoring the retired v2 would take the rollback path again */
     at = 2;
     r = chkpnt();
     if (r != 0) {
@@ -71,7 +72,6 @@ int main(int argc, char **argv)
         return 1;
     }
     put(fd, "written after v2");
-    rolled_back = 1;
     rollback(1, 3);
     CHECK(!"rollback(1, 3) returned");
     return 1;
