@@ -27,6 +27,7 @@
 #include "install_paths.h"
 #include "internal_env.h"
 #include "job_dir.h"
+#include "lineage.h"
 #include "logging.h"
 #include "pathmatch.h"
 #include "pct_reader.h"
@@ -212,6 +213,16 @@ bool has_undo_work(const JobDir &job, uint64_t version)
 int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const std::string &name,
               RunOutcome &outcome, const std::function<bool(uint64_t)> &recover)
 {
+    // A rollback that died while retiring the versions it abandoned is completed first: those
+    // versions belong to a timeline the files no longer match, and must never be restored.
+    const persist::Retirement ret = persist::resolve_lineage(job.path());
+    if (!ret.ok) {
+        spdlog::error("cannot restore job {}: {}; nothing was restored or rolled back", name, ret.error);
+        return exit_code::kUndoFailed;
+    }
+    if (!ret.retired.empty())
+        spdlog::info("completed an interrupted rollback to version {}: {} newer version(s) retired", ret.target,
+                     ret.retired.size());
     auto versions = job.versions();
     bool started = false;
     size_t unreadable = 0, crashed = 0;

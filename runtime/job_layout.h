@@ -12,6 +12,8 @@
 //   pct-NNNNNN.log.reset      an undone epoch's empty log, before it replaces the old one
 //   undo-NNNNNN/              kept files, named by number (nothing else is removed in there)
 //   lock  status  .status.tmp  .probe  .protected-PID
+//   lineage  .lineage.tmp     a rollback's retirement of newer versions, while it is under way
+//                             (runtime/persistent/lineage.h)
 #pragma once
 
 #include <fcntl.h>
@@ -27,7 +29,7 @@ inline constexpr const char kMarkerText[] = "ckpt job directory\nformat 1\n";
 inline constexpr size_t kMarkerLen = sizeof kMarkerText - 1;
 
 enum class Entry { Foreign, Image, ImageTemp, PctLog, PctLogTemp, PctProgress, UndoDir, Lock, Status, StatusTemp, Probe,
-                   Protected, Marker };
+                   Protected, Marker, Lineage, LineageTemp };
 
 namespace detail {
 inline bool eq(const char *a, const char *b)
@@ -62,6 +64,8 @@ inline Entry classify(const char *n)
     if (eq(n, ".status.tmp")) return Entry::StatusTemp;
     if (eq(n, ".probe")) return Entry::Probe;
     if (eq(n, kMarkerName)) return Entry::Marker;
+    if (eq(n, "lineage")) return Entry::Lineage;
+    if (eq(n, ".lineage.tmp")) return Entry::LineageTemp;
     return Entry::Foreign;
 }
 

@@ -23,6 +23,7 @@
 #include "../../runtime/image_reader.h"
 #include "../../runtime/maps_parser.h"
 #include "../exit_codes.h"
+#include "lineage.h"
 #include "undo.h"
 #include "restore_plan.h"
 
@@ -342,6 +343,17 @@ int main(int argc, char **argv)
         uo.log = [](int level, const std::string &m) {
             if (level > 0) std::fprintf(stderr, "ckpt-restore: %s\n", m.c_str());
         };
+        // The timeline that went on from this version is abandoned: its newer versions are
+        // retired before any file changes (persist/lineage.h), once it is certain the undo can
+        // be done; a crash from here on recovers to this version.
+        const std::vector<std::string> problems = persist::check_undo(info.job_dir, pr.checkpoint_version, uo);
+        if (!problems.empty() && !uo.accept_loss) {
+            std::string all;
+            for (const auto &p : problems) all += (all.empty() ? "" : "; ") + p;
+            die(exit_code::kUndoFailed, "rollback: cannot roll the files back (nothing was changed): " + all);
+        }
+        persist::Retirement ret = persist::retire_newer(info.job_dir, pr.checkpoint_version);
+        if (!ret.ok) die(exit_code::kOsError, "rollback: " + ret.error);
         persist::UndoResult r = persist::undo_to(info.job_dir, pr.checkpoint_version, uo);
         if (!r.ok) die(exit_code::kUndoFailed, "rollback: cannot roll the files back: " + r.error);
         if (ImageStatus s = verify_files(img)) die(exit_code_for(s.code), "rollback: " + s.message);

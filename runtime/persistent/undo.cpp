@@ -60,6 +60,22 @@ struct Ctx {
     std::string log_path, undo_dir;
     Rules rules;
 
+    const PctLog *log_records = nullptr;  // the epoch's log, and the record being applied
+    size_t index = 0;
+    uint64_t steps = 0;  // changes made so far (UndoOptions::test_stop_step)
+    bool last_step_progress = false;
+
+    // Called before each change: false when the test stop is reached.
+    bool step(bool progress = false)
+    {
+        if (steps >= opts.test_stop_step) {
+            res.stopped = true;
+            return false;
+        }
+        ++steps;
+        last_step_progress = progress;
+        return true;
+    }
     void log(int level, const std::string &msg)
     {
         if (level >= 1) res.warnings.push_back(msg);
@@ -180,150 +196,295 @@ bool kept_intact(const std::string &kept, const pct::RecordHeader &h, std::strin
     return true;
 }
 
-// Applies the undo of one record. Every step can be repeated: running it again after it (or
-// part of it) was done leaves the same result. Returns false (with `why`) if it could not be done.
-bool apply(Ctx &c, const PctRecord &r, std::string &why)
+// The identity of a file system object (0/0: none there).
+struct Identity {
+    uint64_t dev = 0, ino = 0;
+    bool present() const { return ino != 0; }
+    bool operator==(const Identity &) const = default;
+};
+
+Identity identity_of(const std::string &p, bool follow)
+{
+    struct stat st;
+    if ((follow ? ::stat(p.c_str(), &st) : ::lstat(p.c_str(), &st)) != 0) return {};
+    return {uint64_t(st.st_dev), uint64_t(st.st_ino)};
+}
+
+std::string describe(const Identity &id)
+{
+    return "inode " + std::to_string(id.ino) + " on device " + std::to_string(id.dev);
+}
+
+// The object a record's undo acts on, as it is now: observed before its first application and
+// kept durably in the progress file (the intent), so that a recovery that stops inside the
+// record, and runs again, acts on that very object or on nothing. Reverse order makes the
+// first observation the right one: every later change to the path is undone before.
+Identity target_of(const Ctx &c, const PctRecord &r)
 {
     const auto &h = r.header;
     const std::string path = (h.flags & pct::kPathInUndoDir) ? c.undo_dir + "/" + r.path : r.path;
+    switch (r.kind()) {
+    case pct::Kind::Create: return identity_of(path, false);
+    case pct::Kind::Meta: return identity_of(path, false);
+    case pct::Kind::Data: return identity_of(path, true);
+    case pct::Kind::Rename: return identity_of(r.path2, false);
+    case pct::Kind::Removed: return identity_of(c.undo_dir + "/" + std::to_string(h.undo_id), false);
+    default: return {};
+    }
+}
+
+// Whether `id` at `p` is the object an older Removed record of this epoch kept (and whose
+// undo, which comes after this record's, has brought it back already): a recovery that lost
+// its progress and runs again then finds the state of the checkpoint, not an object to undo.
+bool restored_original(const Ctx &c, const std::string &p, const Identity &id)
+{
+    if (!c.log_records || !id.present()) return false;
+    for (size_t i = 0; i < c.index && i < c.log_records->records.size(); ++i) {
+        const PctRecord &o = c.log_records->records[i];
+        if (o.kind() == pct::Kind::Removed && !(o.header.flags & (pct::kCopied | pct::kPathInUndoDir)) && o.path == p &&
+            o.header.dev == id.dev && o.header.ino == id.ino)
+            return true;
+    }
+    return false;
+}
+
+enum class Applied { Done, Failed, Stopped };
+
+// Applies the undo of one record, acting only on `expected` (the object target_of found when
+// the record was first reached). Every step can be repeated: running it again after it (or
+// part of it) was done leaves the same result. Failed: `why` says what could not be done.
+// Each step that changes something passes c.step() first (the tests' stop points).
+Applied apply(Ctx &c, const PctRecord &r, const Identity &expected, std::string &why)
+{
+    const auto &h = r.header;
+    const std::string path = (h.flags & pct::kPathInUndoDir) ? c.undo_dir + "/" + r.path : r.path;
+    const std::string which = std::string(pct::kind_name(h.kind)) + " record " + std::to_string(h.seq) + " of " +
+                              c.log_path;
+    auto fail = [&](const std::string &what) {
+        why = which + ": " + what;
+        return Applied::Failed;
+    };
+    auto not_expected = [&](const std::string &p, const Identity &now) {
+        return fail(p + " is " + describe(now) + ", not the object this record undoes (" + describe(expected) +
+                    "): left as it is");
+    };
+#define CKPT_STEP() \
+    do {            \
+        if (!c.step()) return Applied::Stopped; \
+    } while (0)
     struct stat st;
     switch (r.kind()) {
     case pct::Kind::Meta: {
-        if (!exists(path, &st)) return true;  // gone again later in the epoch; its removal is undone elsewhere
+        if (!exists(path, &st)) return Applied::Done;  // gone again later in the epoch; its removal is undone elsewhere
+        const Identity now{uint64_t(st.st_dev), uint64_t(st.st_ino)};
+        if (expected.present() && now != expected) return not_expected(path, now);
         const bool link = S_ISLNK(st.st_mode);
-        if (S_ISREG(st.st_mode) && uint64_t(st.st_size) != h.size && ::truncate(path.c_str(), off_t(h.size)) != 0) {
-            why = "truncate " + path + ": " + err_text(errno);
-            return false;
+        if (S_ISREG(st.st_mode) && uint64_t(st.st_size) != h.size) {
+            CKPT_STEP();
+            if (::truncate(path.c_str(), off_t(h.size)) != 0) return fail("truncate " + path + ": " + err_text(errno));
         }
-        if ((st.st_uid != h.uid || st.st_gid != h.gid) && ::lchown(path.c_str(), h.uid, h.gid) != 0) {
-            why = "chown " + path + ": " + err_text(errno);
-            return false;
+        if (st.st_uid != h.uid || st.st_gid != h.gid) {
+            CKPT_STEP();
+            if (::lchown(path.c_str(), h.uid, h.gid) != 0) return fail("chown " + path + ": " + err_text(errno));
         }
-        if (!link && (st.st_mode & 07777) != (h.mode & 07777) && ::chmod(path.c_str(), h.mode & 07777) != 0) {
-            why = "chmod " + path + ": " + err_text(errno);
-            return false;
+        if (!link && (st.st_mode & 07777) != (h.mode & 07777)) {
+            CKPT_STEP();
+            if (::chmod(path.c_str(), h.mode & 07777) != 0) return fail("chmod " + path + ": " + err_text(errno));
         }
-        if (!(h.flags & pct::kDir)) set_times(path, h, link);
-        return true;
+        if (!(h.flags & pct::kDir)) {
+            CKPT_STEP();
+            set_times(path, h, link);
+        }
+        return Applied::Done;
     }
     case pct::Kind::Data: {
         std::string data;
-        if (!read_record_data(c.log_path, r, data)) {
-            why = "old data of " + path + " (record " + std::to_string(h.seq) + ") fails its checksum";
-            return false;
-        }
+        if (!read_record_data(c.log_path, r, data)) return fail("the old data of " + path + " fails its checksum");
         int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
         if (fd < 0) {
-            if (errno == ENOENT) return true;  // removed later in the epoch; that undo brings it back
-            why = "open " + path + ": " + err_text(errno);
-            return false;
+            if (errno == ENOENT) return Applied::Done;  // removed later in the epoch; that undo brings it back
+            return fail("open " + path + ": " + err_text(errno));
         }
-        bool ok = true;
+        if (::fstat(fd, &st) == 0 && expected.present() &&
+            Identity{uint64_t(st.st_dev), uint64_t(st.st_ino)} != expected) {
+            ::close(fd);
+            return not_expected(path, {uint64_t(st.st_dev), uint64_t(st.st_ino)});
+        }
         for (size_t w = 0; w < data.size();) {
+            if (!c.step()) { ::close(fd); return Applied::Stopped; }
             ssize_t n = ::pwrite(fd, data.data() + w, data.size() - w, off_t(uint64_t(h.offset) + w));
             if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) { ok = false; why = "write " + path + ": " + err_text(errno); break; }
+            if (n <= 0) {
+                const int e = n < 0 ? errno : EIO;
+                ::close(fd);
+                return fail("write " + path + ": " + err_text(e));
+            }
             w += size_t(n);
         }
         ::close(fd);
-        return ok;
+        return Applied::Done;
     }
     case pct::Kind::Create: {
-        if (!exists(path, &st)) return true;
+        // Written before the object existed, the record cannot name it: `expected` does.
+        if (!exists(path, &st)) return Applied::Done;
+        const Identity now{uint64_t(st.st_dev), uint64_t(st.st_ino)};
+        if (restored_original(c, path, now)) return Applied::Done;  // removed and brought back: not the created one
+        if (expected.present() && now != expected) return not_expected(path, now);
+        CKPT_STEP();
         if (S_ISDIR(st.st_mode)) {
-            if (::rmdir(path.c_str()) != 0) {
-                why = "rmdir " + path + ": " + err_text(errno) + " (it holds files not created in this epoch)";
-                return false;
-            }
-            return true;
+            if (::rmdir(path.c_str()) != 0)
+                return fail("rmdir " + path + ": " + err_text(errno) + " (it holds files not created in this epoch)");
+            return Applied::Done;
         }
-        if (::unlink(path.c_str()) != 0) { why = "unlink " + path + ": " + err_text(errno); return false; }
-        return true;
+        if (::unlink(path.c_str()) != 0) return fail("unlink " + path + ": " + err_text(errno));
+        return Applied::Done;
     }
     case pct::Kind::Removed: {
         const std::string kept = c.undo_dir + "/" + std::to_string(h.undo_id);
         if (!exists(kept)) {
-            if (exists(path)) return true;  // brought back already
-            why = "kept copy " + kept + " of " + path + " is missing";
-            return false;
+            // Brought back already (stopped before the progress was written): the very object,
+            // unless it came back as a copy (another file system), which has an inode of its own.
+            if (exists(path, &st) &&
+                ((h.flags & pct::kCopied) || (uint64_t(st.st_dev) == h.dev && uint64_t(st.st_ino) == h.ino)))
+                return Applied::Done;
+            return fail("the kept copy " + kept + " of " + path + " is missing");
         }
-        if (!kept_intact(kept, h, why)) {
-            why += ": " + path + " is NOT brought back";
-            return false;
-        }
-        if (::rename(kept.c_str(), path.c_str()) == 0) return true;
-        if (errno != EXDEV) { why = "rename " + kept + " -> " + path + ": " + err_text(errno); return false; }
-        if (!copy_file(kept, path, why)) return false;
+        if (!kept_intact(kept, h, why)) return fail(why + ": " + path + " is NOT brought back");
+        CKPT_STEP();
+        if (::rename(kept.c_str(), path.c_str()) == 0) return Applied::Done;
+        if (errno != EXDEV) return fail("rename " + kept + " -> " + path + ": " + err_text(errno));
+        if (!copy_file(kept, path, why)) return fail(why);
+        CKPT_STEP();
         ::unlink(kept.c_str());
-        return true;
+        return Applied::Done;
     }
     case pct::Kind::Rename: {
         const std::string &from = path, &to = r.path2;
+        // The writer records the moved object's inode (not its device).
+        // (Logs without it, ino 0, are undone by name.)
+        auto is_moved = [&](const Identity &id) {
+            return id.present() && (!h.ino || (id.ino == h.ino && (!h.dev || id.dev == h.dev)));
+        };
         if (h.flags & pct::kExchange) {
-            if (exists(from, &st) && st.st_ino == h.ino) return true;
-            if (::renameat2(AT_FDCWD, to.c_str(), AT_FDCWD, from.c_str(), RENAME_EXCHANGE) != 0) {
-                why = "exchange " + to + " <-> " + from + ": " + err_text(errno);
-                return false;
-            }
-            return true;
+            if (is_moved(identity_of(from, false))) return Applied::Done;  // exchanged back already
+            const Identity now = identity_of(to, false);
+            if (!is_moved(now))
+                return fail(to + " is " + describe(now) + ", not the object that was exchanged (inode " +
+                            std::to_string(h.ino) + "): left as it is");
+            CKPT_STEP();
+            if (::renameat2(AT_FDCWD, to.c_str(), AT_FDCWD, from.c_str(), RENAME_EXCHANGE) != 0)
+                return fail("exchange " + to + " <-> " + from + ": " + err_text(errno));
+            return Applied::Done;
         }
         // Not at `to` any more: renamed back already, or the object was created in this epoch
         // and removed again later (nothing was kept of it, and nothing needs to be).
-        if (!exists(to)) return true;
-        if (::rename(to.c_str(), from.c_str()) != 0) {
-            why = "rename " + to + " -> " + from + ": " + err_text(errno);
-            return false;
+        const Identity now = identity_of(to, false);
+        if (!now.present()) return Applied::Done;
+        if (!is_moved(now)) {
+            // Renamed back already, and what is at `to` now is what the rename replaced (its
+            // Removed record, undone next, or an object that is not ours to move).
+            if (is_moved(identity_of(from, false)) || restored_original(c, to, now)) return Applied::Done;
+            return fail(to + " is " + describe(now) + ", not the object renamed there (inode " + std::to_string(h.ino) +
+                        "): left as it is");
         }
-        return true;
+        CKPT_STEP();
+        if (::rename(to.c_str(), from.c_str()) != 0) return fail("rename " + to + " -> " + from + ": " + err_text(errno));
+        return Applied::Done;
     }
     case pct::Kind::Rmdir: {
-        if (exists(path, &st)) return true;
-        if (::mkdir(path.c_str(), h.mode & 07777) != 0 && errno != EEXIST) {
-            why = "mkdir " + path + ": " + err_text(errno);
-            return false;
+        if (exists(path, &st)) {
+            if (S_ISDIR(st.st_mode)) return Applied::Done;
+            return fail(path + " exists and is not a directory: the removed directory is NOT brought back");
         }
+        CKPT_STEP();
+        if (::mkdir(path.c_str(), h.mode & 07777) != 0 && errno != EEXIST)
+            return fail("mkdir " + path + ": " + err_text(errno));
         ::lchown(path.c_str(), h.uid, h.gid);
         ::chmod(path.c_str(), h.mode & 07777);
         set_times(path, h, false);
-        return true;
+        return Applied::Done;
     }
     case pct::Kind::Unprotected:
-        why = path + " was changed in epoch " + std::to_string(c.epoch) +
-              " without undo data (" + err_text(h.err) + ", --on-undo-failure=proceed): it is NOT rolled back";
-        return false;
+        return fail(path + " was changed in epoch " + std::to_string(c.epoch) + " without undo data (" + err_text(h.err) +
+                    ", --on-undo-failure=proceed): it is NOT rolled back");
     case pct::Kind::Exclude:
     case pct::Kind::Include:
     case pct::Kind::Seal:
-        return true;
+        return Applied::Done;
     }
-    why = "unknown record kind " + std::to_string(h.kind);
-    return false;
+#undef CKPT_STEP
+    return fail("unknown record kind " + std::to_string(h.kind));
 }
 
-bool write_progress(int fd, uint64_t epoch, uint64_t nonce, uint64_t done)
+// The progress file: a ProgressRecord (records done), then the intent for the next record (the
+// object its undo acts on). Files without the intent (written by older versions) still count.
+struct ProgressIntent {
+    uint64_t magic;  // kIntentMagic
+    uint64_t dev, ino;
+    uint64_t checksum;  // of the ProgressRecord and the fields above
+};
+constexpr uint64_t kIntentMagic = 0x544e45544e49ull;  // "INTENT"
+
+struct Progress {
+    bool valid = false;       // a progress record of this log
+    uint64_t done = 0;        // records undone, counted from the end
+    Identity intent;          // has_intent: the object record `done` acts on (none: nothing there)
+    bool has_intent = false;
+};
+
+Progress parse_progress_file(const void *data, size_t size, uint64_t epoch, uint64_t nonce)
 {
+    Progress out;
+    pct::ProgressRecord p{};
+    if (size < sizeof p) return out;
+    std::memcpy(&p, data, sizeof p);
+    if (p.magic != pct::kProgressMagic || p.epoch != epoch || p.nonce != nonce ||
+        p.checksum != checksum(&p, sizeof p - sizeof p.checksum))
+        return out;
+    out.valid = true;
+    out.done = p.done;
+    ProgressIntent in{};
+    if (size < sizeof p + sizeof in) return out;
+    char both[sizeof p + sizeof in];
+    std::memcpy(both, data, sizeof both);
+    std::memcpy(&in, both + sizeof p, sizeof in);
+    if (in.magic != kIntentMagic || in.checksum != checksum(both, sizeof both - sizeof in.checksum)) return out;
+    out.intent = {in.dev, in.ino};
+    out.has_intent = in.magic == kIntentMagic;
+    return out;
+}
+
+// Durable before the record it announces is applied (a lost write then lost nothing but time).
+bool write_progress(int fd, uint64_t epoch, uint64_t nonce, uint64_t done, const Identity &intent, bool has_intent)
+{
+    char buf[sizeof(pct::ProgressRecord) + sizeof(ProgressIntent)];
     pct::ProgressRecord p{};
     p.magic = pct::kProgressMagic;
     p.epoch = epoch;
     p.nonce = nonce;
     p.done = done;
     p.checksum = checksum(&p, sizeof p - sizeof p.checksum);
-    return ::pwrite(fd, &p, sizeof p, 0) == ssize_t(sizeof p);
+    ProgressIntent in{has_intent ? kIntentMagic : 0, intent.dev, intent.ino, 0};
+    std::memcpy(buf, &p, sizeof p);
+    std::memcpy(buf + sizeof p, &in, sizeof in);
+    in.checksum = checksum(buf, sizeof buf - sizeof in.checksum);
+    std::memcpy(buf + sizeof p, &in, sizeof in);
+    return ::pwrite(fd, buf, sizeof buf, 0) == ssize_t(sizeof buf) && ::fdatasync(fd) == 0;
 }
 
-uint64_t read_progress(const std::string &path, uint64_t epoch, uint64_t nonce)
+Progress read_progress(const std::string &path, uint64_t epoch, uint64_t nonce)
 {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return 0;
+    if (fd < 0) return {};
     std::string why;
     if (!trusted_own_file(fd, path, why)) {  // a planted progress file must not skip records
         ::close(fd);
-        return 0;
+        return {};
     }
-    pct::ProgressRecord p{};
-    const bool ok = ::pread(fd, &p, sizeof p, 0) == ssize_t(sizeof p);
+    char buf[sizeof(pct::ProgressRecord) + sizeof(ProgressIntent)];
+    const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
     ::close(fd);
-    return ok ? parse_progress(&p, sizeof p, epoch, nonce) : 0;
+    return n > 0 ? parse_progress_file(buf, size_t(n), epoch, nonce) : Progress{};
 }
 
 void fsync_dir(const std::string &dir)
@@ -465,7 +626,7 @@ void check_one(Ctx &c, uint64_t epoch, std::vector<std::string> &problems)
     std::vector<std::string> written_later;
     for (const auto &r : log.records)
         if (r.header.flags & pct::kPathInUndoDir) written_later.push_back(r.path);
-    const uint64_t done = read_progress(progress_path(c.job_dir, epoch), epoch, log.header.nonce);
+    const uint64_t done = read_progress(progress_path(c.job_dir, epoch), epoch, log.header.nonce).done;
     const size_t n = log.records.size();
     for (size_t i = 0; i + done < n; ++i) {
         const PctRecord &r = log.records[i];
@@ -501,8 +662,8 @@ void check_one(Ctx &c, uint64_t epoch, std::vector<std::string> &problems)
     }
 }
 
-// Undoes one epoch. False: the epoch could not be undone at all (its log is unreadable), or the
-// test stop was reached.
+// Undoes one epoch. False: the epoch could not be undone at all (its log is unreadable), a
+// record could not be applied (without accept_loss), or the test stop was reached.
 bool undo_epoch(Ctx &c, uint64_t epoch)
 {
     c.epoch = epoch;
@@ -543,33 +704,87 @@ bool undo_epoch(Ctx &c, uint64_t epoch)
     set_rules(c, log);
 
     const std::string prog = progress_path(c.job_dir, epoch);
-    uint64_t done = read_progress(prog, epoch, log.header.nonce);
-    int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (pfd >= 0) ::fchmod(pfd, 0600);  // exactly 0600 whatever the umask: read_progress trusts nothing else
+    Progress progress = read_progress(prog, epoch, log.header.nonce);
+    Progress before = progress;  // what the file held before its last write (test_drop_progress)
+    uint64_t done = progress.done;
+    const int pfd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (pfd < 0) {
+        c.res.ok = false;
+        c.res.error = "cannot write the recovery's progress file " + prog + ": " + err_text(errno);
+        return false;
+    }
+    ::fchmod(pfd, 0600);  // exactly 0600 whatever the umask: read_progress trusts nothing else
+    auto stop = [&]() {
+        // As if the last progress write never reached the disk (it was the last step taken).
+        if (c.opts.test_drop_progress && c.last_step_progress) {
+            if (before.valid) write_progress(pfd, epoch, log.header.nonce, before.done, before.intent, before.has_intent);
+            else (void)::ftruncate(pfd, 0);
+        }
+        ::close(pfd);
+        return false;
+    };
+    auto put = [&](uint64_t d, const Identity &intent, bool has_intent) -> int {  // 1 written, 0 stop, -1 failed
+        if (!c.step(/*progress=*/true)) return 0;
+        if (!write_progress(pfd, epoch, log.header.nonce, d, intent, has_intent)) {
+            c.res.ok = false;
+            c.res.error = "cannot write the recovery's progress file " + prog + ": " + err_text(errno);
+            return -1;
+        }
+        before = progress;
+        progress = Progress{true, d, intent, has_intent};
+        return 1;
+    };
     const size_t n = log.records.size();
     for (size_t i = done < n ? n - done : 0; i-- > 0;) {
         if (c.res.undone + c.res.skipped + c.res.failed >= c.opts.stop_after) {
             c.res.stopped = true;
-            if (pfd >= 0) ::close(pfd);
-            return false;
+            return stop();
         }
         const PctRecord &r = log.records[i];
+        c.log_records = &log;
+        c.index = i;
         if (skipped(c, r)) {
             ++c.res.skipped;
-        } else {
-            std::string why;
-            if (apply(c, r, why)) {
-                ++c.res.undone;
-            } else {
-                ++c.res.failed;
-                c.log(r.kind() == pct::Kind::Unprotected ? 2 : 1, why);
+            ++done;
+            continue;
+        }
+        // The object this record's undo acts on: announced (durably) before anything is done,
+        // or, when a stopped recovery had announced it, that one.
+        Identity expected;
+        if (progress.valid && progress.done == done && progress.has_intent) {
+            expected = progress.intent;
+            if (!expected.present() && r.kind() != pct::Kind::Removed && r.kind() != pct::Kind::Rmdir) {
+                ++c.res.undone;  // nothing was there to act on when it was first reached
+                ++done;
+                continue;
             }
+        } else {
+            expected = target_of(c, r);
+            if (const int w = put(done, expected, true); w <= 0) return w == 0 ? stop() : (::close(pfd), false);
+        }
+        std::string why;
+        switch (apply(c, r, expected, why)) {
+        case Applied::Stopped: return stop();
+        case Applied::Done: ++c.res.undone; break;
+        case Applied::Failed:
+            // Not applied: the files are not as they were at the checkpoint. The recovery fails
+            // here (its progress still names this record), unless the loss is accepted.
+            if (!c.opts.accept_loss) {
+                c.res.ok = false;
+                c.res.error = why + " (run again with --on-undo-failure=proceed to go on without this change)";
+                ::close(pfd);
+                return false;
+            }
+            ++c.res.failed;
+            c.log(2, why + " (--on-undo-failure=proceed: going on; it is NOT rolled back)");
+            break;
         }
         ++done;
-        if (pfd >= 0) write_progress(pfd, epoch, log.header.nonce, done);
     }
-    if (pfd >= 0) ::close(pfd);
+    if (const int w = put(done, {}, false); w <= 0) return w == 0 ? stop() : (::close(pfd), false);
+    ::close(pfd);
     // Everything undone reaches the disk before the log that could undo it again goes away.
+    if (!c.step()) return false;
     ::sync();
     finish_epoch(c.job_dir, epoch);
     fsync_dir(c.job_dir);

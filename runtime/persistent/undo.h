@@ -1,9 +1,12 @@
 // Recovery of the persistent state (launcher side, with libc): before version V is restored, or
 // before a fresh start (V = 0), every epoch K >= V is undone, newest first, each epoch's records
-// in reverse order. Undo is idempotent and restartable: a progress file counts the records
-// already undone, every single step can be repeated, and an epoch's log is deleted only after
-// all of it is undone (and synced). A crash in the middle of a recovery followed by a new
-// recovery ends in the same state.
+// in reverse order. Undo is idempotent and restartable: before a record is applied, a progress
+// file says (durably: fdatasync) how many records are done and which object (dev, inode) the
+// next one acts on; the undo acts only on that object (a rename only on the inode it moved, a
+// created file only if it is the one the first attempt found), every single step can be
+// repeated, and an epoch's log is deleted only after all of it is undone (and synced). A crash
+// anywhere in a recovery followed by a new recovery ends in the same state. A record that
+// cannot be applied fails the recovery, unless UndoOptions::accept_loss.
 #pragma once
 
 #include <cstdint>
@@ -27,22 +30,29 @@ struct UndoOptions {
     // check_undo) does not stop the recovery; what cannot be undone is left as it is and listed
     // in UndoResult::lost. Without it, such a recovery changes nothing and fails.
     bool accept_loss = false;
-    // For tests: stop (as if the launcher died) after this many records were undone in total.
+    // For tests only (no command-line option reaches these): stop, as if the launcher died,
+    // after this many records were undone in total (stop_after), or before the change number
+    // test_stop_step (every change the recovery makes counts: each rename, unlink, write,
+    // truncate, chown, chmod, utimens, mkdir, progress write, the removal of an undone epoch).
+    // test_drop_progress: when the last change before the stop was a progress write, it is
+    // taken back, as if it never reached the disk.
     uint64_t stop_after = UINT64_MAX;
+    uint64_t test_stop_step = UINT64_MAX;
+    bool test_drop_progress = false;
     // Messages: level 0 = info, 1 = warning, 2 = error.
     std::function<void(int, const std::string &)> log;
 };
 
 struct UndoResult {
     bool ok = true;          // false: an epoch could not be undone at all; do not restore
-    bool stopped = false;    // stop_after reached
+    bool stopped = false;    // stop_after or test_stop_step reached
     uint64_t epochs = 0;     // epochs fully undone and removed
     uint64_t undone = 0;     // records applied
     uint64_t skipped = 0;    // records skipped (exclusions, --no-undo, replace targets)
-    uint64_t failed = 0;     // records that could not be applied (see warnings)
+    uint64_t failed = 0;     // accept_loss: records that could not be applied (logged as errors)
     std::vector<std::string> warnings;
     std::vector<std::string> lost;  // accept_loss: what check_undo found and was not rolled back
-    std::string error;
+    std::string error;             // !ok: why (a record that cannot be applied is named)
 };
 
 // Undoes every epoch >= version of the job directory. First checks (check_undo) that all of it

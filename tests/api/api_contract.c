@@ -213,30 +213,34 @@ next:
         CHECK(arrived_at == 2 && arrived_value == 42);
         CHECK(carried == 1000);
         CHECK(late == 555);
-        /* Relative: the latest is 3, so -1 is version 2 again. The protection of `late`,
-         * added after the checkpoint, must survive the first rollback too. */
+        /* The rollback retired version 3 (the timeline it abandoned). Relative: the latest is
+         * now 2, so 0 is version 2 again. The protection of `late`, added after the
+         * checkpoint, must survive the first rollback too. */
+        CHECK(count_versions() == 2 && has_version(2) && !has_version(3));
+        CHECK_FAILS(rollback(3, 1), ENOENT);
         step = 2;
         fill(stack, 8);
         carried = 2000;
         late = 666;
-        rollback(-1, 7);
-        CHECK(!"rollback(-1, 7) returned");
+        rollback(0, 7);
+        CHECK(!"rollback(0, 7) returned");
         break;
     case 2:
         CHECK(arrived_at == 2 && arrived_value == 7);
         CHECK(carried == 2000);
         CHECK(late == 666);
-        /* Unprotected again: `late` now reverts (it was 0 at checkpoint 3). Version 0 is the
-         * latest; a value <= 0 becomes 1. */
+        /* Unprotected again: `late` now reverts (it was 0 at checkpoint 1). -1 is the one
+         * before the latest, version 1; a value <= 0 becomes 1. */
         CHECK(ckpt_unprotect(&late, sizeof late) == 0);
         late = 777;
         step = 3;
-        rollback(0, 0);
-        CHECK(!"rollback(0, 0) returned");
+        rollback(-1, 0);
+        CHECK(!"rollback(-1, 0) returned");
         break;
     case 3:
-        CHECK(arrived_at == 3 && arrived_value == 1);
+        CHECK(arrived_at == 1 && arrived_value == 1);
         CHECK(late == 0);
+        CHECK(count_versions() == 1 && has_version(1));
         step = 4;
         rollback(1, -5);
         CHECK(!"rollback(1, -5) returned");
@@ -244,8 +248,8 @@ next:
     case 4:
         CHECK(arrived_at == 1 && arrived_value == 1);
         step = 5;
-        rollback(-2, INT_MAX - 1);
-        CHECK(!"rollback(-2, INT_MAX - 1) returned");
+        rollback(0, INT_MAX - 1);
+        CHECK(!"rollback(0, INT_MAX - 1) returned");
         break;
     case 5:
         CHECK(arrived_at == 1 && arrived_value == INT_MAX - 1);
@@ -259,14 +263,14 @@ next:
     fill(stack, 7);
     carried = 4242;
     const off_t offset = lseek(fd, 0, SEEK_CUR);
-    CHECK_FAILS(rollback(4, 1), ENOENT);
+    CHECK_FAILS(rollback(2, 1), ENOENT);   /* retired by the rollbacks */
     CHECK_FAILS(rollback(1000, 1), ENOENT);
-    CHECK_FAILS(rollback(-3, 1), ENOENT); /* only 3, 2, 1 exist */
+    CHECK_FAILS(rollback(-1, 1), ENOENT); /* only 1 exists */
     CHECK_FAILS(rollback(INT_MIN, 1), ENOENT);
     CHECK(step == 6 && carried == 4242);
     expect_state(stack, 7);
     CHECK(lseek(fd, 0, SEEK_CUR) == offset);
-    CHECK(count_versions() == 3);
+    CHECK(count_versions() == 1);
     CHECK(ckpt_current_mode() == CKPT_MODE_ROLLED_BACK);
 
     /* A protected range that was no writable memory at the checkpoint (a mapping made since)
@@ -279,9 +283,13 @@ next:
     CHECK(step == 6 && carried == 4242);
     expect_state(stack, 7);
     CHECK(lseek(fd, 0, SEEK_CUR) == offset);
-    CHECK(count_versions() == 3);
+    CHECK(count_versions() == 1);
 
-    /* Checkpoints go on after rollbacks; standalone keeps the newest three. */
+    /* Checkpoints go on after rollbacks, numbered on from the version rolled back to (the
+     * retired numbers are free again); standalone keeps the newest three. */
+    CHECK(chkpnt() == 0);
+    CHECK(count_versions() == 2 && has_version(2));
+    CHECK(chkpnt() == 0);
     CHECK(chkpnt() == 0);
     CHECK(count_versions() == 3 && has_version(4) && !has_version(1));
     CHECK_FAILS(rollback(1, 1), ENOENT);

@@ -174,6 +174,69 @@ def test_file_undo(a, tmp):
     expect(p.returncode == 0 and p.stdout.strip() == "API-FILE-UNDO-OK", "api_file_undo under ckpt-run failed")
 
 
+def launched(a, prog, args, extra=()):
+    return [a.ckpt_run, "--interval", "1h", *extra, "--", os.path.join(a.programs, prog), *args]
+
+
+def test_lineage(a, tmp):
+    """Issue 9 item 1: after rollback(1) and a SIGKILL, the recovery restores v1 (the retired
+    v2 is gone), with the file of v1 and the protected flag of v1."""
+    env = clean_env(os.path.join(tmp, "state"))
+    data = os.path.join(tmp, "data.txt")
+    first = run(launched(a, "api_lineage", [data]), env, tmp)
+    expect(first.returncode == 128 + 9, "the first run must die of SIGKILL after its rollback")
+    expect("rolled back to v1, crashing" in first.stdout, "the first run did not roll back")
+    second = run(launched(a, "api_lineage", [data], ["-v"]), env, tmp)
+    expect(second.returncode == 0 and "API-LINEAGE-OK" in second.stdout,
+           "the recovery after the rollback did not come back at v1 with v1's file and flag")
+    with open(data) as f:
+        expect(f.read() == "state of v1", "the file is not as it was at v1")
+
+
+def test_shared_map(a, tmp):
+    """Issue 9 item 3: a file written through a MAP_SHARED mapping after the checkpoint is
+    rolled back by the recovery, which then restores (no exit 79)."""
+    env = clean_env(os.path.join(tmp, "state"))
+    data = os.path.join(tmp, "mapped.bin")
+    first = run(launched(a, "api_shared_map", [data]), env, tmp)
+    expect(first.returncode == 128 + 9 and "crashing" in first.stdout, "the first run must write and die of SIGKILL")
+    second = run(launched(a, "api_shared_map", [data], ["-v"]), env, tmp)
+    expect(second.returncode == 0 and "API-SHARED-MAP-OK" in second.stdout,
+           f"the recovery did not restore the job (exit {second.returncode})")
+    with open(data, "rb") as f:
+        expect(f.read() == b"o" * (3 * 4096), "the file is not as it was at the checkpoint")
+
+
+def test_undo_identity(a, tmp):
+    """Issue 9 item 2: the undo of a rename acts only on the inode it moved; a record that
+    cannot be applied fails the recovery with exit 83 and a message naming it, unless
+    --on-undo-failure=proceed."""
+    env = clean_env(os.path.join(tmp, "state"))
+    work = os.path.join(tmp, "files")
+    os.mkdir(work)
+    a_txt, b_txt = os.path.join(work, "a.txt"), os.path.join(work, "b.txt")
+    with open(a_txt, "w") as f:
+        f.write("the original a\n")
+    first = run(launched(a, "api_undo_identity", [work]), env, tmp)
+    expect(first.returncode == 128 + 9 and "renamed, crashing" in first.stdout, "the first run must rename and die")
+    # Someone else's file now stands at b.txt (another inode than the one the program moved,
+    # which is kept alive elsewhere so that the new file cannot get its inode number).
+    os.rename(b_txt, os.path.join(tmp, "moved-away.txt"))
+    with open(b_txt, "w") as f:
+        f.write("not the program's\n")
+    second = run(launched(a, "api_undo_identity", [work]), env, tmp)
+    expect(second.returncode == 83, f"the recovery must fail with exit 83, not {second.returncode}")
+    expect("rename record" in second.stderr and "b.txt" in second.stderr,
+           "the message must name the record that cannot be applied")
+    expect(not os.path.exists(a_txt), "the foreign b.txt must not be moved to a.txt")
+    with open(b_txt) as f:
+        expect(f.read() == "not the program's\n", "the foreign b.txt must be left as it is")
+    third = run(launched(a, "api_undo_identity", [work], ["--on-undo-failure=proceed"]), env, tmp)
+    expect(third.returncode == 0 and "API-UNDO-IDENTITY-OK" in third.stdout,
+           "--on-undo-failure=proceed must go on without the change")
+    expect(not os.path.exists(a_txt) and os.path.exists(b_txt), "proceed must leave the foreign file where it is")
+
+
 def test_pkgconfig(a, tmp):
     prefix = os.path.join(tmp, "prefix")
     p = run([a.cmake, "--install", a.build_dir, "--prefix", prefix], dict(os.environ), tmp)
@@ -229,7 +292,7 @@ def main():
     ap.add_argument("--keep-tmp", action="store_true", help="leave the temporary directory behind")
     ap.add_argument("test", choices=["contract", "unusable-dir", "launcher-keep", "launcher-nokeep",
                                      "recover-launcher", "recover-standalone", "inherited-fds", "file-undo", "pkgconfig",
-                                     "bench-smoke"])
+                                     "bench-smoke", "lineage", "shared-map", "undo-identity"])
     a = ap.parse_args()
     for opt in ("ckpt_run", "programs", "build_dir", "source_dir"):
         if getattr(a, opt):
@@ -248,6 +311,9 @@ def main():
             "file-undo": lambda: test_file_undo(a, tmp),
             "pkgconfig": lambda: test_pkgconfig(a, tmp),
             "bench-smoke": lambda: test_bench_smoke(a, tmp),
+            "lineage": lambda: test_lineage(a, tmp),
+            "shared-map": lambda: test_shared_map(a, tmp),
+            "undo-identity": lambda: test_undo_identity(a, tmp),
         }[a.test]()
         ok = True
     except Failure as e:

@@ -19,7 +19,7 @@ class Options(PersistTest):
     mode = []
 
     def crash_and_resume(self, first_opts, second_opts=None, env=None, env2=None):
-        """Runs py_opts.py, kills it 0.5 s after its first checkpoint, restarts it and returns
+        """Runs py_opts.py, kills it once it wrote ten lines after its first checkpoint, restarts it and returns
         (log, data) at the kill and (log, data) right after the recovery."""
         d = os.path.join(self.tmp, "d")
         snap = os.path.join(self.tmp, "snap")
@@ -29,7 +29,10 @@ class Options(PersistTest):
         cmd = ["--", PYTHON, SCRIPT, d, snap, "100000"] + self.mode
         l = Launcher(base + first_opts + cmd, env)
         self.wait_image("o")
-        time.sleep(0.5)  # lines written after the checkpoint
+        # Lines written after the checkpoint: wait until the data file has grown by ten.
+        at_image = len(read(os.path.join(d, "data.txt")).splitlines())
+        poll(lambda: len(read(os.path.join(d, "data.txt")).splitlines()) >= at_image + 10,
+             what="lines written after the checkpoint")
         self.assertEqual(l.kill_program(), 137)
         at_kill = (read(os.path.join(d, "log.txt")), read(os.path.join(d, "data.txt")))
         l = Launcher(base + (first_opts if second_opts is None else second_opts) + cmd, env2 if env2 is not None else env)

@@ -121,7 +121,7 @@ TEST_CASE("undo restores old times of changed files")
     CHECK(st.st_mtim.tv_nsec == 7);
 }
 
-TEST_CASE("an interrupted recovery, run again, ends in the same state (at every point)")
+TEST_CASE("a recovery stopped between any two records, run again, ends in the same state")
 {
     World ref;
     ref.initial();
@@ -156,10 +156,11 @@ TEST_CASE("an interrupted recovery, run again, ends in the same state (at every 
     }
 }
 
-TEST_CASE("a record interrupted half-way is repeated safely")
+TEST_CASE("a recovery stopped between the rename and the removal records of a rename-over is completed")
 {
-    // Undo of a rename-over stopped between its two steps: the rename back was done, the kept
-    // config was not yet moved back. The progress file says the RENAME record is done.
+    // Undo of a rename-over stopped between its two records: the rename back was done, the kept
+    // config was not yet moved back. The progress file says the RENAME record is done. (Stops
+    // inside a record: test_undo_crash.cpp.)
     World w;
     w.initial();
     const std::string before = tree(w.data.path);
@@ -176,7 +177,6 @@ TEST_CASE("a record interrupted half-way is repeated safely")
     persist::undo_to(w.job.path, 1, o);
     CHECK(exists(w.p("config.tmp")));
     CHECK(!exists(w.p("config")));
-    // Simulate a crash in the middle of the next record too: it is redone from the start.
     persist::UndoResult r = persist::undo_to(w.job.path, 1, {});
     CHECK(r.failed == 0);
     CHECK(tree(w.data.path) == before);

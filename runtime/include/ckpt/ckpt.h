@@ -33,7 +33,8 @@ int chkpnt(void);
  * with the descriptors it had at the checkpoint. Returns -1 with errno if the version does
  * not exist (ENOENT) or cannot be restored (EINVAL: image corrupt, or a protected range is
  * not writable memory in that checkpoint; ESTALE: a file it maps changed); nothing has
- * changed then. */
+ * changed then. A successful rollback retires every version newer than `version` (the
+ * abandoned timeline: no later rollback or crash recovery restores it). */
 int rollback(int version, int value);
 
 /* Protected variables: these bytes keep their values across rollback() (they are carried
