@@ -1,10 +1,16 @@
 // Descriptor table changes that the per-descriptor cache must see: close, dup*, fcntl (F_DUPFD,
 // F_SETFL), close_range, closefrom; lseek for descriptors written invisibly by stdio.
+//
+// ckpt's own descriptors in the program (the launcher's status socket and the job's lock,
+// runtime_state.h) are invisible to the close family: close() of their number is EBADF, as
+// for a number not open; closefrom()/close_range() leave them; dup2()/dup3() onto one first
+// move ckpt's descriptor to a free number above (runtime/internal_fds.h), then proceed.
 #include <fcntl.h>
 #include <stdarg.h>
 #include <unistd.h>
 
 #include "real.h"
+#include "../runtime/internal_fds.h"
 
 using namespace ckpt;
 using namespace ckpt::interpose;
@@ -39,8 +45,36 @@ void after_fcntl(int fd, int cmd, int r)
 
 }  // namespace
 
+namespace {
+
+// close_range(first, last) without ckpt's descriptors: up to three pieces.
+int close_around(unsigned first, unsigned last, int flags)
+{
+    int keep[2];
+    const int n = internal_fds::sorted(keep);
+    unsigned from = first;
+    for (int i = 0; i < n; ++i) {
+        const unsigned k = unsigned(keep[i]);
+        if (k < from || k > last) continue;
+        if (k > from) {
+            const int r = real_close_range()(from, k - 1, flags);
+            if (r != 0) return r;
+        }
+        from = k + 1;
+        if (from == 0) return 0;  // k was ~0u
+    }
+    if (from > last) return 0;
+    return real_close_range()(from, last, flags);
+}
+
+}  // namespace
+
 CKPT_EXPORT int close(int fd)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     auto f = real_close();
     int r = f ? f(fd) : int(raw_result(sys_close(fd)));
     if (persist::enabled()) {
@@ -53,6 +87,10 @@ CKPT_EXPORT int close(int fd)
 
 CKPT_EXPORT int dup(int fd)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     int r = real_dup()(fd);
     if (r >= 0 && persist::enabled()) {
         const int saved = errno;
@@ -64,6 +102,14 @@ CKPT_EXPORT int dup(int fd)
 
 CKPT_EXPORT int dup2(int old, int nfd)
 {
+    if (internal_fds::is_internal(old)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (internal_fds::is_internal(nfd) && !internal_fds::move_away(nfd)) {
+        errno = EBUSY;  // no free number to move it to (the kernel's own answer to a race)
+        return -1;
+    }
     if (!persist::enabled()) return real_dup2()(old, nfd);
     persist::Section section;
     int r = real_dup2()(old, nfd);
@@ -77,6 +123,14 @@ CKPT_EXPORT int dup2(int old, int nfd)
 
 CKPT_EXPORT int dup3(int old, int nfd, int flags)
 {
+    if (internal_fds::is_internal(old)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (internal_fds::is_internal(nfd) && old != nfd && !internal_fds::move_away(nfd)) {
+        errno = EBUSY;
+        return -1;
+    }
     if (!persist::enabled()) return real_dup3()(old, nfd, flags);
     persist::Section section;
     int r = real_dup3()(old, nfd, flags);
@@ -90,6 +144,10 @@ CKPT_EXPORT int dup3(int old, int nfd, int flags)
 
 CKPT_EXPORT int fcntl(int fd, int cmd, ...)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     va_list ap;
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
@@ -102,6 +160,10 @@ CKPT_EXPORT int fcntl(int fd, int cmd, ...)
 
 CKPT_EXPORT int fcntl64(int fd, int cmd, ...)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     va_list ap;
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
@@ -114,7 +176,7 @@ CKPT_EXPORT int fcntl64(int fd, int cmd, ...)
 
 CKPT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-    int r = real_close_range()(first, last, flags);
+    int r = first <= last ? close_around(first, last, flags) : real_close_range()(first, last, flags);
     if (r == 0 && persist::enabled() && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
         const int saved = errno;
         persist::fds_closed(first, last);
@@ -125,7 +187,16 @@ CKPT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 CKPT_EXPORT void closefrom(int lowfd)
 {
-    real_closefrom()(lowfd);
+    if (lowfd < 0) lowfd = 0;
+    if (internal_fds::any() && close_around(unsigned(lowfd), ~0u, 0) == 0) {
+        // done without the ones ckpt keeps
+    } else if (!internal_fds::any()) {
+        real_closefrom()(lowfd);
+    } else {
+        // close_range unavailable: one by one, as glibc's own fallback does
+        for (int fd = lowfd; fd < 65536; ++fd)
+            if (!internal_fds::is_internal(fd)) sys_close(fd);
+    }
     if (persist::enabled() && lowfd >= 0) {
         const int saved = errno;
         persist::fds_closed(unsigned(lowfd), ~0u);

@@ -21,6 +21,7 @@
 #include "process_info.h"
 #include "fd_table.h"
 #include "runtime_state.h"
+#include "signal_state.h"
 #include "sys/raw_syscall.h"
 #include "sys/safe_path.h"
 #include "text.h"
@@ -60,6 +61,16 @@ void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t
 
 namespace {
 
+// The status descriptor is the launcher's socket (a socketpair it made: the peer's
+// credentials name it), not a descriptor of the program's at the same number.
+bool status_channel_is_launchers(int fd, int launcher)
+{
+    struct ucred cred{};
+    socklen_t len = sizeof cred;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+    return cred.pid == launcher;
+}
+
 int env_int(const char *name, int fallback)
 {
     const char *v = getenv(name);
@@ -79,15 +90,6 @@ void remember_standard_fds()
             g_rt.std_ino[fd] = st.st_ino;
         }
     }
-}
-
-void install_handler(int sig)
-{
-    struct sigaction sa {};
-    sa.sa_sigaction = on_checkpoint_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);  // nothing may change memory while it is being saved
-    sigaction(sig, &sa, nullptr);
 }
 
 // Where ckpt-restore is: from the launcher, else next to this library as installed.
@@ -261,7 +263,7 @@ void reinstall_handler(int sig)
 {
     if (sig > 0 && sig <= 64) {
         g_rt.signal = sig;
-        install_handler(sig);
+        sigstate::own_checkpoint_signal(sig, on_checkpoint_signal, false);
     }
 }
 
@@ -309,14 +311,31 @@ __attribute__((constructor)) void runtime_init()
     if (const char *id = getenv("CKPT_COMMAND_ID"); id && text::length(id) == kCommandIdLen && is_command_identity(id))
         text::Builder(g_rt.command_id, sizeof g_rt.command_id).add(id);
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
+    if (!status_channel_is_launchers(g_rt.status_fd, g_rt.launcher_pid)) {
+        // E.g. an exec after the program put a descriptor of its own at that number (ckpt's
+        // moved away, close-on-exec: internal_fds.h): nothing to report to, no checkpoints.
+        g_rt.status_fd = -1;
+        report(StatusType::Warning, EBADF, 0, 0, 0, 0,
+               "the launcher's status descriptor was replaced before an exec: no checkpoints here");
+        g_rt.mode = Mode::None;
+        g_rt.passive = true;
+        return;
+    }
+    g_rt.lock_fd = sys_fcntl(kLockFd, F_GETFD, 0) >= 0 ? kLockFd : -1;
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
-    install_handler(g_rt.signal);
+    // The launcher blocked the signal across exec (a checkpoint signal before this point would
+    // have met its default action, which ends the process): it is handled here and unblocked
+    // once the runtime is ready (let_in below); one that came meanwhile is taken then. The
+    // program's own view of that number starts as a fresh exec leaves it: default action,
+    // not blocked.
+    sigstate::own_checkpoint_signal(g_rt.signal, on_checkpoint_signal, false);
     // The launcher armed it before exec already; an exec of a set-user-ID program cleared it.
     if (!watch_launcher(g_rt.signal)) die_without_launcher();
     g_rt.active = true;
     g_rt.mode = Mode::Normal;
     events::program_start();
     report(StatusType::Ready, 0, 0, 0, 0, 0, nullptr);
+    sigstate::let_in();
 }
 
 }  // namespace
