@@ -47,24 +47,36 @@ void after_fcntl(int fd, int cmd, int r)
 
 namespace {
 
-// close_range(first, last) without ckpt's descriptors: up to three pieces.
+// close_range(first, last) without ckpt's descriptors, piece by piece; the per-descriptor
+// cache learns of each piece closed (not of ckpt's own, which stay open).
+int close_piece(unsigned from, unsigned to, int flags)
+{
+    const int r = real_close_range()(from, to, flags);
+    if (r == 0 && persist::enabled() && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+        const int saved = errno;
+        persist::fds_closed(from, to);
+        errno = saved;
+    }
+    return r;
+}
+
 int close_around(unsigned first, unsigned last, int flags)
 {
-    int keep[2];
+    int keep[4];
     const int n = internal_fds::sorted(keep);
     unsigned from = first;
     for (int i = 0; i < n; ++i) {
         const unsigned k = unsigned(keep[i]);
         if (k < from || k > last) continue;
         if (k > from) {
-            const int r = real_close_range()(from, k - 1, flags);
+            const int r = close_piece(from, k - 1, flags);
             if (r != 0) return r;
         }
         from = k + 1;
         if (from == 0) return 0;  // k was ~0u
     }
     if (from > last) return 0;
-    return real_close_range()(from, last, flags);
+    return close_piece(from, last, flags);
 }
 
 }  // namespace
@@ -106,7 +118,7 @@ CKPT_EXPORT int dup2(int old, int nfd)
         errno = EBADF;
         return -1;
     }
-    if (internal_fds::is_internal(nfd) && !internal_fds::move_away(nfd)) {
+    if (internal_fds::is_internal(nfd) && !(internal_fds::is_launchers(nfd) && internal_fds::move_away(nfd))) {
         errno = EBUSY;  // no free number to move it to (the kernel's own answer to a race)
         return -1;
     }
@@ -127,7 +139,8 @@ CKPT_EXPORT int dup3(int old, int nfd, int flags)
         errno = EBADF;
         return -1;
     }
-    if (internal_fds::is_internal(nfd) && old != nfd && !internal_fds::move_away(nfd)) {
+    if (internal_fds::is_internal(nfd) && old != nfd &&
+        !(internal_fds::is_launchers(nfd) && internal_fds::move_away(nfd))) {
         errno = EBUSY;
         return -1;
     }
@@ -176,31 +189,18 @@ CKPT_EXPORT int fcntl64(int fd, int cmd, ...)
 
 CKPT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-    int r = first <= last ? close_around(first, last, flags) : real_close_range()(first, last, flags);
-    if (r == 0 && persist::enabled() && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
-        const int saved = errno;
-        persist::fds_closed(first, last);
-        errno = saved;
-    }
-    return r;
+    if (first > last) return real_close_range()(first, last, flags);  // the kernel's EINVAL
+    return close_around(first, last, flags);
 }
 
 CKPT_EXPORT void closefrom(int lowfd)
 {
-    if (lowfd < 0) lowfd = 0;
-    if (internal_fds::any() && close_around(unsigned(lowfd), ~0u, 0) == 0) {
-        // done without the ones ckpt keeps
-    } else if (!internal_fds::any()) {
-        real_closefrom()(lowfd);
-    } else {
-        // close_range unavailable: one by one, as glibc's own fallback does
-        for (int fd = lowfd; fd < 65536; ++fd)
-            if (!internal_fds::is_internal(fd)) sys_close(fd);
-    }
-    if (persist::enabled() && lowfd >= 0) {
-        const int saved = errno;
-        persist::fds_closed(unsigned(lowfd), ~0u);
-        errno = saved;
+    if (lowfd < 0) lowfd = 0;  // as glibc
+    if (close_around(unsigned(lowfd), ~0u, 0) == 0) return;
+    // close_range refused (an old kernel): one by one, as glibc's own fallback does.
+    for (int fd = lowfd; fd < 65536; ++fd) {
+        if (internal_fds::is_internal(fd)) continue;
+        if (sys_close(fd) == 0 && persist::enabled()) persist::fd_closed(fd);
     }
 }
 

@@ -3,7 +3,8 @@
 # are inline assembly (sys/raw_syscall.h) and need no symbol; malloc, stdio, locks, spdlog and
 # the like are not async-signal-safe and must not appear. Like the restorer blob's check
 # (launcher/restorer/check_blob.cmake).
-#   -DOBJECTS=<objects> -DALLOWED=<file of allowed symbols, one regular expression a line>
+#   -DOBJECTS=<objects separated by |> -DALLOWED=<file of allowed symbols, one regular expression a line>
+string(REPLACE "|" ";" OBJECTS "${OBJECTS}")
 file(STRINGS ${ALLOWED} allowed_lines REGEX "^[^#]")
 set(defined "")
 set(undefined "")

@@ -1,10 +1,11 @@
 // ckpt's own descriptors inside the program: the launcher's status socket and the job's lock
-// (status_protocol.h: kStatusFd, kLockFd). The program must not be able to close or replace
-// them by number (interpose/fd_wrappers.cpp); they are left out of every image
-// (checkpoint.cpp). Only in the launcher's own child: in any other process they are just
-// inherited descriptors.
+// (status_protocol.h: kStatusFd, kLockFd; only in the launcher's own child: in any other
+// process they are just inherited descriptors), and the persistent-state layer's log and
+// undo directory. The program must not be able to close or replace them by number
+// (interpose/fd_wrappers.cpp).
 #pragma once
 
+#include "persistent/persist.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
 
@@ -12,22 +13,40 @@ namespace ckpt::internal_fds {
 
 inline bool guarded() { return g_rt.status_fd >= 0 && g_rt.launcher_pid > 0 && sys_getppid() == g_rt.launcher_pid; }
 
-inline bool is_internal(int fd) { return fd >= 0 && guarded() && (fd == g_rt.status_fd || fd == g_rt.lock_fd); }
-
-inline bool any() { return guarded(); }
-
-// Both (or the one) in increasing order; the count.
-inline int sorted(int out[2])
+// The launcher's two (in its own child only), then the persistent-state layer's; the count.
+inline int list(int out[4])
 {
-    if (!guarded()) return 0;
     int n = 0;
-    if (g_rt.lock_fd >= 0) out[n++] = g_rt.lock_fd;
-    if (g_rt.status_fd >= 0) out[n++] = g_rt.status_fd;
-    if (n == 2 && out[0] > out[1]) {
-        const int t = out[0];
-        out[0] = out[1];
-        out[1] = t;
+    if (guarded()) {
+        if (g_rt.lock_fd >= 0) out[n++] = g_rt.lock_fd;
+        out[n++] = g_rt.status_fd;
     }
+    return n + persist::own_fds(out + n, 4 - n);
+}
+
+inline bool is_internal(int fd)
+{
+    if (fd < 0) return false;
+    int l[4];
+    const int n = list(l);
+    for (int i = 0; i < n; ++i)
+        if (l[i] == fd) return true;
+    return false;
+}
+
+// Whether `fd` is one of the launcher's (which move_away can move).
+inline bool is_launchers(int fd) { return fd >= 0 && guarded() && (fd == g_rt.status_fd || fd == g_rt.lock_fd); }
+
+// All of them in increasing order; the count.
+inline int sorted(int out[4])
+{
+    const int n = list(out);
+    for (int i = 1; i < n; ++i)
+        for (int j = i; j > 0 && out[j - 1] > out[j]; --j) {
+            const int t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
     return n;
 }
 
