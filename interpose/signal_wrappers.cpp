@@ -121,6 +121,8 @@ bool virtual_blocked_after(int how, const sigset_t *set)
     }
 }
 
+bool is_full(const sigset_t *set) { return sigstate::is_full_set(set); }
+
 void show_virtual(sigset_t *old, bool blocked)
 {
     if (!old) return;
@@ -149,7 +151,7 @@ int do_mask(F real, int how, const sigset_t *set, sigset_t *old)
     if (set) {
         s = *set;
         now = virtual_blocked_after(how, set);
-        sigdelset(&s, owned());
+        if (is_full(set)) sigdelset(&s, owned());
         pass = &s;
     }
     const int r = real(how, pass, old);
@@ -170,11 +172,11 @@ int mask_proc(int how, const sigset_t *set, sigset_t *old)
     return do_mask(f, how, set, old);
 }
 
-// A copy of `set` without the checkpoint signal (what the kernel may be asked to block or
-// wait for).
+// A full `set` (is_full) without the checkpoint signal: what the kernel is asked to block or
+// wait for.
 const sigset_t *without_owned(const sigset_t *set, sigset_t &copy)
 {
-    if (!set || !owned() || sigismember(set, owned()) != 1) return set;
+    if (!set || !owned() || sigismember(set, owned()) != 1 || !is_full(set)) return set;
     copy = *set;
     sigdelset(&copy, owned());
     return &copy;

@@ -71,11 +71,11 @@ struct Deadline {
     int left_ms() const { return int((left_ns() + 999999) / 1000000); }
 };
 
-// The program's mask for the wait, without the checkpoint signal (it stays deliverable).
+// The program's mask for the wait; a full one without the checkpoint signal (is_full_set).
 const sigset_t *wait_mask(const sigset_t *mask, sigset_t &copy)
 {
     const int sig = sigstate::g_sig.signal;
-    if (!mask || !sig || sigismember(mask, sig) != 1) return mask;
+    if (!mask || !sig || sigismember(mask, sig) != 1 || !sigstate::is_full_set(mask)) return mask;
     copy = *mask;
     sigdelset(&copy, sig);
     return &copy;

@@ -130,15 +130,10 @@ bool forward_foreign(int sig, siginfo_t *si, void *uc)
     }
     const uint64_t h = v.action.handler;
     if (h == uint64_t(SIG_IGN)) return true;
-    if (h == uint64_t(SIG_DFL)) {
-        // The default action of every signal ckpt may own (SIGUSR2, real-time) is to end the
-        // process: as it would have without ckpt.
-        kernel_sigaction dfl{};
-        sys_rt_sigaction(sig, &dfl, nullptr);
-        const uint64_t b = bit(sig);
-        sys_rt_sigprocmask(SIG_UNBLOCK, &b, nullptr);
-        for (;;) RAW3(SYS_tgkill, sys_getpid(), sys_gettid(), sig);
-    }
+    // Left at its default action by the program: taken as a checkpoint request, as before ckpt
+    // owned the number (the default would end the program; a stray signal of a launcher
+    // whose child's pid was reused must not).
+    if (h == uint64_t(SIG_DFL)) return false;
     g_sig.program_signals = g_sig.program_signals + 1;
     const uint64_t flags = v.action.flags;
     if (flags & SA_RESETHAND) v.action = kernel_sigaction{};

@@ -75,6 +75,21 @@ inline uint64_t real_mask(uint64_t program_mask)
     return g_sig.signal ? program_mask & ~bit(g_sig.signal) : program_mask;
 }
 
+// Every signal but the checkpoint signal, SIGKILL, SIGSTOP and glibc's own 32 and 33: the
+// set of a program that blocks "everything" (sigfillset). Blocking the checkpoint signal that
+// way must not starve the checkpoints (it is left out of what the kernel is asked to block);
+// a set that names it without being full is a deliberate block (e.g. to keep checkpoints
+// between the steps of a computation) and defers them in the kernel, as without ckpt's
+// wrappers.
+inline bool is_full_set(const sigset_t *set)
+{
+    for (int s = 1; s <= kMaxSignal; ++s) {
+        if (s == SIGKILL || s == SIGSTOP || s == 32 || s == 33 || s == g_sig.signal) continue;
+        if (sigismember(set, s) != 1) return false;
+    }
+    return true;
+}
+
 // CLOCK_MONOTONIC that stands still while the program is dead: a wait interrupted by a
 // checkpoint and resumed after a restore (perhaps after a reboot) sleeps the rest of what
 // was left at the checkpoint.
@@ -102,7 +117,9 @@ struct Interruption {
 };
 
 // The checkpoint signal came from someone other than the launcher (the program itself, or
-// another process): deliver it as the program's disposition says. Returns true if it did.
+// another process): deliver it as the program's disposition says (its handler; ignored;
+// pending while blocked). Returns false if the program left it at SIG_DFL: then it is
+// taken as a checkpoint request.
 bool forward_foreign(int sig, siginfo_t *si, void *uc);
 
 // The trampoline every program handler is installed behind.
