@@ -1,10 +1,16 @@
 // Descriptor table changes that the per-descriptor cache must see: close, dup*, fcntl (F_DUPFD,
 // F_SETFL), close_range, closefrom; lseek for descriptors written invisibly by stdio.
+//
+// ckpt's own descriptors in the program (the launcher's status socket and the job's lock,
+// runtime_state.h) are invisible to the close family: close() of their number is EBADF, as
+// for a number not open; closefrom()/close_range() leave them; dup2()/dup3() onto one first
+// move ckpt's descriptor to a free number above (runtime/internal_fds.h), then proceed.
 #include <fcntl.h>
 #include <stdarg.h>
 #include <unistd.h>
 
 #include "real.h"
+#include "../runtime/internal_fds.h"
 
 using namespace ckpt;
 using namespace ckpt::interpose;
@@ -39,8 +45,48 @@ void after_fcntl(int fd, int cmd, int r)
 
 }  // namespace
 
+namespace {
+
+// close_range(first, last) without ckpt's descriptors, piece by piece; the per-descriptor
+// cache learns of each piece closed (not of ckpt's own, which stay open).
+int close_piece(unsigned from, unsigned to, int flags)
+{
+    const int r = real_close_range()(from, to, flags);
+    if (r == 0 && persist::enabled() && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+        const int saved = errno;
+        persist::fds_closed(from, to);
+        errno = saved;
+    }
+    return r;
+}
+
+int close_around(unsigned first, unsigned last, int flags)
+{
+    int keep[4];
+    const int n = internal_fds::sorted(keep);
+    unsigned from = first;
+    for (int i = 0; i < n; ++i) {
+        const unsigned k = unsigned(keep[i]);
+        if (k < from || k > last) continue;
+        if (k > from) {
+            const int r = close_piece(from, k - 1, flags);
+            if (r != 0) return r;
+        }
+        from = k + 1;
+        if (from == 0) return 0;  // k was ~0u
+    }
+    if (from > last) return 0;
+    return close_piece(from, last, flags);
+}
+
+}  // namespace
+
 CKPT_EXPORT int close(int fd)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     auto f = real_close();
     int r = f ? f(fd) : int(raw_result(sys_close(fd)));
     if (persist::enabled()) {
@@ -53,6 +99,10 @@ CKPT_EXPORT int close(int fd)
 
 CKPT_EXPORT int dup(int fd)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     int r = real_dup()(fd);
     if (r >= 0 && persist::enabled()) {
         const int saved = errno;
@@ -64,6 +114,14 @@ CKPT_EXPORT int dup(int fd)
 
 CKPT_EXPORT int dup2(int old, int nfd)
 {
+    if (internal_fds::is_internal(old)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (internal_fds::is_internal(nfd) && !(internal_fds::is_launchers(nfd) && internal_fds::move_away(nfd))) {
+        errno = EBUSY;  // no free number to move it to (the kernel's own answer to a race)
+        return -1;
+    }
     if (!persist::enabled()) return real_dup2()(old, nfd);
     persist::Section section;
     int r = real_dup2()(old, nfd);
@@ -77,6 +135,15 @@ CKPT_EXPORT int dup2(int old, int nfd)
 
 CKPT_EXPORT int dup3(int old, int nfd, int flags)
 {
+    if (internal_fds::is_internal(old)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (internal_fds::is_internal(nfd) && old != nfd &&
+        !(internal_fds::is_launchers(nfd) && internal_fds::move_away(nfd))) {
+        errno = EBUSY;
+        return -1;
+    }
     if (!persist::enabled()) return real_dup3()(old, nfd, flags);
     persist::Section section;
     int r = real_dup3()(old, nfd, flags);
@@ -90,6 +157,10 @@ CKPT_EXPORT int dup3(int old, int nfd, int flags)
 
 CKPT_EXPORT int fcntl(int fd, int cmd, ...)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     va_list ap;
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
@@ -102,6 +173,10 @@ CKPT_EXPORT int fcntl(int fd, int cmd, ...)
 
 CKPT_EXPORT int fcntl64(int fd, int cmd, ...)
 {
+    if (internal_fds::is_internal(fd)) {
+        errno = EBADF;
+        return -1;
+    }
     va_list ap;
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
@@ -114,22 +189,18 @@ CKPT_EXPORT int fcntl64(int fd, int cmd, ...)
 
 CKPT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-    int r = real_close_range()(first, last, flags);
-    if (r == 0 && persist::enabled() && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
-        const int saved = errno;
-        persist::fds_closed(first, last);
-        errno = saved;
-    }
-    return r;
+    if (first > last) return real_close_range()(first, last, flags);  // the kernel's EINVAL
+    return close_around(first, last, flags);
 }
 
 CKPT_EXPORT void closefrom(int lowfd)
 {
-    real_closefrom()(lowfd);
-    if (persist::enabled() && lowfd >= 0) {
-        const int saved = errno;
-        persist::fds_closed(unsigned(lowfd), ~0u);
-        errno = saved;
+    if (lowfd < 0) lowfd = 0;  // as glibc
+    if (close_around(unsigned(lowfd), ~0u, 0) == 0) return;
+    // close_range refused (an old kernel): one by one, as glibc's own fallback does.
+    for (int fd = lowfd; fd < 65536; ++fd) {
+        if (internal_fds::is_internal(fd)) continue;
+        if (sys_close(fd) == 0 && persist::enabled()) persist::fd_closed(fd);
     }
 }
 

@@ -196,7 +196,13 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
         // Async-signal-safe only from here to exec.
         // Only the standard streams and the status pipe go to the program: anything else
         // inherited from the caller could not be restored after a crash.
-        sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+        // The checkpoint signal stays blocked across exec until the runtime has its handler
+        // (runtime.cpp: its default action would end the program; the parent-death signal
+        // below is the same signal). The runtime unblocks it; the program's view of its mask
+        // does not show it.
+        sigset_t child_mask = old_mask;
+        sigaddset(&child_mask, cfg_.signal);
+        sigprocmask(SIG_SETMASK, &child_mask, nullptr);
         // The program must not outlive the launcher: its death sends the checkpoint signal,
         // whose handler takes a last checkpoint and ends the program (until the runtime is
         // there, the signal's default action ends it). Checked after arming, for a launcher

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <sys/rseq.h>
 #include <time.h>
+#include <ucontext.h>
 
 namespace ckpt {
 namespace {
@@ -89,14 +90,26 @@ void run_checkpoint(uint64_t t_start)
     sys_clock_gettime(CLOCK_REALTIME, &now);
     pr.created_realtime_ns = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
 
+    sigstate::before_capture();
     CaptureError err = capture_process(set);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_signals(set);
     if (err) return report_error(err, false);
     // The launcher's status socket and the job's lock are the runtime's, not the program's.
-    const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? kLockFd : -1};
+    const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? g_rt.lock_fd : -1};
     err = capture_fds(set, internal, 2);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
+    // A restore puts the new launcher's status socket and lock at these numbers again: a
+    // descriptor the program put there (ckpt's own were moved away, internal_fds.h) could not
+    // come back at its number.
+    for (size_t i = 0; i < set.fds.size(); ++i) {
+        if (set.fds[i].fd == kStatusFd || set.fds[i].fd == kLockFd) {
+            err.err = EOPNOTSUPP;
+            err.what = "a descriptor of the program has the number of ckpt's status socket or lock";
+            text::Builder(err.detail, sizeof err.detail).add("fd ").add(uint64_t(set.fds[i].fd));
+            return report_error(err, true);
+        }
+    }
     err = capture_memory(set, set.arena.begin(), set.arena.end());
     if (err) return report_error(err, false);
     pr.stats.scan_ns = sys_monotonic_ns() - t_start;
@@ -140,9 +153,11 @@ void finish_restore()
 {
     ckpt_restore_info &info = g_rt.restore_info;
     ++g_rt.restores;
+    sigstate::after_restore();
     g_rt.rollback_value = info.rollback_value;
     g_rt.mode = info.rollback_value > 0 ? Mode::RolledBack : Mode::Recovered;
     g_rt.status_fd = info.status_fd;
+    g_rt.lock_fd = info.status_fd >= 0 && sys_fcntl(kLockFd, F_GETFD, 0) >= 0 ? kLockFd : -1;
     g_rt.launcher_pid = info.launcher_pid;
     if (info.status_fd >= 0) {
         g_rt.standalone = false;  // a launcher recovered it: it is supervised from now on
@@ -177,15 +192,52 @@ void finish_restore()
 
 }  // namespace
 
-void on_checkpoint_signal(int, siginfo_t *si, void *)
+namespace {
+
+// Stack the checkpoint needs below the handler's frame (the capture set's records and the
+// writer's buffers are in the arena, not on the stack; this leaves a wide margin).
+constexpr uint64_t kHandlerStackNeed = 64 * 1024;
+
+// Sent by the launcher (kill, sigqueue, or its death as the parent-death signal) or by
+// chkpnt() (no siginfo): a checkpoint. Anything else with this number (the program's own
+// raise(), another process, a timer) is the program's signal.
+bool from_ckpt(const siginfo_t *si)
+{
+    if (!si) return true;
+    if (si->si_code != SI_USER && si->si_code != SI_QUEUE) return false;
+    return g_rt.launcher_pid > 0 && si->si_pid == g_rt.launcher_pid;
+}
+
+}  // namespace
+
+void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
 {
     const int saved_errno = errno;
+    // Counted even when forwarded: a wait it interrupted resumes unless a handler of the
+    // program ran (the forwarded handler counts as the program's).
+    sigstate::note_checkpoint_tick();
+    if (!from_ckpt(si) && sigstate::forward_foreign(sig, si, uc)) {
+        errno = saved_errno;
+        return;
+    }
     // The launcher died (this signal is also the parent-death signal): what follows is the
     // last checkpoint, after which the process ends.
     const bool orphaned = launcher_died();
     // The watchdog's active poll: being here proves the runtime can still run in this process.
     if (!orphaned && si && si->si_code == SI_QUEUE && (uint32_t(si->si_value.sival_int) >> 16) == kPollTag) {
         report(StatusType::PollAnswer, 0, uint32_t(si->si_value.sival_int) & 0xffffu, 0, 0, 0, nullptr);
+        errno = saved_errno;
+        return;
+    }
+    // A handler of the program running on its alternate stack was interrupted, and ckpt's
+    // handler (no SA_ONSTACK) runs on that stack too: with less room than a checkpoint needs
+    // there, this one is refused; the next tick finds the program back on its own stack.
+    stack_t ss{};
+    const uint64_t sp = reinterpret_cast<uint64_t>(&ss);
+    if (sys_sigaltstack(nullptr, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+        sp - reinterpret_cast<uint64_t>(ss.ss_sp) < kHandlerStackNeed) {
+        report(StatusType::CheckpointRefused, ENOMEM, 0, 0, 0, 0,
+               "the program is in a signal handler on a small alternate stack: not now");
         errno = saved_errno;
         return;
     }
@@ -205,6 +257,10 @@ void on_checkpoint_signal(int, siginfo_t *si, void *)
         if (orphaned || launcher_died()) die_without_launcher();
     } else {
         finish_restore();
+        // The interrupted mask comes back with rt_sigreturn: under a launcher whose signal
+        // differs from the checkpoint's, the new one must not stay blocked there.
+        if (uc && g_rt.signal > 0)
+            reinterpret_cast<ucontext_t *>(uc)->uc_sigmask.__val[0] &= ~sigstate::bit(g_rt.signal);
     }
     errno = saved_errno;
 }

@@ -1,11 +1,13 @@
 #include "memory_capture.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "maps_parser.h"
 #include "process_info.h"
+#include "text.h"
 #include "sys/raw_syscall.h"
 
 namespace ckpt {
@@ -43,7 +45,9 @@ bool wants(SavePolicy policy, uint64_t entry)
 }
 
 // Appends the runs of pages to save for one region. Returns false if the run table is full.
-bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, CaptureError &err)
+// `backed`: with SavePolicy::All, how many pages from the start may be read (see backed_pages).
+bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, CaptureError &err,
+                uint64_t backed = ~0ull)
 {
     r.first_run = uint32_t(scan.set.runs.size());
     r.n_runs = 0;
@@ -65,11 +69,14 @@ bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, Cap
         return true;
     };
     if (policy == SavePolicy::All) {
+        const uint64_t n = backed < npages ? backed : npages;
+        if (n == 0) return true;
         open_run = scan.set.runs.push();
         if (!open_run) { err.err = 12; err.what = "too many page runs"; return false; }
-        *open_run = {0, npages};
+        *open_run = {0, n};
         r.n_runs = 1;
-        r.data_pages = npages;
+        r.data_pages = n;
+        scan.pages_skipped += npages - n;
         return true;
     }
     for (uint64_t done = 0; done < npages;) {
@@ -88,6 +95,52 @@ bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, Cap
         done += got;
     }
     return true;
+}
+
+// Reads one byte of `page` through the kernel (process_vm_readv on ourselves): a page past the
+// end of its file gives EFAULT here, where touching it would raise SIGBUS.
+long probe(uint64_t page)
+{
+    char c;
+    struct { void *base; size_t len; } local{&c, 1}, remote{reinterpret_cast<void *>(page), 1};
+    return RAW6(SYS_process_vm_readv, sys_getpid(), &local, 1, &remote, 1, 0);
+}
+
+// A file mapping reaching past the end of its file (the file truncated after mmap, or mapped
+// larger than it is) has pages that raise SIGBUS when touched: even in the checkpoint
+// handler, where every signal is blocked and the kernel then kills the process. The pages
+// that can be read are a prefix of the region; returns how many, found without touching
+// one, or ~0 if that cannot be told.
+uint64_t backed_pages(const image::RegionRecord &r, const char *map_files_path)
+{
+    const uint64_t npages = (r.end - r.start) / image::kPageSize;
+    if (npages == 0) return 0;
+    const bool unreadable = !(r.prot & PROT_READ);
+    if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot | PROT_READ));
+    auto page = [&](uint64_t i) { return r.start + i * image::kPageSize; };
+    uint64_t result = ~0ull;
+    long last = probe(page(npages - 1));
+    if (last == 1) {
+        result = npages;
+    } else if (last == -EFAULT) {
+        uint64_t lo = 0, hi = npages - 1;  // hi cannot be read
+        while (lo < hi) {
+            const uint64_t mid = lo + (hi - lo) / 2;
+            if (probe(page(mid)) == 1) lo = mid + 1;
+            else hi = mid;
+        }
+        result = lo;
+    } else {
+        // process_vm_readv refused (seccomp): the file's size through /proc/self/map_files.
+        struct stat st;
+        if (sys_newfstatat(AT_FDCWD, map_files_path, &st, 0) == 0) {
+            const uint64_t size = uint64_t(st.st_size);
+            const uint64_t bytes = size > r.file_offset ? size - r.file_offset : 0;
+            result = (bytes + image::kPageSize - 1) / image::kPageSize;
+        }
+    }
+    if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot));
+    return result;
 }
 
 // Same file as the one mapped? (A library replaced on disk shows up as "(deleted)" or with a
@@ -143,6 +196,7 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
             r->file_offset = e.offset + (piece[0] - e.start);
             r->name = e.name_len ? set.strings.add(e.name, e.name_len) : uint32_t(image::kNoString);
             SavePolicy policy = SavePolicy::Populated;
+            uint64_t backed = ~0ull;
             if (is_kernel_special(e)) {
                 r->kind = image::RegionKind::Special;
                 policy = SavePolicy::None;
@@ -156,6 +210,18 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
                 } else {
                     r->kind = image::RegionKind::Anonymous;  // its file is gone: keep its bytes
                     policy = SavePolicy::All;
+                    // Only the pages its file still backs: the rest raise SIGBUS in the
+                    // program too; they come back as zero-filled memory.
+                    char mf[64];
+                    text::Builder(mf, sizeof mf).add("/proc/self/map_files/").add_hex(r->start).add("-").add_hex(r->end);
+                    backed = backed_pages(*r, mf);
+                    if (backed == ~0ull) {
+                        err.err = 14;  // EFAULT
+                        err.what = "cannot tell which pages of a deleted mapped file are backed";
+                        text::Builder(err.detail, sizeof err.detail).add(path);
+                        sys_close(int(pm));
+                        return err;
+                    }
                 }
             } else {
                 r->kind = image::RegionKind::Anonymous;
@@ -163,7 +229,7 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
                 if (name_is(e, "[heap]")) r->flags |= image::kRegionHeap;
                 if (e.shared) policy = SavePolicy::All;
             }
-            if (!scan_pages(scan, *r, policy, err)) { sys_close(int(pm)); return err; }
+            if (!scan_pages(scan, *r, policy, err, backed)) { sys_close(int(pm)); return err; }
         }
     }
     sys_close(int(pm));

@@ -21,6 +21,7 @@
 #include "process_info.h"
 #include "fd_table.h"
 #include "runtime_state.h"
+#include "signal_state.h"
 #include "sys/raw_syscall.h"
 #include "sys/safe_path.h"
 #include "text.h"
@@ -29,36 +30,17 @@ namespace ckpt {
 
 RuntimeState g_rt;
 
-void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t ns_a,
-            uint64_t ns_b, const char *msg)
-{
-    StatusMessage m{};
-    m.magic = kStatusMagic;
-    m.type = type;
-    m.pid = int32_t(sys_getpid());
-    m.err = err;
-    m.version = version;
-    m.bytes = bytes;
-    m.ns_a = ns_a;
-    m.ns_b = ns_b;
-    if (msg) text::Builder(m.text, sizeof m.text).add(msg);
-    if (g_rt.status_fd >= 0) {
-        // MSG_NOSIGNAL: a launcher that died must not kill the program with SIGPIPE (in the
-        // handler every signal is blocked, and the SIGPIPE would strike once it returns).
-        long n = sys_sendto(g_rt.status_fd, &m, sizeof m, MSG_NOSIGNAL);
-        if (n == -ENOTSOCK) n = sys_write(g_rt.status_fd, &m, sizeof m);
-        if (n == long(sizeof m)) return;
-    }
-    if (type == StatusType::Ready || type == StatusType::CheckpointDone || type == StatusType::Restored) return;
-    char line[160];
-    text::Builder b(line, sizeof line);
-    b.add("libckpt: ").add(m.text);
-    if (err) b.add(" (errno ").add(uint64_t(err)).add(")");
-    b.add("\n");
-    sys_write(2, line, b.size());
-}
-
 namespace {
+
+// The status descriptor is the launcher's socket (a socketpair it made: the peer's
+// credentials name it), not a descriptor of the program's at the same number.
+bool status_channel_is_launchers(int fd, int launcher)
+{
+    struct ucred cred{};
+    socklen_t len = sizeof cred;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+    return cred.pid == launcher;
+}
 
 int env_int(const char *name, int fallback)
 {
@@ -79,15 +61,6 @@ void remember_standard_fds()
             g_rt.std_ino[fd] = st.st_ino;
         }
     }
-}
-
-void install_handler(int sig)
-{
-    struct sigaction sa {};
-    sa.sa_sigaction = on_checkpoint_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);  // nothing may change memory while it is being saved
-    sigaction(sig, &sa, nullptr);
 }
 
 // Where ckpt-restore is: from the launcher, else next to this library as installed.
@@ -257,31 +230,6 @@ bool init_standalone()
     return true;
 }
 
-void reinstall_handler(int sig)
-{
-    if (sig > 0 && sig <= 64) {
-        g_rt.signal = sig;
-        install_handler(sig);
-    }
-}
-
-bool watch_launcher(int sig)
-{
-    sys_prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(sig), 0, 0, 0);
-    // Checked after arming: a launcher that died just before would never send the signal.
-    return !launcher_died();
-}
-
-bool launcher_died()
-{
-    return g_rt.status_fd >= 0 && g_rt.launcher_pid > 0 && sys_getppid() != g_rt.launcher_pid;
-}
-
-void die_without_launcher()
-{
-    for (;;) sys_kill(int(sys_getpid()), SIGKILL);
-}
-
 namespace {
 
 __attribute__((constructor)) void runtime_init()
@@ -309,14 +257,31 @@ __attribute__((constructor)) void runtime_init()
     if (const char *id = getenv("CKPT_COMMAND_ID"); id && text::length(id) == kCommandIdLen && is_command_identity(id))
         text::Builder(g_rt.command_id, sizeof g_rt.command_id).add(id);
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
+    if (!status_channel_is_launchers(g_rt.status_fd, g_rt.launcher_pid)) {
+        // E.g. an exec after the program put a descriptor of its own at that number (ckpt's
+        // moved away, close-on-exec: internal_fds.h): nothing to report to, no checkpoints.
+        g_rt.status_fd = -1;
+        report(StatusType::Warning, EBADF, 0, 0, 0, 0,
+               "the launcher's status descriptor was replaced before an exec: no checkpoints here");
+        g_rt.mode = Mode::None;
+        g_rt.passive = true;
+        return;
+    }
+    g_rt.lock_fd = sys_fcntl(kLockFd, F_GETFD, 0) >= 0 ? kLockFd : -1;
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(dir);
-    install_handler(g_rt.signal);
+    // The launcher blocked the signal across exec (a checkpoint signal before this point would
+    // have met its default action, which ends the process): it is handled here and unblocked
+    // once the runtime is ready (let_in below); one that came meanwhile is taken then. The
+    // program's own view of that number starts as a fresh exec leaves it: default action,
+    // not blocked.
+    sigstate::own_checkpoint_signal(g_rt.signal, on_checkpoint_signal, false);
     // The launcher armed it before exec already; an exec of a set-user-ID program cleared it.
     if (!watch_launcher(g_rt.signal)) die_without_launcher();
     g_rt.active = true;
     g_rt.mode = Mode::Normal;
     events::program_start();
     report(StatusType::Ready, 0, 0, 0, 0, 0, nullptr);
+    sigstate::let_in();
 }
 
 }  // namespace

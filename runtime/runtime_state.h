@@ -26,6 +26,7 @@ struct RuntimeState {
     int rollback_value = 0;   // what chkpnt() returns after the last restore
     int signal = 0;
     int status_fd = -1;
+    int lock_fd = -1;  // the job's lock (kLockFd unless the program made ckpt move it)
     int launcher_pid = 0;
     uint32_t tid_offset = 0;
     uint64_t restores = 0;  // how many times this process image was restored

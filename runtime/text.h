@@ -51,6 +51,14 @@ public:
         for (unsigned i = 0; i < n; ++i) out[i] = tmp[n - 1 - i];
         return add(out, n);
     }
+    // Lower-case hexadecimal, no prefix (as in /proc/PID/maps).
+    Builder &add_hex(uint64_t v)
+    {
+        char out[16];
+        unsigned n = 0;
+        do { out[15 - n++] = "0123456789abcdef"[v & 0xf]; v >>= 4; } while (v);
+        return add(out + 16 - n, n);
+    }
     Builder &add_int(int64_t v)
     {
         if (v < 0) { add("-", 1); return add(uint64_t(-v)); }

@@ -339,6 +339,13 @@ void fd_replaced(int fd)
     }
 }
 
+int own_fds(int *out, int max)
+{
+    int n = 0;
+    if (g_log.fd >= 0 && n < max) out[n++] = g_log.fd;
+    if (g_log.undo_dir_fd >= 0 && n < max) out[n++] = g_log.undo_dir_fd;
+    return n;
+}
 
 void fds_closed(unsigned first, unsigned last)
 {

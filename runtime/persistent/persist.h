@@ -112,6 +112,10 @@ void fd_closed(int fd);
 void fd_replaced(int fd);           // dup2/dup3/fcntl F_DUPFD target, fcntl F_SETFL
 void fds_closed(unsigned first, unsigned last);
 
+// The layer's own descriptors in the program (the epoch's log, the undo directory), which the
+// program's close family must not reach (runtime/internal_fds.h): up to `max` into `out`.
+int own_fds(int *out, int max);
+
 // Life cycle (runtime/events.cpp). before_checkpoint and after_* run in the signal handler.
 void program_start();
 bool before_checkpoint();
