@@ -65,7 +65,8 @@ int shrink_image(const std::string &in, const std::string &out)
     std::string meta(reinterpret_cast<const char *>(&img.process), sizeof img.process);
     h.regions_offset = put(meta, img.regions);
     h.runs_offset = put(meta, runs);
-    h.fds_offset = put(meta, img.fds);
+    h.fds_offset = meta.size();
+    meta += encode_fd_section(img.fds);
     h.sigactions_offset = put(meta, img.sigactions);
     h.strings_offset = meta.size();
     meta += img.strings;
