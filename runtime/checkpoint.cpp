@@ -99,7 +99,7 @@ void run_checkpoint(uint64_t t_start)
     err = capture_fds(set, internal, 2);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_memory(set, set.arena.begin(), set.arena.end());
-    if (err) return report_error(err, false);
+    if (err) return report_error(err, err.err == EOPNOTSUPP);
     pr.stats.scan_ns = sys_monotonic_ns() - t_start;
 
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
