@@ -213,7 +213,8 @@ void print_text(const Image &img)
         const FdCommon &f = e.c;
         fds.add({std::to_string(f.fd), fd_kind_name(e), open_flag_words(f.open_flags),
                  f.offset < 0 ? "-" : std::to_string(f.offset), (f.flags & kFdCloexec) ? "yes" : "no",
-                 shares_string(img, e, i), printable(img.str(f.path)), printable(fd_detail(e))});
+                 shares_string(img, e, i), printable(img.str(f.path)),
+                 f.shares_with < i ? "restored as a dup of " + shares_string(img, e, i) : printable(fd_detail(e))});
     }
     std::printf("%s", fds.str().c_str());
 

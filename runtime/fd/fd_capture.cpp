@@ -181,7 +181,7 @@ CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_interna
         const fd::KindOps *kind = fd::kind_ops(all[i]->kind);
         const char *why = kind && kind->check_set ? kind->check_set(all, sec.size(), i) : nullptr;
         if (why) {
-            refuse(err, why, all[i]->fd, set.strings.data() + all[i]->path);
+            refuse(err, why, all[i]->fd, all[i]->path == image::kNoString ? "?" : set.strings.data() + all[i]->path);
             return err;
         }
     }

@@ -25,8 +25,9 @@ long reopen_same(const RestoreContext &ctx, const image::FdCommon &c, const char
     struct stat st;
     if (sys_fstat(int(fd), &st) != 0 || uint64_t(st.st_dev) != c.dev || uint64_t(st.st_ino) != c.ino) {
         sys_close(int(fd));
-        text::Builder(msg, sizeof msg).add("fd ").add(uint64_t(c.fd)).add(": ").add(path).add(" is another ")
-            .add(what).add(" than at the checkpoint (replaced since): not reopened");
+        // The path last: a long one is cut (88-byte status messages), the words are not.
+        text::Builder(msg, sizeof msg).add("fd ").add(uint64_t(c.fd)).add(": ").add(what)
+            .add(" replaced since the checkpoint, not reopened: ").add(path);
         ctx.refuse(msg);
     }
     return fd;
