@@ -188,11 +188,21 @@ void rewind_standard_streams()
         if (g_std_start_offset[fd] >= 0) ::lseek(fd, g_std_start_offset[fd], SEEK_SET);
 }
 
-// Whether recovering to `version` has file changes to undo (an epoch log at or after it).
+// Whether recovering to `version` has file changes to undo: some epoch at or after it keeps
+// files, or has a log with more than its header and Seal (every epoch has a log now). A log
+// that does not read cleanly counts as work: the recovery's own check then reports it.
 bool has_undo_work(const JobDir &job, uint64_t version)
 {
-    for (const auto &e : persist::list_epochs(job.path()))
-        if (e.epoch >= version && (!e.log.empty() || !e.undo_dir.empty())) return true;
+    for (const auto &e : persist::list_epochs(job.path())) {
+        if (e.epoch < version) continue;
+        if (!e.undo_dir.empty()) return true;
+        if (e.log.empty()) continue;
+        const persist::PctLog log = persist::read_pct(e.log);
+        if (!log.clean()) return true;
+        for (const auto &r : log.records)
+            if (r.kind() != pct::Kind::Seal && r.kind() != pct::Kind::Exclude && r.kind() != pct::Kind::Include)
+                return true;
+    }
     return false;
 }
 

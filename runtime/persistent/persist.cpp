@@ -430,7 +430,7 @@ int ensure_log()
         g_log.end = uint64_t(st.st_size);
         // Its nonce: the log the next checkpoint starts names this one as its predecessor.
         pct::FileHeader h{};
-        long rd = sys_openat(AT_FDCWD, g_tmp, O_RDONLY | O_CLOEXEC, 0);
+        long rd = open_beneath(int(dfd), name, O_RDONLY);
         if (rd >= 0) {
             if (sys_pread(int(rd), &h, sizeof h, 0) == long(sizeof h)) g_log.nonce = h.nonce;
             sys_close(int(rd));
@@ -1509,7 +1509,12 @@ bool seal_epoch(uint64_t version, uint64_t generation)
     char name[64];
     pct::epoch_name(name, sizeof name, "pct-", version, ".log");
     job_path(g_tmp, sizeof g_tmp, name);
-    long fd = sys_openat(AT_FDCWD, g_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // A new file, relative to the job directory and never through a link (as ensure_log()).
+    long dfd = open_job_dir();
+    if (dfd < 0) return false;
+    sys_unlinkat(int(dfd), name, 0);
+    long fd = open_beneath(int(dfd), name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    sys_close(int(dfd));
     if (fd < 0) return false;
     sys_fchmod(int(fd), 0600);
     pct::FileHeader h{};
