@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -13,6 +14,7 @@
 #include "ckptctl_json.h"
 #include "duration.h"
 #include "exit_codes.h"
+#include "fd/fd_kind.h"
 
 namespace ckptctl {
 
@@ -96,18 +98,31 @@ const char *kind_name(RegionKind k)
     return "?";
 }
 
-const char *fd_kind_name(FdKind k)
+const char *fd_kind_name(const FdEntry &f)
 {
-    switch (k) {
-    case FdKind::RegularFile: return "file";
-    case FdKind::Directory: return "directory";
-    case FdKind::CharDevice: return "chardev";
-    case FdKind::Terminal: return "terminal";
-    case FdKind::Pipe: return "pipe";
-    case FdKind::Socket: return "socket";
-    case FdKind::Other: return "other";
-    }
-    return "?";
+    const fd::KindOps *k = fd::kind_ops(f.c.kind);
+    return k ? k->name : "?";
+}
+
+// What the descriptor's kind says about it (fd/kind_*.cpp, describe).
+std::string fd_detail(const FdEntry &f)
+{
+    const fd::KindOps *k = fd::kind_ops(f.c.kind);
+    if (!k) return {};
+    // The payload as the kind expects it: aligned, and no shorter than it reads.
+    std::vector<uint64_t> payload(f.payload.size() / 8 + 2, 0);
+    std::memcpy(payload.data(), f.payload.data(), f.payload.size());
+    char buf[256];
+    text::Builder b(buf, sizeof buf);
+    k->describe(f.c, payload.data(), b);
+    return buf;
+}
+
+// "fd 3" when the record shares another's open file description, "-" otherwise.
+std::string shares_string(const Image &img, const FdEntry &f, size_t i)
+{
+    if (f.c.shares_with == i || f.c.shares_with >= img.fds.size()) return "-";
+    return "fd " + std::to_string(img.fds[f.c.shares_with].c.fd);
 }
 
 std::string prot_string(const RegionRecord &r)
@@ -190,14 +205,17 @@ void print_text(const Image &img)
     std::printf("%s", regions.str().c_str());
 
     std::printf("\nFile descriptors (%zu)\n", img.fds.size());
-    Table fds({"FD", "KIND", "FLAGS", "OFFSET", "CLOEXEC", "PATH"});
+    Table fds({"FD", "KIND", "FLAGS", "OFFSET", "CLOEXEC", "SHARES", "PATH", "DETAIL"});
     fds.align_right(0);
     fds.align_right(3);
-    for (const auto &f : img.fds)
-        fds.add({std::to_string(f.fd),
-                 std::string(fd_kind_name(f.kind)) + ((f.flags & image::kFdInherited) ? " (inherited: /dev/null)" : ""),
-                 open_flag_words(f.open_flags),
-                 f.offset < 0 ? "-" : std::to_string(f.offset), f.cloexec ? "yes" : "no", printable(img.str(f.path))});
+    for (size_t i = 0; i < img.fds.size(); ++i) {
+        const FdEntry &e = img.fds[i];
+        const FdCommon &f = e.c;
+        fds.add({std::to_string(f.fd), fd_kind_name(e), open_flag_words(f.open_flags),
+                 f.offset < 0 ? "-" : std::to_string(f.offset), (f.flags & kFdCloexec) ? "yes" : "no",
+                 shares_string(img, e, i), printable(img.str(f.path)),
+                 f.shares_with < i ? "restored as a dup of " + shares_string(img, e, i) : printable(fd_detail(e))});
+    }
     std::printf("%s", fds.str().c_str());
 
     size_t changed = 0;
@@ -263,14 +281,19 @@ void print_json(const Image &img)
     j.end_array();
 
     j.key("fds").begin_array();
-    for (const auto &f : img.fds) {
+    for (size_t i = 0; i < img.fds.size(); ++i) {
+        const FdEntry &e = img.fds[i];
+        const FdCommon &f = e.c;
         j.begin_object();
-        j.field("fd", f.fd).field("kind", fd_kind_name(f.kind));
+        j.field("fd", f.fd).field("kind", fd_kind_name(e));
         j.field("flags", open_flag_words(f.open_flags)).field("flags_value", f.open_flags);
-        j.field("offset", int64_t(f.offset)).field("cloexec", f.cloexec != 0);
-        j.field("inherited", (f.flags & image::kFdInherited) != 0);
+        j.field("offset", int64_t(f.offset)).field("cloexec", (f.flags & kFdCloexec) != 0);
+        j.field("inherited", f.kind == FdKind::Inherited);
+        j.key("shares_with");
+        if (f.shares_with == i || f.shares_with >= img.fds.size()) j.null(); else j.value(int64_t(img.fds[f.shares_with].c.fd));
         j.key("path");
         if (f.path == kNoString) j.null(); else j.value(img.str(f.path));
+        j.field("detail", fd_detail(e));
         j.end_object();
     }
     j.end_array();

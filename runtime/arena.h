@@ -80,6 +80,8 @@ public:
         if (size_ == capacity_) return nullptr;
         return &data_[size_++];
     }
+    // Drops the elements from n on (n <= size()).
+    void truncate(size_t n) { if (n < size_) size_ = n; }
     T *data() const { return data_; }
     size_t size() const { return size_; }
     T &operator[](size_t i) const { return data_[i]; }

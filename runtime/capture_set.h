@@ -42,12 +42,56 @@ private:
     ArenaVector<char> chars_;
 };
 
+// The descriptor section as it goes into the image (image::FdCommon): records one after the
+// other, each a multiple of 8 bytes, and where each starts.
+class FdSection {
+public:
+    bool init(Arena &a, size_t max_records, size_t max_words)
+    {
+        return words_.init(a, max_words) && starts_.init(a, max_records) && index_.init(a, max_records);
+    }
+    // Room for a record of at most `max_bytes`; end_record() gives it its real size.
+    image::FdCommon *begin_record(uint32_t max_bytes)
+    {
+        at_ = words_.size();
+        for (uint32_t i = 0; i < max_bytes / 8; ++i)
+            if (!words_.push()) { words_.truncate(at_); return nullptr; }
+        if (!starts_.push()) { words_.truncate(at_); return nullptr; }
+        starts_.truncate(starts_.size() - 1);
+        return reinterpret_cast<image::FdCommon *>(&words_[at_]);
+    }
+    // Returns the record's index.
+    size_t end_record(uint32_t bytes)
+    {
+        words_.truncate(at_ + bytes / 8);
+        *starts_.push() = uint32_t(at_);
+        return starts_.size() - 1;
+    }
+    size_t size() const { return starts_.size(); }
+    image::FdCommon &operator[](size_t i) const { return *reinterpret_cast<image::FdCommon *>(&words_[starts_[i]]); }
+    // Pointers to every record, in order (rebuilt by each call).
+    const image::FdCommon *const *index()
+    {
+        index_.truncate(0);
+        for (size_t i = 0; i < size(); ++i) *index_.push() = &(*this)[i];
+        return index_.data();
+    }
+    const void *bytes() const { return words_.data(); }
+    size_t byte_size() const { return words_.size() * 8; }
+
+private:
+    ArenaVector<uint64_t> words_;
+    ArenaVector<uint32_t> starts_;
+    ArenaVector<const image::FdCommon *> index_;
+    size_t at_ = 0;
+};
+
 struct CaptureSet {
     Arena arena;
     image::ProcessRecord process{};
     ArenaVector<image::RegionRecord> regions;
     ArenaVector<image::PageRun> runs;
-    ArenaVector<image::FdRecord> fds;
+    FdSection fds;
     ArenaVector<image::SigactionRecord> sigactions;
     StringTable strings;
     char *scratch = nullptr;  // one large buffer for /proc reads
@@ -60,7 +104,7 @@ struct CaptureSet {
         scratch_size = size_t(8) << 20;
         scratch = arena.alloc<char>(scratch_size);
         return scratch && regions.init(arena, 1 << 16) && runs.init(arena, 4u << 20) &&
-               fds.init(arena, 1 << 16) && sigactions.init(arena, 64) &&
+               fds.init(arena, 1 << 16, size_t(1) << 22) && sigactions.init(arena, 64) &&
                strings.init(arena, size_t(16) << 20);
     }
 };

@@ -6,7 +6,8 @@
 
 #include "cpu_context.h"
 #include "events.h"
-#include "fd_table.h"
+#include "../launcher/exit_codes.h"
+#include "fd/fd_table.h"
 #include "image_writer.h"
 #include "memory_capture.h"
 #include "process_info.h"
@@ -111,7 +112,7 @@ void run_checkpoint(uint64_t t_start)
         }
     }
     err = capture_memory(set, set.arena.begin(), set.arena.end());
-    if (err) return report_error(err, false);
+    if (err) return report_error(err, err.err == EOPNOTSUPP);
     pr.stats.scan_ns = sys_monotonic_ns() - t_start;
 
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
@@ -148,6 +149,15 @@ void warn_restore(const char *msg)
     report(StatusType::RestoreWarning, 0, 0, 0, 0, 0, msg);
 }
 
+// What the restorer's checks would have refused, found only now (a file replaced between
+// them and the reopen): the restore does not go on with the wrong file. Exit 79 before
+// "restored": the launcher reports it as a stale image and keeps the checkpoints.
+[[noreturn]] void refuse_restore(const char *msg)
+{
+    report(StatusType::RestoreWarning, 0, 0, 0, 0, 0, msg);
+    sys_exit_group(exit_code::kStaleImage);
+}
+
 // First moments of the restored process, still inside the signal handler.
 void finish_restore()
 {
@@ -172,8 +182,8 @@ void finish_restore()
         sys_arch_prctl(0x1003, reinterpret_cast<unsigned long>(&fs));
         *reinterpret_cast<int32_t *>(fs + g_rt.tid_offset) = int32_t(sys_gettid());
     }
-    restore_fds(reinterpret_cast<const image::FdRecord *>(info.fds), info.n_fds,
-                reinterpret_cast<const char *>(info.strings), info.status_fd, warn_restore);
+    restore_fds(reinterpret_cast<const void *>(info.fds), info.n_fds, reinterpret_cast<const char *>(info.strings),
+                info.status_fd, warn_restore, refuse_restore);
     if (info.cwd && sys_chdir(reinterpret_cast<const char *>(info.cwd)) != 0)
         warn_restore("cannot return to the working directory of the checkpoint");
     sys_umask(int(info.umask));

@@ -4,7 +4,7 @@
 //
 //   offset 0            ImageHeader (one page)
 //   meta_offset         metadata: ProcessRecord, RegionRecord[n_regions], PageRun[n_runs],
-//                       FdRecord[n_fds], SigactionRecord[n_sigactions], string table
+//                       fd records[n_fds], SigactionRecord[n_sigactions], string table
 //   data_offset (page)  page data of every region, each region's pages contiguous and
 //                       page-aligned, in the order of its runs
 //
@@ -20,7 +20,8 @@ namespace ckpt::image {
 
 inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 2: ProcessRecord::command_id (was padding). Readers accept 1 too (no command identity).
-inline constexpr uint32_t kFormatVersion = 2;
+// 3: descriptors as tagged variable-length records (FdCommon + payload); 1-2 are converted.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kNoString = 0xffffffffu;  // a StrRef that names nothing
@@ -123,32 +124,66 @@ struct PageRun {
     uint64_t n_pages;
 };
 
+// Descriptor kinds in the image (runtime/fd/: one file per kind, fd_kind.h the table).
+// Kinds that are refused at capture (sockets, namespaces, eventfd, ...) never reach an image.
 enum class FdKind : uint32_t {
     RegularFile = 0,
     Directory = 1,
     CharDevice = 2,  // /dev/null, /dev/urandom, ...
     Terminal = 3,
-    Pipe = 4,
-    Socket = 5,
-    Other = 6,
+    SelfPipe = 4,    // a pipe with both ends in this process (format 1-2: "Pipe")
+    Inherited = 5,   // inherited at start and not reopenable: restored as /dev/null (standalone)
+    // Descriptor 0-2 as the launcher handed it over (terminal, pipe, socket, its own file):
+    // taken from the new launcher at a restore, a regular file's offset kept if it is the same
+    // file. A 0-2 the program pointed at another regular file (freopen, dup2) is RegularFile.
+    Standard = 6,
 };
 
-struct FdRecord {
-    int32_t fd;
+// Format 3: the descriptor section (n_fds records from fds_offset) is a sequence of tagged
+// variable-length records: FdCommon, then payload_size bytes of the kind's payload, padded so
+// that record_size is a multiple of 8. A reader skips a payload it does not know by size.
+struct FdCommon {
     FdKind kind;
-    uint32_t open_flags;  // F_GETFL
+    uint32_t record_size;  // sizeof(FdCommon) + payload_size, rounded up to 8
+    int32_t fd;
+    uint32_t open_flags;   // F_GETFL (of the open file description)
+    uint32_t flags;        // FdFlags (of the descriptor)
+    // Index (in this section) of the first record that refers to the same open file
+    // description (dup, dup2, fork-inherited); the record's own index if none. Such records
+    // are restored as one open and dups, so that they share offset and status flags.
+    uint32_t shares_with;
+    int64_t offset;        // -1: not seekable
+    uint64_t dev, ino;
+    StrRef path;           // /proc/self/fd link text
+    uint32_t payload_size;
+};
+static_assert(sizeof(FdCommon) == 56);
+
+enum FdFlags : uint32_t {
+    kFdCloexec = 1u << 0,
+};
+
+// Kind payloads (the kinds not listed have none).
+struct FdSelfPipePayload {
+    uint32_t pipe_size;  // F_GETPIPE_SZ of the pipe
+    uint32_t pad;
+};
+// Inherited and Standard: what the descriptor was, for ckptctl inspect.
+struct FdOriginPayload {
+    uint32_t st_mode;  // S_IFIFO, S_IFSOCK, S_IFCHR, ...
+    uint32_t pad;
+};
+
+// Formats 1 and 2: fixed records, converted by the reader.
+struct LegacyFdRecord {
+    int32_t fd;
+    uint32_t kind;  // 0-3 as FdKind, 4 pipe, 5 socket, 6 other
+    uint32_t open_flags;
     uint32_t cloexec;
     int64_t offset;
     uint64_t dev, ino;
     StrRef path;
-    uint32_t flags;  // FdFlags
-};
-
-enum FdFlags : uint32_t {
-    // Inherited at the program's start (standalone mode) and not reopenable (a pipe or
-    // socket to another process: a make jobserver, a CI runner's leak): restored as
-    // /dev/null with the same access mode, so that the number stays taken.
-    kFdInherited = 1u << 0,
+    uint32_t flags;  // 1: inherited
 };
 
 struct SigactionRecord {

@@ -10,6 +10,7 @@
 
 #include "byte_source.h"
 #include "checksum.h"
+#include "fd/fd_kind.h"
 #include "trusted_file.h"
 
 namespace ckpt {
@@ -38,7 +39,89 @@ bool section(const std::string &meta, uint64_t off, uint32_t count, std::vector<
     return true;
 }
 
+// Format 3: n tagged records from `off`. The structure the restore relies on without checking
+// again: sizes inside the section, known kinds, a shared description's first record earlier
+// and itself the first of its description.
+bool fd_section(const std::string &meta, uint64_t off, uint32_t n, std::vector<FdEntry> &out, std::string &why)
+{
+    using namespace image;
+    if (off > meta.size()) return (why = "descriptor section out of bounds"), false;
+    uint64_t at = off;
+    out.clear();
+    for (uint32_t i = 0; i < n; ++i) {
+        FdEntry e;
+        if (meta.size() - at < sizeof(FdCommon)) return (why = "descriptor records out of bounds"), false;
+        std::memcpy(&e.c, meta.data() + at, sizeof e.c);
+        if (e.c.record_size % 8 || e.c.record_size < sizeof(FdCommon) ||
+            e.c.payload_size > e.c.record_size - sizeof(FdCommon) || e.c.record_size > meta.size() - at)
+            return (why = "descriptor record " + std::to_string(i) + " has a bad size"), false;
+        if (!fd::kind_ops(e.c.kind))
+            return (why = "descriptor record " + std::to_string(i) + " has an unknown kind " +
+                          std::to_string(uint32_t(e.c.kind))), false;
+        if (e.c.fd < 0 || e.c.shares_with > i || (e.c.shares_with < i && out[e.c.shares_with].c.shares_with != e.c.shares_with))
+            return (why = "descriptor record " + std::to_string(i) + " is inconsistent"), false;
+        e.payload.assign(meta.data() + at + sizeof(FdCommon), e.c.payload_size);
+        at += e.c.record_size;
+        out.push_back(std::move(e));
+    }
+    return true;
+}
+
+// Formats 1-2: fixed records, converted to the kinds of format 3.
+bool legacy_fd_section(const std::string &meta, uint64_t off, uint32_t n, std::vector<FdEntry> &out)
+{
+    using namespace image;
+    std::vector<LegacyFdRecord> old;
+    if (!section(meta, off, n, old)) return false;
+    out.clear();
+    for (const LegacyFdRecord &r : old) {
+        FdEntry e;
+        e.c.fd = r.fd;
+        e.c.open_flags = r.open_flags;
+        e.c.flags = r.cloexec ? uint32_t(kFdCloexec) : 0u;
+        e.c.shares_with = uint32_t(out.size());
+        e.c.offset = r.offset;
+        e.c.dev = r.dev;
+        e.c.ino = r.ino;
+        e.c.path = r.path;
+        const uint32_t modes[] = {S_IFREG, S_IFDIR, S_IFCHR, S_IFCHR, S_IFIFO, S_IFSOCK, 0};
+        const uint32_t mode = r.kind < 7 ? modes[r.kind] : 0;
+        if ((r.flags & 1) || r.fd <= 2) {
+            // Inherited, or a standard stream (which format 1-2 restored from the launcher
+            // unless the program had pointed it at another regular file: now always).
+            e.c.kind = r.fd <= 2 && !(r.flags & 1) ? FdKind::Standard : FdKind::Inherited;
+            FdOriginPayload o{mode, 0};
+            e.payload.assign(reinterpret_cast<const char *>(&o), sizeof o);
+        } else if (r.kind <= 3) {
+            e.c.kind = FdKind(r.kind);
+        } else if (r.kind == 4) {
+            e.c.kind = FdKind::SelfPipe;
+        } else {
+            return false;  // a socket or other object above 2 was never written
+        }
+        e.c.payload_size = uint32_t(e.payload.size());
+        e.c.record_size = fd::record_size_for(e.c.payload_size);
+        out.push_back(std::move(e));
+    }
+    return true;
+}
+
 }  // namespace
+
+std::string encode_fd_section(const std::vector<FdEntry> &fds)
+{
+    std::string out;
+    for (const FdEntry &e : fds) {
+        image::FdCommon c = e.c;
+        c.payload_size = uint32_t(e.payload.size());
+        c.record_size = fd::record_size_for(c.payload_size);
+        const size_t at = out.size();
+        out.append(reinterpret_cast<const char *>(&c), sizeof c);
+        out += e.payload;
+        out.resize(at + c.record_size, '\0');
+    }
+    return out;
+}
 
 const char *image_error_name(ImageError e)
 {
@@ -119,10 +202,14 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     std::memcpy(&out.process, meta.data(), sizeof(ProcessRecord));
     if (h.format_version < 2) out.process.command_id = kNoString;  // padding in format 1
     if (!section(meta, h.regions_offset, h.n_regions, out.regions) ||
-        !section(meta, h.runs_offset, h.n_runs, out.runs) || !section(meta, h.fds_offset, h.n_fds, out.fds) ||
+        !section(meta, h.runs_offset, h.n_runs, out.runs) ||
         !section(meta, h.sigactions_offset, h.n_sigactions, out.sigactions) ||
         h.strings_offset > meta.size() || h.strings_size != meta.size() - h.strings_offset)
         return fail(ImageError::BadLayout, path + ": metadata sections out of bounds");
+    std::string why;
+    if (h.format_version < 3 ? !legacy_fd_section(meta, h.fds_offset, h.n_fds, out.fds)
+                             : !fd_section(meta, h.fds_offset, h.n_fds, out.fds, why))
+        return fail(ImageError::BadLayout, path + ": " + (why.empty() ? "descriptor section out of bounds" : why));
     out.strings.assign(meta.data() + h.strings_offset, h.strings_size);
     if (!out.strings.empty() && out.strings.back() != '\0')
         return fail(ImageError::BadLayout, path + ": string table not terminated");
@@ -154,8 +241,8 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
             return fail(ImageError::BadLayout, path + ": bad string reference");
     }
     if (data_end != h.image_size) return fail(ImageError::BadLayout, path + ": page data size inconsistent");
-    for (const FdRecord &f : out.fds)
-        if (f.path != kNoString && f.path >= out.strings.size())
+    for (const FdEntry &f : out.fds)
+        if (f.c.path != kNoString && f.c.path >= out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
     // What the restorer copies into fixed tables (64 signal actions) or uses unchecked. It
     // ends its copy of the string table with a NUL: a process reference equal to the size is
@@ -257,20 +344,20 @@ ImageStatus verify_files(const Image &img, bool open_files)
             return fail(ImageError::FileChanged, "the image maps " + path +
                                                      " shared and writable, but it is not a regular file you may write");
     }
-    for (const FdRecord &f : img.fds) {
+    // Each descriptor as its kind checks it (fd/kind_*.cpp): a file reopened by path after
+    // the restore must be the object the program had open.
+    for (const FdEntry &f : img.fds) {
         if (!open_files) break;
-        if (f.fd <= 2) continue;
-        if (f.kind != FdKind::RegularFile && f.kind != FdKind::Directory && f.kind != FdKind::CharDevice) continue;
-        const std::string path = img.str(f.path);
-        struct stat st;
-        if (::stat(path.c_str(), &st) != 0)
-            return fail(ImageError::FileMissing, "the program had " + path + " open as fd " +
-                                                     std::to_string(f.fd) + ", and it no longer exists");
-        // Reopened by path after the restore: it must be the object the program had open.
-        if (f.kind != FdKind::CharDevice && (uint64_t(st.st_dev) != f.dev || uint64_t(st.st_ino) != f.ino))
-            return fail(ImageError::FileChanged, "the program had " + path + " open as fd " + std::to_string(f.fd) +
-                                                     ", and it is now a different file (inode " +
-                                                     std::to_string(st.st_ino) + ", was " + std::to_string(f.ino) + ")");
+        const fd::KindOps *kind = fd::kind_ops(f.c.kind);
+        if (!kind) continue;  // read_image refused it
+        const std::string path = img.str(f.c.path);
+        char why[512];
+        text::Builder b(why, sizeof why);
+        switch (kind->verify(f.c, path.c_str(), b)) {
+        case fd::Verdict::Ok: break;
+        case fd::Verdict::Missing: return fail(ImageError::FileMissing, why);
+        case fd::Verdict::Changed: return fail(ImageError::FileChanged, why);
+        }
     }
     return {};
 }

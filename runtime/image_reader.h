@@ -35,6 +35,16 @@ struct ImageStatus {
     explicit operator bool() const { return code != ImageError::None; }
 };
 
+// One descriptor record (image_format.h, FdCommon): its common fields and its kind's payload.
+struct FdEntry {
+    image::FdCommon c{};
+    std::string payload;  // c.payload_size bytes
+};
+
+// The descriptor section as the image holds it (and the restorer hands it to the runtime):
+// each record FdCommon + payload, padded to 8 bytes; record_size and payload_size set here.
+std::string encode_fd_section(const std::vector<FdEntry> &fds);
+
 struct Image {
     std::string path;
     uint64_t dev = 0, ino = 0;  // the file read_image checked: later opens must find the same
@@ -42,7 +52,7 @@ struct Image {
     image::ProcessRecord process{};
     std::vector<image::RegionRecord> regions;
     std::vector<image::PageRun> runs;
-    std::vector<image::FdRecord> fds;
+    std::vector<FdEntry> fds;  // format 1-2 records are converted (image_format.h)
     std::vector<image::SigactionRecord> sigactions;
     std::string strings;
 

@@ -63,7 +63,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     const uint64_t regions_off = align_up(sizeof(ProcessRecord), 16);
     const uint64_t runs_off = align_up(regions_off + set.regions.size() * sizeof(RegionRecord), 16);
     const uint64_t fds_off = align_up(runs_off + set.runs.size() * sizeof(PageRun), 16);
-    const uint64_t sig_off = align_up(fds_off + set.fds.size() * sizeof(FdRecord), 16);
+    const uint64_t sig_off = align_up(fds_off + set.fds.byte_size(), 16);
     const uint64_t str_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
     const uint64_t meta_size = str_off + set.strings.size();
     const uint64_t meta_offset = kPageSize;
@@ -175,7 +175,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     put(0, &set.process, sizeof(ProcessRecord));
     put(regions_off, set.regions.data(), set.regions.size() * sizeof(RegionRecord));
     put(runs_off, set.runs.data(), set.runs.size() * sizeof(PageRun));
-    put(fds_off, set.fds.data(), set.fds.size() * sizeof(FdRecord));
+    put(fds_off, set.fds.bytes(), set.fds.byte_size());
     put(sig_off, set.sigactions.data(), set.sigactions.size() * sizeof(SigactionRecord));
     put(str_off, set.strings.data(), set.strings.size());
     rc = sys_pwrite_all(int(fd), meta, meta_size, meta_offset);

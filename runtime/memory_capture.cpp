@@ -170,6 +170,21 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
                     set.scratch_size / 2 / 8 / 2};
     char *path = set.scratch + set.scratch_size / 2 + set.scratch_size / 4;  // last quarter
 
+    // Shared mappings of objects without a name (memfd, a deleted file) are saved as shared
+    // anonymous memory, one per region: two regions mapping the same pages of one object
+    // would come back as two copies. Such a checkpoint is refused (docs/architecture.md).
+    struct SharedObject { uint64_t dev, ino, from, to; };
+    constexpr size_t kMaxShared = 4096;
+    SharedObject *shared = set.arena.alloc<SharedObject>(kMaxShared);
+    size_t n_shared = 0;
+    auto refuse = [&](const char *what, const MapsEntry &e) {
+        err.err = 95;  // EOPNOTSUPP
+        err.what = what;
+        text::Builder(err.detail, sizeof err.detail).add(e.name, e.name_len);
+        sys_close(int(pm));
+        return err;
+    };
+
     MapsLines lines(set.scratch, size_t(len));
     const char *line;
     size_t line_len;
@@ -177,6 +192,20 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
         MapsEntry e;
         if (!parse_maps_line(line, line_len, e)) continue;
         if (name_is(e, "[vsyscall]")) continue;  // fixed by the kernel, identical everywhere
+        // A SysV shared memory attachment: its segment is shared with other processes by key
+        // (and outlives this one); a copy would be silently private.
+        if (e.shared && e.name_len >= 5 && text::starts_with(e.name, e.name_len, "/SYSV"))
+            return refuse("a SysV shared memory attachment (not supported)", e);
+        if (e.shared && e.deleted && e.inode != 0) {
+            const uint64_t dev = (uint64_t(e.dev_major) << 32) | e.dev_minor;
+            const uint64_t from = e.offset, to = e.offset + (e.end - e.start);
+            for (size_t i = 0; i < n_shared; ++i)
+                if (shared[i].dev == dev && shared[i].ino == e.inode && from < shared[i].to && shared[i].from < to)
+                    return refuse("one memfd/deleted file mapped shared twice (not supported)", e);
+            if (!shared || n_shared == kMaxShared)
+                return refuse("too many shared mappings of unnamed objects to check", e);
+            shared[n_shared++] = {dev, e.inode, from, to};
+        }
         // Leave the capture arena out, even if the kernel merged it with a neighbour.
         uint64_t pieces[2][2] = {{e.start, e.end}, {0, 0}};
         if (e.start < skip_end && skip_begin < e.end) {

@@ -21,7 +21,8 @@ struct ckpt_restore_info {
     int32_t rseq_result;         /* rseq registration: 0 or -errno */
     int32_t exe_result;          /* exe link update: 0 or -errno */
     uint32_t umask;
-    uint64_t fds, n_fds;         /* FdRecord array in the blob area (still mapped on arrival) */
+    uint64_t fds, n_fds;         /* descriptor records (image::FdCommon + payload, one after the
+                                    other, as in the image) in the blob area (still mapped on arrival) */
     uint64_t strings;            /* the image's string table, in the blob area */
     uint64_t cwd;                /* working directory at checkpoint time, in the blob area */
     int32_t rollback_value;      /* > 0: restored by rollback(), chkpnt() returns this; 0: recovery */

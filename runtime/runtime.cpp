@@ -19,7 +19,7 @@
 #include "job_layout.h"
 #include "events.h"
 #include "process_info.h"
-#include "fd_table.h"
+#include "fd/fd_table.h"
 #include "runtime_state.h"
 #include "signal_state.h"
 #include "sys/raw_syscall.h"

@@ -154,7 +154,8 @@ int main(int argc, char **argv)
     // to OLD at the checkpoint are reopened on NEW. The new paths go to the end of the string
     // table, which is copied into the blob area below.
     for (const auto &[from, to] : replace) {
-        for (auto &f : img.fds) {
+        for (auto &e : img.fds) {
+            image::FdCommon &f = e.c;
             if (f.path == image::kNoString || img.str(f.path) != from) continue;
             struct stat st;
             if (::stat(to.c_str(), &st) != 0) die(exit_code::kNoInput, "--replace-file: " + to + ": " + std::strerror(errno));
@@ -215,10 +216,11 @@ int main(int argc, char **argv)
     const int exe_fd = exe.empty() ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
 
     // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
+    const std::string fd_section = encode_fd_section(img.fds);
     const uint64_t code_size = uint64_t(__stop_ckpt_blob - __start_ckpt_blob);
     const uint64_t code_pages = align_up(code_size, kPage);
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
-                          img.runs.size() * sizeof(plan_run) + img.fds.size() * sizeof(image::FdRecord) +
+                          img.runs.size() * sizeof(plan_run) + fd_section.size() + 8 +
                           img.strings.size() + 16 * 8;
     data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
@@ -232,11 +234,11 @@ int main(int argc, char **argv)
     std::memset(plan, 0, sizeof *plan);
     auto *regions = carve.take<plan_region>(img.regions.size());
     auto *runs = carve.take<plan_run>(img.runs.size());
-    auto *fds = carve.take<image::FdRecord>(img.fds.size());
+    auto *fds = carve.take<uint64_t>(fd_section.size() / 8);
     char *strings = carve.take<char>(img.strings.size() + 1);
     std::memcpy(strings, img.strings.data(), img.strings.size());
     strings[img.strings.size()] = 0;
-    std::memcpy(fds, img.fds.data(), img.fds.size() * sizeof(image::FdRecord));
+    std::memcpy(fds, fd_section.data(), fd_section.size());
     for (size_t i = 0; i < img.runs.size(); ++i) runs[i] = {img.runs[i].first_page, img.runs[i].n_pages};
 
     uint64_t n = 0;

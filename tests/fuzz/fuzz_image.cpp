@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "byte_source.h"
 #include "checksum.h"
+#include "fd/fd_kind.h"
 #include "image_reader.h"
 
 using namespace ckpt;
@@ -54,7 +56,21 @@ void check_accepted(const Image &img, uint64_t size)
             require(run.first_page + run.n_pages <= (r.end - r.start) / kPageSize);
         }
     }
-    for (const FdRecord &f : img.fds) require(str_ok(img, f.path));
+    for (size_t i = 0; i < img.fds.size(); ++i) {
+        const FdEntry &f = img.fds[i];
+        require(str_ok(img, f.c.path));
+        // The restore walks the section by record_size and dups shared descriptions from an
+        // earlier record; ckptctl describes each by its kind.
+        require(fd::kind_ops(f.c.kind) != nullptr);
+        require(f.c.shares_with <= i && img.fds[f.c.shares_with].c.shares_with == f.c.shares_with);
+        require(f.payload.size() == f.c.payload_size);
+        char buf[256];
+        text::Builder b(buf, sizeof buf);
+        std::vector<uint64_t> payload(f.payload.size() / 8 + 2, 0);
+        std::memcpy(payload.data(), f.payload.data(), f.payload.size());
+        fd::kind_ops(f.c.kind)->describe(f.c, payload.data(), b);
+    }
+    (void)encode_fd_section(img.fds).size();
     for (const SigactionRecord &s : img.sigactions) require(s.signo >= 1 && s.signo <= 64);
     // What ckptctl prints.
     for (const RegionRecord &r : img.regions) (void)img.str(r.name).size();

@@ -5,6 +5,7 @@
 //   fuzz_seed_tool partial-undo JOB N    undoes N records of the job's newest epochs, as a
 //                                        recovery interrupted there: leaves a progress file
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -65,7 +66,8 @@ int shrink_image(const std::string &in, const std::string &out)
     std::string meta(reinterpret_cast<const char *>(&img.process), sizeof img.process);
     h.regions_offset = put(meta, img.regions);
     h.runs_offset = put(meta, runs);
-    h.fds_offset = put(meta, img.fds);
+    h.fds_offset = meta.size();
+    meta += encode_fd_section(img.fds);
     h.sigactions_offset = put(meta, img.sigactions);
     h.strings_offset = meta.size();
     meta += img.strings;
@@ -93,6 +95,8 @@ int shrink_image(const std::string &in, const std::string &out)
     std::ofstream o(out, std::ios::binary | std::ios::trunc);
     o.write(outb.data(), std::streamsize(outb.size()));
     if (!o) return die(out + ": cannot write");
+    o.close();
+    ::chmod(out.c_str(), 0600);  // the reader trusts only the user's own files with mode 0600
     Image check;
     if (ImageStatus s = verify_image(out, check); s && s.code != ImageError::FileChanged && s.code != ImageError::FileMissing)
         return die(out + ": the shrunk image does not verify: " + s.message);

@@ -10,7 +10,10 @@ _xx.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
 HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQ")
 REGION = struct.Struct("<QQIIIIQQQQqIIQQQ")
-FD = struct.Struct("<iIIIqQQII")
+# Format 3: tagged variable-length records, FdCommon (kind, record_size, fd, open_flags, flags,
+# shares_with, offset, dev, ino, path, payload_size) + payload.
+FD = struct.Struct("<IIiIIIqQQII")
+FD_PATH = 9  # index of the path field in an FD record
 PROT_WRITE = 2
 REGION_SHARED = 1
 KIND_FILE = 1
@@ -49,9 +52,11 @@ class Image:
             yield off, list(REGION.unpack_from(self.raw, off))
 
     def fds(self):
-        for i in range(self.n_fds):
-            off = self._at(self.fds_off) + i * FD.size
-            yield off, list(FD.unpack_from(self.raw, off))
+        off = self._at(self.fds_off)
+        for _ in range(self.n_fds):
+            rec = list(FD.unpack_from(self.raw, off))
+            yield off, rec
+            off += rec[1]  # record_size
 
     def put_region(self, off, fields):
         REGION.pack_into(self.raw, off, *fields)

@@ -49,9 +49,9 @@ def body(h):
                 img.put_region(off, r)
                 hits += 1
         for off, f in img.fds():
-            if edit_fd and f[7] != 0xffffffff and img.string(f[7]) == mapped:
-                f[2] = (f[2] & ~3) | os.O_RDWR
-                img.set_string(f[7], victim)
+            if edit_fd and f[image_edit.FD_PATH] != 0xffffffff and img.string(f[image_edit.FD_PATH]) == mapped:
+                f[3] = (f[3] & ~3) | os.O_RDWR  # open_flags
+                img.set_string(f[image_edit.FD_PATH], victim)
                 img.put_fd(off, f)
                 hits += 1
         check(hits > 0, "the image has no record of the mapped file to edit")

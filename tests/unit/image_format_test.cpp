@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "capture_set.h"
+#include "fd/fd_kind.h"
 #include "checksum.h"
 #include "image_reader.h"
 #include "image_writer.h"
@@ -89,6 +90,18 @@ struct ImageFixture {
         fill();
     }
 
+    void add_fd(FdCommon c, const void *payload, uint32_t size)
+    {
+        FdCommon *r = set.fds.begin_record(fd::record_size_for(256));
+        REQUIRE(r);
+        *r = c;
+        std::memset(r + 1, 0, fd::record_size_for(size) - sizeof c);
+        if (size) std::memcpy(r + 1, payload, size);
+        r->payload_size = size;
+        r->record_size = fd::record_size_for(size);
+        set.fds.end_record(r->record_size);
+    }
+
     void add_region(size_t first_page, size_t n_pages, uint32_t prot, RegionKind kind, const char *name,
                     std::vector<PageRun> runs)
     {
@@ -146,12 +159,14 @@ struct ImageFixture {
         REQUIRE(::mprotect(mem.base + 8 * kPageSize, 4 * kPageSize, PROT_NONE) == 0);
 
         const struct stat null_st = stat_of("/dev/null");
-        *set.fds.push() = FdRecord{0, FdKind::CharDevice, O_RDWR, 0, 0, null_st.st_dev, null_st.st_ino,
-                                   set.strings.add("/dev/null"), 0};
+        add_fd({FdKind::CharDevice, 0, 0, O_RDWR, 0, 0, 0, null_st.st_dev, null_st.st_ino,
+                set.strings.add("/dev/null"), 0}, nullptr, 0);
         const struct stat log_st = stat_of(open_file);
-        *set.fds.push() = FdRecord{3, FdKind::RegularFile, O_WRONLY | O_APPEND, 1, 9, log_st.st_dev, log_st.st_ino,
-                                   set.strings.add(open_file.c_str()), 0};
-        *set.fds.push() = FdRecord{7, FdKind::Pipe, O_RDONLY, 0, -1, 12, 345, set.strings.add("pipe:[345]"), 0};
+        add_fd({FdKind::RegularFile, 0, 3, O_WRONLY | O_APPEND, kFdCloexec, 1, 9, log_st.st_dev, log_st.st_ino,
+                set.strings.add(open_file.c_str()), 0}, nullptr, 0);
+        const FdSelfPipePayload pipe{65536, 0};
+        add_fd({FdKind::SelfPipe, 0, 7, O_RDONLY, 0, 2, -1, 12, 345, set.strings.add("pipe:[345]"), 0}, &pipe,
+               sizeof pipe);
 
         *set.sigactions.push() = SigactionRecord{SIGINT, 0, 0x401000, 0x14000004, 0x7f0000003000, 1ull << (SIGTERM - 1)};
         *set.sigactions.push() = SigactionRecord{SIGPIPE, 0, 1, 0x04000000, 0x7f0000003000, 0};
@@ -200,6 +215,14 @@ void edit_meta(const std::string &path, const std::function<void(const ImageHead
     test::pwrite_exact(path, meta.data(), meta.size(), h.meta_offset);
     h.meta_checksum = checksum(meta.data(), meta.size());
     write_header(path, h);
+}
+
+// Descriptor record i of the section (variable-length records).
+FdCommon *fd_record(const ImageHeader &hh, char *meta, size_t i)
+{
+    char *at = meta + hh.fds_offset;
+    for (size_t k = 0; k < i; ++k) at += reinterpret_cast<FdCommon *>(at)->record_size;
+    return reinterpret_cast<FdCommon *>(at);
 }
 
 template <typename T>
@@ -287,7 +310,14 @@ TEST_CASE("image round trip through the runtime writer and the reader", "[image]
     REQUIRE(img.runs.size() == f.set.runs.size());
     CHECK(std::memcmp(img.runs.data(), f.set.runs.data(), img.runs.size() * sizeof(PageRun)) == 0);
     REQUIRE(img.fds.size() == f.set.fds.size());
-    CHECK(std::memcmp(img.fds.data(), f.set.fds.data(), img.fds.size() * sizeof(FdRecord)) == 0);
+    for (size_t i = 0; i < img.fds.size(); ++i) {
+        CHECK(std::memcmp(&img.fds[i].c, &f.set.fds[i], sizeof(FdCommon)) == 0);
+        CHECK(img.fds[i].payload == std::string(static_cast<const char *>(fd::payload_of(f.set.fds[i])),
+                                                f.set.fds[i].payload_size));
+    }
+    CHECK(encode_fd_section(img.fds) ==
+          std::string(static_cast<const char *>(f.set.fds.bytes()), f.set.fds.byte_size()));
+    CHECK(img.fds[2].c.record_size == sizeof(FdCommon) + 8);
     REQUIRE(img.sigactions.size() == f.set.sigactions.size());
     CHECK(std::memcmp(img.sigactions.data(), f.set.sigactions.data(),
                       img.sigactions.size() * sizeof(SigactionRecord)) == 0);
@@ -296,8 +326,8 @@ TEST_CASE("image round trip through the runtime writer and the reader", "[image]
     CHECK(img.str(img.regions[1].name) == f.mapped_file);
     CHECK(img.str(img.regions[2].name) == "[vdso]");
     CHECK(img.str(img.regions[3].name) == "[anon:guarded]");
-    CHECK(img.str(img.fds[1].path) == f.open_file);
-    CHECK(img.fds[2].offset == -1);
+    CHECK(img.str(img.fds[1].c.path) == f.open_file);
+    CHECK(img.fds[2].c.offset == -1);
 
     // Page data: each region's saved pages, contiguous, in the order of its runs.
     REQUIRE(::mprotect(f.mem.base + 8 * kPageSize, 4 * kPageSize, PROT_READ) == 0);
@@ -668,8 +698,30 @@ TEST_CASE("inconsistent layout behind valid checksums", "[image][corruption]")
     SECTION("descriptor path outside the string table")
     {
         edit_meta(path, [](const ImageHeader &hh, char *meta) {
-            record<FdRecord>(hh, meta, hh.fds_offset, 1)->path = uint32_t(hh.strings_size + 100);
+            fd_record(hh, meta, 1)->path = uint32_t(hh.strings_size + 100);
         });
+    }
+    SECTION("descriptor record longer than the metadata")
+    {
+        edit_meta(path, [](const ImageHeader &hh, char *meta) {
+            fd_record(hh, meta, 2)->record_size = uint32_t(hh.meta_size);
+        });
+    }
+    SECTION("descriptor record size not a multiple of 8")
+    {
+        edit_meta(path, [](const ImageHeader &hh, char *meta) { fd_record(hh, meta, 0)->record_size = 60; });
+    }
+    SECTION("descriptor payload longer than its record")
+    {
+        edit_meta(path, [](const ImageHeader &hh, char *meta) { fd_record(hh, meta, 2)->payload_size = 9; });
+    }
+    SECTION("descriptor of an unknown kind")
+    {
+        edit_meta(path, [](const ImageHeader &hh, char *meta) { fd_record(hh, meta, 1)->kind = FdKind(77); });
+    }
+    SECTION("descriptor sharing the description of a later record")
+    {
+        edit_meta(path, [](const ImageHeader &hh, char *meta) { fd_record(hh, meta, 1)->shares_with = 2; });
     }
     SECTION("string table not terminated")
     {

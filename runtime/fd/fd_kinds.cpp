@@ -1,0 +1,63 @@
+// The table of descriptor kinds (fd_kind.h) and the helpers the kinds share.
+#include "fd_kind.h"
+
+#include <fcntl.h>
+
+#include "sys/raw_syscall.h"
+
+namespace ckpt::fd {
+
+// Each defined in its kind's file.
+extern const KindOps kInherited, kNamespace, kMemfd, kDeletedFile, kStandard, kRegularFile, kDirectory,
+    kTerminal, kCharDevice, kSelfPipe, kSocket, kEventfd, kEpoll, kTimerfd, kSignalfd, kInotify,
+    kOtherObject;
+
+namespace {
+
+// Order matters: inherited before anything (it is whatever it is), the refused special files
+// before the kinds whose st_mode they share (a namespace is S_IFREG), the catch-all last.
+const KindOps *const kTable[] = {
+    &kInherited, &kNamespace, &kMemfd, &kDeletedFile, &kStandard, &kRegularFile, &kDirectory, &kTerminal,
+    &kCharDevice, &kSelfPipe, &kSocket, &kEventfd, &kEpoll, &kTimerfd, &kSignalfd, &kInotify, &kOtherObject,
+};
+
+}  // namespace
+
+const KindOps &classify(const Probe &p)
+{
+    for (const KindOps *k : kTable)
+        if (k->matches(p)) return *k;
+    return kOtherObject;
+}
+
+const KindOps *kind_ops(image::FdKind kind)
+{
+    for (const KindOps *k : kTable)
+        if (!k->refusal && k->kind == kind) return k;
+    return nullptr;
+}
+
+int reopen_flags(uint32_t open_flags)
+{
+    return int(open_flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+}
+
+void place(long from, const image::FdCommon &c, bool close_from)
+{
+    const bool cloexec = (c.flags & image::kFdCloexec) != 0;
+    if (from != c.fd) {
+        sys_dup3(int(from), c.fd, cloexec ? O_CLOEXEC : 0);
+        if (close_from) sys_close(int(from));
+    } else {
+        sys_fcntl(c.fd, F_SETFD, cloexec ? FD_CLOEXEC : 0);
+    }
+    sys_fcntl(c.fd, F_SETFL, long(c.open_flags & (O_NONBLOCK | O_APPEND | O_ASYNC)));
+}
+
+void add_file_type(text::Builder &out, uint32_t m)
+{
+    out.add(S_ISREG(m) ? "regular file" : S_ISDIR(m) ? "directory" : S_ISCHR(m) ? "character device"
+            : S_ISBLK(m) ? "block device" : S_ISFIFO(m) ? "pipe" : S_ISSOCK(m) ? "socket" : "kernel object");
+}
+
+}  // namespace ckpt::fd

@@ -1,0 +1,26 @@
+// Open file descriptors: captured through the kind table (fd_kind.h) as one tagged record
+// each, restored from them. Descriptors that share an open file description (dup, dup2) are
+// recorded as such and restored as one open and dups, so that they share offset and flags.
+#pragma once
+
+#include "capture_set.h"
+
+namespace ckpt {
+
+// At library start in standalone mode: remembers the descriptors above 2 that the program
+// inherited and that cannot be reopened by path (pipes, sockets, other kernel objects,
+// deleted files), so that a checkpoint saves them as inherited instead of refusing.
+void record_inherited_fds();
+
+// `internal_fds` (count n) are the runtime's own and are not captured.
+CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_internal);
+
+// Post-restore, in the checkpoint handler of the restored process: closes what the restorer
+// left open (except `keep_fd`) and restores every record of the section (`n` records from
+// `section`). Problems that do not stop the program are reported through `warn(text)`; a
+// descriptor whose file was replaced since the checkpoint ends the process through
+// `refuse(text)` (which does not return).
+void restore_fds(const void *section, size_t n, const char *strings, int keep_fd,
+                 void (*warn)(const char *text), void (*refuse)(const char *text));
+
+}  // namespace ckpt

@@ -1,0 +1,126 @@
+/* Descriptor and shared-memory cases for tests/correctness (issue 9, item 10). Each mode sets
+ * up one kind of state, creates DIR/ready, waits for DIR/go (polling: the test creates it when
+ * it has seen what it waits for, possibly after a kill and a restore), then uses the state and
+ * exits 0.
+ *   fdcase dup DIR             fd and its dup on DIR/data; after go: write through one, print
+ *                              both offsets ("pos1=N pos2=N")
+ *   fdcase file DIR            DIR/data open as fd 3; after go: writes "after\n" to it
+ *   fdcase stdout DIR          stdout pointed at DIR/log (freopen); after go: prints "after"
+ *   fdcase nsnet DIR           waits for DIR/go1 before it opens /proc/self/ns/net, then creates
+ *                              DIR/opened and waits for DIR/go
+ *   fdcase shm DIR             a SysV shared memory segment attached (and marked for removal)
+ *   fdcase memfd DIR           a memfd mapped MAP_SHARED and still open
+ *   fdcase memfd-twice DIR     a memfd mapped MAP_SHARED at two addresses, its fd closed;
+ *                              after go: writes through one, prints "shared=1" if the other
+ *                              sees it */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[4096];
+
+static const char *at(const char *name)
+{
+    static char buf[2][4200];
+    static int which;
+    which ^= 1;
+    snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name);
+    return buf[which];
+}
+
+static void touch(const char *name)
+{
+    int fd = open(at(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) { perror(name); exit(2); }
+    close(fd);
+}
+
+static void wait_for(const char *name)
+{
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+    while (access(at(name), F_OK) != 0) nanosleep(&tick, NULL);
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "fdcase: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) { fprintf(stderr, "usage: fdcase MODE DIR\n"); return 64; }
+    const char *mode = argv[1];
+    snprintf(dir, sizeof dir, "%s", argv[2]);
+
+    if (strcmp(mode, "dup") == 0) {
+        int fd = open(at("data"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) die("open");
+        int fd2 = dup(fd);
+        if (fd2 < 0 || write(fd, "abc", 3) != 3) die("dup/write");
+        touch("ready");
+        wait_for("go");
+        if (write(fd, "XYZ", 3) != 3) die("write");
+        printf("pos1=%ld pos2=%ld\n", (long)lseek(fd, 0, SEEK_CUR), (long)lseek(fd2, 0, SEEK_CUR));
+        return 0;
+    }
+    if (strcmp(mode, "file") == 0) {
+        int fd = open(at("data"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || write(fd, "before\n", 7) != 7) die("open/write");
+        touch("ready");
+        wait_for("go");
+        if (write(fd, "after\n", 6) != 6) die("write");
+        return 0;
+    }
+    if (strcmp(mode, "stdout") == 0) {
+        if (!freopen(at("log"), "a", stdout)) die("freopen");
+        printf("before\n");
+        fflush(stdout);
+        touch("ready");
+        wait_for("go");
+        printf("after\n");
+        return 0;
+    }
+    if (strcmp(mode, "nsnet") == 0) {
+        touch("ready");
+        wait_for("go1");
+        if (open("/proc/self/ns/net", O_RDONLY) < 0) die("open /proc/self/ns/net");
+        touch("opened");
+        wait_for("go");
+        return 0;
+    }
+    if (strcmp(mode, "shm") == 0) {
+        int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+        if (id < 0) die("shmget");
+        char *p = shmat(id, NULL, 0);
+        if (p == (void *)-1) die("shmat");
+        shmctl(id, IPC_RMID, NULL);  /* gone with the last detach: nothing left behind */
+        strcpy(p, "segment");
+        touch("ready");
+        wait_for("go");
+        return strcmp(p, "segment") == 0 ? 0 : 1;
+    }
+    if (strcmp(mode, "memfd") == 0 || strcmp(mode, "memfd-twice") == 0) {
+        int fd = memfd_create("fdcase", 0);
+        if (fd < 0 || ftruncate(fd, 4096) != 0) die("memfd_create");
+        char *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        char *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (a == MAP_FAILED || b == MAP_FAILED) die("mmap");
+        if (strcmp(mode, "memfd") == 0) munmap(b, 4096); else close(fd);
+        strcpy(a, "one");
+        touch("ready");
+        wait_for("go");
+        strcpy(a, "two");
+        if (strcmp(mode, "memfd-twice") == 0) printf("shared=%d\n", strcmp(b, "two") == 0);
+        return 0;
+    }
+    fprintf(stderr, "fdcase: unknown mode %s\n", mode);
+    return 64;
+}
