@@ -92,5 +92,9 @@ int reopen_flags(uint32_t open_flags);
 void place(long from, const image::FdCommon &c, bool close_from);
 // Adds the name of a file type (S_IFIFO, ...) to `out`.
 void add_file_type(text::Builder &out, uint32_t st_mode);
+// describe() of a kind whose payload is an FdOriginPayload: `before`, the origin's file type
+// (or "descriptor" if the record has none), `after`.
+void describe_origin(const image::FdCommon &c, const void *payload, const char *before, const char *after,
+                     text::Builder &out);
 
 }  // namespace ckpt::fd

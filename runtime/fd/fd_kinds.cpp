@@ -60,4 +60,15 @@ void add_file_type(text::Builder &out, uint32_t m)
             : S_ISBLK(m) ? "block device" : S_ISFIFO(m) ? "pipe" : S_ISSOCK(m) ? "socket" : "kernel object");
 }
 
+void describe_origin(const image::FdCommon &c, const void *payload, const char *before, const char *after,
+                     text::Builder &out)
+{
+    out.add(before);
+    if (c.payload_size >= sizeof(image::FdOriginPayload))
+        add_file_type(out, static_cast<const image::FdOriginPayload *>(payload)->st_mode);
+    else
+        out.add("descriptor");
+    out.add(after);
+}
+
 }  // namespace ckpt::fd

@@ -40,12 +40,7 @@ Verdict verify(const image::FdCommon &, const char *, text::Builder &) { return 
 
 void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 {
-    out.add("inherited ");
-    if (c.payload_size >= sizeof(image::FdOriginPayload))
-        add_file_type(out, static_cast<const image::FdOriginPayload *>(payload)->st_mode);
-    else
-        out.add("descriptor");
-    out.add(": /dev/null at a restore");
+    describe_origin(c, payload, "inherited ", ": /dev/null at a restore", out);
 }
 
 }  // namespace

@@ -42,12 +42,7 @@ Verdict verify(const image::FdCommon &, const char *, text::Builder &) { return 
 
 void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 {
-    out.add("the launcher's ");
-    if (c.payload_size >= sizeof(image::FdOriginPayload))
-        add_file_type(out, static_cast<const image::FdOriginPayload *>(payload)->st_mode);
-    else
-        out.add("descriptor");
-    out.add(": the new launcher's at a restore");
+    describe_origin(c, payload, "the launcher's ", ": the new launcher's at a restore", out);
 }
 
 }  // namespace

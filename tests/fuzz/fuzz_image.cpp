@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_require.h"
 #include "byte_source.h"
 #include "checksum.h"
 #include "fd/fd_kind.h"
@@ -20,15 +21,6 @@ using namespace ckpt;
 using namespace ckpt::image;
 
 namespace {
-
-// A guarantee of the reader that does not hold: says which, and stops (a libFuzzer crash).
-#define require(ok) \
-    do { \
-        if (!(ok)) { \
-            std::fprintf(stderr, "%s:%d: reader guarantee broken: %s\n", __FILE__, __LINE__, #ok); \
-            std::abort(); \
-        } \
-    } while (0)
 
 
 bool str_ok(const Image &img, StrRef r) { return r == kNoString || r < img.strings.size(); }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz_require.h"
 #include "byte_source.h"
 #include "pct_fixup.h"
 #include "pct_reader.h"
@@ -13,15 +14,6 @@
 using namespace ckpt;
 
 namespace {
-
-// A guarantee of the reader that does not hold: says which, and stops (a libFuzzer crash).
-#define require(ok) \
-    do { \
-        if (!(ok)) { \
-            std::fprintf(stderr, "%s:%d: reader guarantee broken: %s\n", __FILE__, __LINE__, #ok); \
-            std::abort(); \
-        } \
-    } while (0)
 
 
 void parse(const uint8_t *data, size_t size)
