@@ -104,7 +104,7 @@ def etcd_get(endpoint, key):
     req = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
     with urllib.request.urlopen(urllib.request.Request(endpoint + "/v3/kv/range", data=req), timeout=5) as r:
         kvs = json.load(r).get("kvs", [])
-    return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+    return base64.b64decode(kvs[0].get("value", "")).decode("latin-1") if kvs else None
 
 
 def poll_until(cond, timeout, what):

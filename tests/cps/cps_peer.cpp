@@ -11,7 +11,6 @@
 //   cps_peer create NAME RETENTION_MS [SECTION EXPIRY_MS]
 //       Creates NAME (and SECTION expiring EXPIRY_MS from now), closes it, exits.
 //   cps_peer hold NAME       Keeps NAME open until stdin ends.
-//   cps_peer probe NAME [SECTION]   Exit 0: NAME (and SECTION) exist; 3: not.
 #include <ckp/cl_ckpt.h>
 #include <poll.h>
 #include <unistd.h>
@@ -203,29 +202,6 @@ int hold(const char *ckpt)
     return 0;
 }
 
-int probe(const char *ckpt, const char *section)
-{
-    ClCkptSvcHdlT svc = init();
-    ClNameT nm = name_of(ckpt);
-    ClCkptHdlT h;
-    const ClRcT rc = clCkptCheckpointOpen(svc, &nm, nullptr, CL_CKPT_CHECKPOINT_READ, 0, &h);
-    if (rc == CL_CKPT_ERR_NOT_EXIST) return 3;
-    if (rc != CL_OK) die("clCkptCheckpointOpen", rc);
-    int status = 0;
-    if (section) {
-        ClCkptIOVectorElementT e{};
-        e.sectionId = sid(section);
-        ClUInt32T bad;
-        const ClRcT r = clCkptCheckpointRead(h, &e, 1, &bad);
-        if (r == CL_CKPT_ERR_NOT_EXIST) status = 3;
-        else if (r != CL_OK) die("clCkptCheckpointRead", r);
-        else std::free(e.dataBuffer);
-    }
-    clCkptCheckpointClose(h);
-    clCkptFinalize(svc);
-    return status;
-}
-
 }  // namespace
 
 int main(int argc, char **argv)
@@ -236,7 +212,6 @@ int main(int argc, char **argv)
     if (mode == "create" && argc >= 4)
         return create(argv[2], std::atol(argv[3]), argc > 5 ? argv[4] : nullptr, argc > 5 ? std::atol(argv[5]) : 0);
     if (mode == "hold") return hold(argv[2]);
-    if (mode == "probe") return probe(argv[2], argc > 3 ? argv[3] : nullptr);
     std::fprintf(stderr, "usage: see the comment at the top of cps_peer.cpp\n");
     return 64;
 }

@@ -3,7 +3,8 @@ for immediate consumption; the active one is SIGKILLed at random moments and the
 takes over, again and again, for a synchronous checkpoint and for an asynchronous collocated
 one (clCkptCheckpointSynchronize every 5 writes), on a three-member loopback etcd.
 
-Checks: every standby saw each committed value once, in order, with no gap (its "seen" list
+Checks: every standby is notified of every value acknowledged (synchronized) before the kill;
+every standby saw each committed value once, in order, with no gap (its "seen" list
 goes up by exactly one); every new active took over at or after the last value its
 predecessors had acknowledged (synchronous) or synchronized (asynchronous); the last standby
 ends with the last value taken over or written."""
@@ -41,6 +42,8 @@ def run(a, cluster, mode, rounds):
             active.kill()
             acked = active.values(tag)
             durable = max([durable] + acked)
+            # Every acknowledged (synchronized) write reaches the standby's callbacks.
+            standby.wait_for(lambda l: any(x.startswith("seen ") and int(x.split()[1]) >= durable for x in l), 30)
             standby.send("promote")
             active = standby
         final = active.wait_for(lambda l: [x for x in l if x.startswith("start ")])[0]
