@@ -18,6 +18,7 @@ from etcd_cluster import EtcdCluster
 def args():
     p = argparse.ArgumentParser()
     p.add_argument("--peer", required=True)
+    p.add_argument("--ckptctl", default=None)
     p.add_argument("--seed", type=int, default=None)
     a = p.parse_args()
     if not shutil.which("etcd"):
