@@ -1,6 +1,8 @@
 // Background replication of an asynchronous checkpoint (see replicator.h).
 #include "replicator.h"
 
+#include <cstdlib>
+
 #include "section_record.h"
 
 namespace cps {
@@ -10,6 +12,8 @@ Replicator::Replicator(std::vector<std::string> endpoints, std::string active_ke
     : etcd_(std::move(endpoints)), active_key_(std::move(active_key)), opener_(std::move(opener)),
       revisions_(std::move(revisions))
 {
+    const char *m = std::getenv("CKPT_CPS_MAX_PENDING");
+    max_pending_ = m && std::atol(m) > 0 ? size_t(std::atol(m)) : 128;
     thread_ = std::thread([this] { run(); });
 }
 
@@ -25,7 +29,8 @@ Replicator::~Replicator()
 
 uint64_t Replicator::enqueue(std::vector<Change> changes)
 {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < max_pending_ || stop_ || !fenced_.empty(); });
     const uint64_t t = next_ticket_++;
     queue_.push_back(Item{t, Clock::now(), std::move(changes)});
     cv_.notify_all();

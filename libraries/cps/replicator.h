@@ -35,7 +35,9 @@ public:
                std::map<std::string, int64_t> revisions);
     ~Replicator();  // stops; what is still queued is dropped (the process may be dying)
 
-    // Queues one write (several keys, committed together); returns its ticket.
+    // Queues one write (several keys, committed together); returns its ticket. The queue is
+    // bounded ($CKPT_CPS_MAX_PENDING writes, default 128): a writer that gets that far ahead
+    // of etcd waits, so the lag stays bounded.
     uint64_t enqueue(std::vector<Change> changes);
     // Waits until every write queued before the call is committed, or `deadline`.
     // Returns "" on success, else why not.
@@ -66,6 +68,7 @@ private:
     int64_t last_lag_ns_ = 0;
     std::string fenced_;
     bool stop_ = false;
+    size_t max_pending_;
     std::thread thread_;
 };
 
