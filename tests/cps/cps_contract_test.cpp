@@ -685,8 +685,9 @@ TEST_CASE("asynchronous checkpoints: acknowledged locally, in etcd after clCkptC
     CHECK(clCkptCheckpointSynchronize(c1, 0) == CL_CKPT_ERR_NOT_EXIST);  // ...but never replicated
     REQUIRE(clCkptSectionOverwrite(c2, &sx, "from c2", 7) == CL_OK);
     REQUIRE(clCkptCheckpointSynchronize(c2, 0) == CL_OK);
-    CHECK(read_section(r, "x") == "from c2");  // etcd has it
-    for (ClCkptHdlT x : {h, r, hs, c1, c2}) clCkptCheckpointClose(x);
+    ClCkptHdlT cr = open_rw(s, cn, ca, CL_CKPT_CHECKPOINT_READ);
+    CHECK(read_section(cr, "x") == "from c2");  // etcd has c2's write, not c1's stale one
+    for (ClCkptHdlT x : {h, r, hs, c1, c2, cr}) clCkptCheckpointClose(x);
     for (auto &x : {n, sn, cn}) {
         ClNameT nm = name(x);
         clCkptCheckpointDelete(s.h, &nm);
