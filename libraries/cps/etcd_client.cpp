@@ -29,7 +29,9 @@ bool retryable_answer(const json &body)
     const int code = body["code"].is_number() ? body["code"].get<int>() : 0;
     if (code == 14 || code == 4 || code == 1) return true;
     const std::string msg = body.value("message", std::string());
+    // A read at a revision this member has not applied yet: another member may have it.
     return msg.find("leader") != std::string::npos || msg.find("timed out") != std::string::npos ||
+           msg.find("future revision") != std::string::npos ||
            msg.find("too many requests") != std::string::npos;
 }
 
@@ -223,7 +225,13 @@ EtcdResult EtcdClient::range(const std::string &key, Clock::time_point deadline,
 {
     json req = {{"key", b64_encode(key)}};
     if (prefix) req["range_end"] = b64_encode(prefix_end(key));
-    if (revision > 0) req["revision"] = std::to_string(revision);
+    if (revision > 0) {
+        // What a revision held is immutable once committed, so any member that has applied it
+        // may answer, without a quorum round: a standby reads notified changes even while the
+        // cluster has lost its quorum.
+        req["revision"] = std::to_string(revision);
+        req["serializable"] = true;
+    }
     if (count_only) req["count_only"] = true;
     return call("/v3/kv/range", req, deadline);
 }

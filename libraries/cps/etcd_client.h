@@ -60,7 +60,8 @@ public:
     // `deadline`.
     EtcdResult call(const std::string &path, const json &request, Clock::time_point deadline);
 
-    // Conveniences over call().
+    // Conveniences over call(). A range at a revision > 0 is served by any member that has
+    // applied it (serializable).
     EtcdResult range(const std::string &key, Clock::time_point deadline, bool prefix = false,
                      int64_t revision = 0, bool count_only = false);
     EtcdResult put(const std::string &key, const std::string &value, int64_t lease, Clock::time_point deadline);

@@ -79,7 +79,9 @@ def main():
             top = max(acked)
             standby.wait_for(lambda l: any(x.startswith("seen ") and int(x.split()[1]) >= top for x in l), 30)
             seen = standby.values("seen")
+            unread = [x for x in standby.lines if x.startswith("unread ")]
             lost = sorted(acked - set(seen))
+            assert not unread, f"the standby could not read notified changes: {unread[:3]}"
             assert not lost, f"acknowledged but never seen by the standby: {lost[:10]}"
             assert all(b >= a for a, b in zip(seen, seen[1:])), "the standby's values went back"
             print(f"{len(acked)} acknowledged writes, all seen by the standby", flush=True)
