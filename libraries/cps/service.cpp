@@ -27,7 +27,11 @@ Service::~Service()
     }
     cv_.notify_all();
     if (keepalive_.joinable()) keepalive_.join();
-    for (auto &t : async_) t.join();
+    // The last reference may be dropped by an asynchronous open finishing in its own thread.
+    for (auto &t : async_) {
+        if (t.get_id() == std::this_thread::get_id()) t.detach();
+        else t.join();
+    }
     if (session_lease_) {
         EtcdClient etcd(endpoints_);
         etcd.revoke(session_lease_, Clock::now() + std::chrono::seconds(2));
