@@ -51,6 +51,8 @@ int exit_code_for(ImageError e)
     case ImageError::FileMissing: return exit_code::kNoInput;
     case ImageError::FileChanged: return exit_code::kStaleImage;
     case ImageError::Untrusted: return exit_code::kUntrusted;
+    case ImageError::Incompatible: return exit_code::kIncompatible;
+    case ImageError::AttrsRefused: return exit_code::kAttrsRefused;
     default: return exit_code::kBadImage;
     }
 }
@@ -167,6 +169,9 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "ckpt-restore: fd %d: %s replaced by %s\n", f.fd, from.c_str(), to.c_str());
         }
     }
+    // The world and the attributes first: an image that cannot run here costs no page checks.
+    const bool same_process = std::getenv("CKPT_ROLLBACK_VALUE") && std::atoi(std::getenv("CKPT_ROLLBACK_VALUE")) > 0;
+    if (ImageStatus s = verify_restorable(img, same_process)) die(exit_code_for(s.code), s.message);
     if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
     // rollback(): the files go back below, and a file replaced since the checkpoint is the one
     // the program had open only then; its identity is checked after the undo.
@@ -221,7 +226,7 @@ int main(int argc, char **argv)
     const uint64_t code_pages = align_up(code_size, kPage);
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
                           img.runs.size() * sizeof(plan_run) + fd_section.size() + 8 +
-                          img.strings.size() + 16 * 8;
+                          img.strings.size() + img.attrs.size() + 16 * 8;
     data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
@@ -239,6 +244,8 @@ int main(int argc, char **argv)
     std::memcpy(strings, img.strings.data(), img.strings.size());
     strings[img.strings.size()] = 0;
     std::memcpy(fds, fd_section.data(), fd_section.size());
+    char *attrs = carve.take<char>(img.attrs.size());
+    std::memcpy(attrs, img.attrs.data(), img.attrs.size());
     for (size_t i = 0; i < img.runs.size(); ++i) runs[i] = {img.runs[i].first_page, img.runs[i].n_pages};
 
     uint64_t n = 0;
@@ -324,6 +331,8 @@ int main(int argc, char **argv)
     info.fds = reinterpret_cast<uint64_t>(fds);
     info.n_fds = img.fds.size();
     info.strings = reinterpret_cast<uint64_t>(strings);
+    info.attrs = img.attrs.empty() ? 0 : reinterpret_cast<uint64_t>(attrs);
+    info.attrs_size = img.attrs.size();
     info.cwd = pr.cwd == image::kNoString ? 0 : reinterpret_cast<uint64_t>(strings + pr.cwd);
     const char *value = std::getenv("CKPT_ROLLBACK_VALUE");
     info.rollback_value = value ? std::atoi(value) : 0;

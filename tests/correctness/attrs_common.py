@@ -1,0 +1,72 @@
+"""What the process-attribute tests share (issue 9, item 9; tests/programs/attrs_probe.c).
+
+  * start_probe(h, mode, ...): runs `attrs_probe MODE WORK MARKER` under ckpt-run until it has
+    taken its checkpoint (chkpnt) and created the marker, then SIGKILLs it;
+  * restored(h, mode, ...): start_probe, then the same command again, which restores it: the
+    probe checks its attribute from inside and prints OK (exit 0) or FAIL (exit 1). Returns
+    (probe output, recovery log).
+"""
+import os
+
+import ckpt_harness
+from ckpt_harness import check, log
+
+
+def read_text(path):
+    with open(path, "rb") as f:
+        return f.read().decode(errors="replace")
+
+
+class Probe:
+    def __init__(self, h, mode, job=None):
+        self.h = h
+        self.mode = mode
+        self.job = job or mode
+        self.work = h.path(f"{self.job}.work")
+        os.makedirs(self.work, exist_ok=True)
+        self.marker = h.path(f"{self.job}.ready")
+        self.argv = [h.program("attrs_probe"), mode, self.work, self.marker]
+        self.runs = 0
+
+    def out(self):
+        return self.h.path(f"{self.job}.{self.runs}.out")
+
+    def start(self, extra=(), **kw):
+        self.runs += 1
+        return self.h.start(self.job, self.argv, self.out(), interval="1h", extra=extra, **kw)
+
+    def checkpoint_and_kill(self, extra=(), **kw):
+        launcher = self.start(extra, **kw)
+
+        def ready():
+            if launcher.poll() is not None:
+                raise ckpt_harness.TestFailure(
+                    f"{self.mode}: ckpt-run exited with {launcher.rc} before the probe's checkpoint; log:\n"
+                    f"{launcher.log_text()}\nprobe output:\n{read_text(self.out())}")
+            return os.path.exists(self.marker)
+        self.h.poll(ready, f"{self.mode}: the probe to take its checkpoint")
+        rc = self.h.kill_program(launcher)
+        check(rc == ckpt_harness.EXIT_KILLED, f"{self.mode}: ckpt-run exited with {rc} after the kill")
+        return launcher
+
+    def rerun(self, extra=(), **kw):
+        """The same command again: (exit status, probe output, log)."""
+        launcher = self.start(extra, **kw)
+        rc = launcher.wait()
+        return rc, read_text(self.out()), launcher.log_text()
+
+
+def restored(h, mode, extra=(), **kw):
+    """The probe's attribute survives SIGKILL and a restore, as the probe itself checks."""
+    p = Probe(h, mode)
+    p.checkpoint_and_kill(extra, **kw)
+    rc, out, err = p.rerun(extra, **kw)
+    check("restored from checkpoint version" in err, f"{mode}: the rerun did not restore the probe; log:\n{err}")
+    check(rc == 0 and out.startswith("OK "), f"{mode}: exit {rc}, probe said: {out.strip()!r}; log:\n{err}")
+    log(out.strip())
+    return out, err
+
+
+def one(mode):
+    """A test that is exactly restored(h, mode)."""
+    ckpt_harness.main(f"attr_{mode}", lambda h: restored(h, mode))
