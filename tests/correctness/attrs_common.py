@@ -6,7 +6,9 @@
     probe checks its attribute from inside and prints OK (exit 0) or FAIL (exit 1). Returns
     (probe output, recovery log).
 """
+import json
 import os
+import subprocess
 
 import ckpt_harness
 from ckpt_harness import check, log
@@ -56,10 +58,25 @@ class Probe:
         return rc, read_text(self.out()), launcher.log_text()
 
 
-def restored(h, mode, extra=(), **kw):
-    """The probe's attribute survives SIGKILL and a restore, as the probe itself checks."""
+def inspect(h, job, json_output=True):
+    """`ckptctl inspect [--json]` of the job's newest image: the parsed object, or the text."""
+    ckptctl = os.path.join(os.environ.get("CKPT_BIN_DIR", os.path.dirname(h.ckpt_run)), "ckptctl")
+    versions = h.versions(h.path("ckpt", job))
+    check(versions, f"{job}: no image to inspect")
+    image = h.image_path(h.path("ckpt", job), versions[-1])
+    r = subprocess.run([ckptctl, "inspect", *(["--json"] if json_output else []), image],
+                       capture_output=True, text=True, env=h.env)
+    check(r.returncode == 0, f"ckptctl inspect {image}: exit {r.returncode}: {r.stderr}")
+    return json.loads(r.stdout) if json_output else r.stdout
+
+
+def restored(h, mode, extra=(), shown=None, **kw):
+    """The probe's attribute survives SIGKILL and a restore, as the probe itself checks.
+    shown(json, text): checks what `ckptctl inspect` says of the image, before the restore."""
     p = Probe(h, mode)
     p.checkpoint_and_kill(extra, **kw)
+    if shown:
+        shown(inspect(h, p.job), inspect(h, p.job, json_output=False))
     rc, out, err = p.rerun(extra, **kw)
     check("restored from checkpoint version" in err, f"{mode}: the rerun did not restore the probe; log:\n{err}")
     check(rc == 0 and out.startswith("OK "), f"{mode}: exit {rc}, probe said: {out.strip()!r}; log:\n{err}")
@@ -67,6 +84,6 @@ def restored(h, mode, extra=(), **kw):
     return out, err
 
 
-def one(mode):
-    """A test that is exactly restored(h, mode)."""
-    ckpt_harness.main(f"attr_{mode}", lambda h: restored(h, mode))
+def one(mode, shown=None):
+    """A test that is exactly restored(h, mode, shown=shown)."""
+    ckpt_harness.main(f"attr_{mode}", lambda h: restored(h, mode, shown=shown))
