@@ -26,6 +26,7 @@
 #include "lineage.h"
 #include "undo.h"
 #include "restore_plan.h"
+#include "exe_link.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
 
@@ -129,7 +130,7 @@ struct Carver {
 }  // namespace
 }  // namespace ckpt
 
-int main(int argc, char **argv)
+int ckpt_restorer_main(int argc, char **argv)
 {
     using namespace ckpt;
     const uint64_t t_start = monotonic_ns();
@@ -152,6 +153,16 @@ int main(int argc, char **argv)
 
     Image img;
     if (ImageStatus s = read_image(path, img)) die(exit_code_for(s.code), s.message);
+    // /proc/PID/exe: without the capability to point it at the program's executable, the
+    // restore goes on in a process exec'd from that executable (exe_link.h), same pid.
+    const std::string exe = img.str(img.process.exe_path);
+    const bool exe_already = !exe.empty() && restorer::runs_exe(exe);
+    if (!verify_only && !exe.empty() && !exe_already && !restorer::can_set_exe_link()) {
+        std::string why;
+        restorer::restore_through_exe(img, exe, argc, argv, why);
+        std::fprintf(stderr, "ckpt-restore: warning: /proc/self/exe of the restored program will show ckpt-restore "
+                             "(cannot restore from its own executable: %s)\n", why.c_str());
+    }
     // Open-file table changes at restore time (patent steps 865-870): descriptors that referred
     // to OLD at the checkpoint are reopened on NEW. The new paths go to the end of the string
     // table, which is copied into the blob area below.
@@ -217,8 +228,7 @@ int main(int argc, char **argv)
     std::string why;
     const int image_fd = reopen_image(img, why);
     if (image_fd < 0) die(exit_code::kUntrusted, why);
-    const std::string exe = img.str(img.process.exe_path);
-    const int exe_fd = exe.empty() ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+    const int exe_fd = exe.empty() || exe_already ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
 
     // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
     const std::string fd_section = encode_fd_section(img.fds);
@@ -393,3 +403,7 @@ int main(int argc, char **argv)
                  : "memory");
     __builtin_unreachable();
 }
+
+#ifndef CKPT_RESTORER_LIBRARY
+int main(int argc, char **argv) { return ckpt_restorer_main(argc, argv); }
+#endif

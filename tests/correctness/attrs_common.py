@@ -20,22 +20,38 @@ def read_text(path):
 
 
 class Probe:
-    def __init__(self, h, mode, job=None):
+    """The probe in MODE as job JOB; `user` (uid, gid): run as that user, with its own work
+    directory and checkpoint root (h.root_of(job))."""
+
+    def __init__(self, h, mode, job=None, user=None):
         self.h = h
         self.mode = mode
         self.job = job or mode
+        self.user = user
         self.work = h.path(f"{self.job}.work")
         os.makedirs(self.work, exist_ok=True)
-        self.marker = h.path(f"{self.job}.ready")
+        self.marker = os.path.join(self.work, "ready")
         self.argv = [h.program("attrs_probe"), mode, self.work, self.marker]
         self.runs = 0
+        self.root = h.path("ckpt") if not user else h.path(f"ckpt-{self.job}")
+        self.kw = {}
+        if user:
+            import security_common
+            os.chmod(h.tmp, 0o755)
+            os.makedirs(self.root, mode=0o700, exist_ok=True)
+            for d in (self.work, self.root):
+                os.chown(d, *user)
+            self.kw = {"root": self.root, "preexec_fn": security_common.as_user(*user), "cwd": self.work}
+
+    def job_path(self):
+        return os.path.join(self.root, self.job)
 
     def out(self):
         return self.h.path(f"{self.job}.{self.runs}.out")
 
     def start(self, extra=(), **kw):
         self.runs += 1
-        return self.h.start(self.job, self.argv, self.out(), interval="1h", extra=extra, **kw)
+        return self.h.start(self.job, self.argv, self.out(), interval="1h", extra=extra, **{**self.kw, **kw})
 
     def checkpoint_and_kill(self, extra=(), **kw):
         launcher = self.start(extra, **kw)
