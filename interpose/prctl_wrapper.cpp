@@ -13,7 +13,14 @@ using namespace ckpt;
 
 namespace {
 
-bool ckpt_owns_pdeathsig() { return g_rt.active && g_rt.status_fd >= 0 && !g_rt.passive; }
+// Only in the launcher's own child: a process the program forks (a worker that wants to die
+// with its parent) inherits the runtime's state but has the program as its parent, and its
+// parent-death signal is its own, the kernel's.
+bool ckpt_owns_pdeathsig()
+{
+    return g_rt.active && g_rt.status_fd >= 0 && !g_rt.passive && g_rt.launcher_pid > 0 &&
+           sys_getppid() == g_rt.launcher_pid;
+}
 
 }  // namespace
 
