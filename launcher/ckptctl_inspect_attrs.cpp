@@ -25,6 +25,11 @@ const char *const kLimitNames[kNumRlimits] = {"CPU", "FSIZE", "DATA", "STACK", "
                                               "RTPRIO", "RTTIME"};
 const char *const kItimerNames[3] = {"ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"};
 
+bool set_by_program(const ProcessAttrsRecord &p, uint32_t r)
+{
+    return p.rlimits[r].cur != p.inherited_rlimits[r].cur || p.rlimits[r].max != p.inherited_rlimits[r].max;
+}
+
 std::string limit(uint64_t v) { return v == ~0ull ? "unlimited" : std::to_string(v); }
 
 std::string ids(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
@@ -106,11 +111,12 @@ void print_attrs_text(const Image &img)
         for (uint32_t i = 0; i < p.n_threads; ++i)
             line("thread", "tid " + std::to_string(v.threads[i].tid) + ", name " +
                                std::string(v.threads[i].comm, strnlen(v.threads[i].comm, 16)));
-        Table lim({"RLIMIT", "SOFT", "HARD"});
+        Table lim({"RLIMIT", "SOFT", "HARD", "RESTORED"});
         lim.align_right(1);
         lim.align_right(2);
         for (uint32_t r = 0; r < kNumRlimits; ++r)
-            lim.add({kLimitNames[r], limit(p.rlimits[r].cur), limit(p.rlimits[r].max)});
+            lim.add({kLimitNames[r], limit(p.rlimits[r].cur), limit(p.rlimits[r].max),
+                     set_by_program(p, r) ? "as set by the program" : "the environment's"});
         std::printf("\nResource limits\n%s", lim.str().c_str());
         std::printf("\nPOSIX timers (%u)\n", p.n_timers);
         if (p.n_timers) {
@@ -189,6 +195,7 @@ void attrs_json(JsonWriter &j, const Image &img)
             if (p.rlimits[r].cur == ~0ull) j.null(); else j.value(p.rlimits[r].cur);
             j.key("hard");
             if (p.rlimits[r].max == ~0ull) j.null(); else j.value(p.rlimits[r].max);
+            j.field("set_by_program", set_by_program(p, r));
             j.end_object();
         }
         j.end_object();

@@ -264,6 +264,11 @@ struct ProcessAttrsRecord {
     int32_t pid, pgid, sid;
     int32_t pdeathsig;     // the program's own PR_SET_PDEATHSIG (ckpt uses the kernel's)
     RlimitRecord rlimits[kNumRlimits];
+    // What the process was given (at its start or its last restore, by the launcher's
+    // environment: `ulimit`): a limit still equal to it is the environment's, and a restore
+    // gives the new environment's instead (a job resumed under a larger `ulimit -v` gets it);
+    // one the program changed comes back as it was.
+    RlimitRecord inherited_rlimits[kNumRlimits];
     ItimerRecord itimers[3];
     uint32_t n_threads, n_timers, n_locks, n_pending;
 };

@@ -23,6 +23,25 @@ constexpr int kCapSetgid = 6, kCapSetuid = 7, kCapSetpcap = 8, kCapSysNice = 23,
 constexpr uint32_t kSecbitKeepCaps = 1u << 4, kSecbitKeepCapsLocked = 1u << 5;
 
 int program_pdeathsig_value = 0;
+// The resource limits the process was given (note_inherited_limits, restore): kept in the
+// runtime's memory, so in every image.
+RlimitRecord inherited_limits[kNumRlimits];
+bool inherited_known = false;
+
+void read_limits(RlimitRecord *out)
+{
+    for (uint32_t r = 0; r < kNumRlimits; ++r) {
+        uint64_t rl[2] = {~0ull, ~0ull};
+        RAW4(SYS_prlimit64, 0, r, nullptr, rl);
+        out[r] = {rl[0], rl[1]};
+    }
+}
+
+// Whether the program changed limit r since it was given (else it is the environment's).
+bool changed_by_program(const ProcessAttrsRecord &p, uint32_t r)
+{
+    return p.rlimits[r].cur != p.inherited_rlimits[r].cur || p.rlimits[r].max != p.inherited_rlimits[r].max;
+}
 
 size_t align8(size_t v) { return (v + 7) & ~size_t(7); }
 
@@ -136,11 +155,13 @@ CaptureError capture_pending(CaptureSet &set, int ckpt_signal, PendingSignalReco
 {
     n = 0;
     CaptureError err;
+    uint64_t thread = 0, shared = 0;
+    // One read when nothing is pending (the usual case), one more after each dequeue.
+    bool known = pending_sets(set.scratch, set.scratch_size, thread, shared);
     for (int s = 1; s <= 64 && !err; ++s) {
         if (s == ckpt_signal || s == SIGKILL || s == SIGSTOP) continue;
         for (;;) {
-            uint64_t thread = 0, shared = 0;
-            if (!pending_sets(set.scratch, set.scratch_size, thread, shared)) {
+            if (!known) {
                 err.err = EIO;
                 err.what = "cannot read the pending signals (/proc/thread-self/status)";
                 break;
@@ -155,6 +176,7 @@ CaptureError capture_pending(CaptureSet &set, int ckpt_signal, PendingSignalReco
             const long zero[2] = {0, 0};
             if (RAW4(SYS_rt_sigtimedwait, &set1, r.siginfo, zero, 8) != s) break;
             ++n;
+            known = pending_sets(set.scratch, set.scratch_size, thread, shared);
         }
     }
     for (uint32_t i = 0; i < n; ++i) requeue(out[i]);
@@ -279,6 +301,12 @@ void add_cap_names(text::Builder &why, uint64_t caps)
 
 }  // namespace
 
+void note_inherited_limits()
+{
+    read_limits(inherited_limits);
+    inherited_known = true;
+}
+
 int program_pdeathsig() { return program_pdeathsig_value; }
 void set_program_pdeathsig(int sig) { program_pdeathsig_value = sig; }
 
@@ -363,11 +391,9 @@ CaptureError capture(CaptureSet &set, int ckpt_signal, bool launcher)
     int kernel_pdeathsig = 0;
     if (!launcher) sys_prctl(PR_GET_PDEATHSIG, reinterpret_cast<unsigned long>(&kernel_pdeathsig), 0, 0, 0);
     p->pdeathsig = launcher ? program_pdeathsig_value : kernel_pdeathsig;
-    for (uint32_t r = 0; r < kNumRlimits; ++r) {
-        uint64_t rl[2] = {~0ull, ~0ull};
-        RAW4(SYS_prlimit64, 0, r, nullptr, rl);
-        p->rlimits[r] = {rl[0], rl[1]};
-    }
+    read_limits(p->rlimits);
+    for (uint32_t r = 0; r < kNumRlimits; ++r)
+        p->inherited_rlimits[r] = inherited_known ? inherited_limits[r] : p->rlimits[r];
     for (int w = 0; w < 3; ++w) {
         long itv[4] = {};  // struct itimerval: interval {sec, usec}, value {sec, usec}
         RAW2(SYS_getitimer, w, itv);
@@ -447,7 +473,7 @@ bool check_restorable(const View &v, const char *(*fd_path)(int, const void *), 
         "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
     for (uint32_t r = 0; r < kNumRlimits; ++r) {
         uint64_t rl[2] = {~0ull, ~0ull};
-        if (RAW4(SYS_prlimit64, 0, r, nullptr, rl) != 0) continue;
+        if (RAW4(SYS_prlimit64, 0, r, nullptr, rl) != 0 || !changed_by_program(p, r)) continue;
         if (p.rlimits[r].max > rl[1] && !has_cap(c.effective, kCapSysResource)) {
             problem().add(kLimitNames[r]).add(" hard limit ");
             if (p.rlimits[r].max == ~0ull) why.add("unlimited"); else why.add(p.rlimits[r].max);
@@ -457,7 +483,10 @@ bool check_restorable(const View &v, const char *(*fd_path)(int, const void *), 
         }
     }
     const int nice_now = int(20 - RAW2(SYS_getpriority, 0, 0));
-    const int64_t nice_floor = 20 - int64_t(p.rlimits[13].cur > 40 ? 40 : p.rlimits[13].cur);
+    uint64_t nice_rl[2] = {0, 0};
+    RAW4(SYS_prlimit64, 0, 13 /* RLIMIT_NICE */, nullptr, nice_rl);
+    const uint64_t nice_lim = changed_by_program(p, 13) ? p.rlimits[13].cur : nice_rl[0];
+    const int64_t nice_floor = 20 - int64_t(nice_lim > 40 ? 40 : nice_lim);
     if (p.nice < nice_now && !has_cap(c.effective, kCapSysNice) && p.nice < nice_floor)
         problem().add("nice ").add_int(p.nice).add(" (yours is ").add_int(nice_now).add(")");
     if (p.n_timers && sys_prctl(kPrTimerCreateRestoreIds, kRestoreIdsGet, 0, 0, 0) < 0)
@@ -502,7 +531,11 @@ void restore(const View &v, int ckpt_signal, void (*warn)(const char *), void (*
 {
     const ProcessAttrsRecord &p = *v.proc;
     char msg[96];
+    // What this process was given is the new environment's; the program's own changes win.
+    read_limits(inherited_limits);
+    inherited_known = true;
     for (uint32_t r = 0; r < kNumRlimits; ++r) {
+        if (!changed_by_program(p, r)) continue;
         const uint64_t rl[2] = {p.rlimits[r].cur, p.rlimits[r].max};
         if (RAW4(SYS_prlimit64, 0, r, rl, nullptr) != 0) {
             text::Builder(msg, sizeof msg).add("cannot restore resource limit ").add(uint64_t(r));

@@ -62,6 +62,11 @@ void restore(const View &v, int ckpt_signal, void (*warn)(const char *), void (*
 // the kernel says no (the restorer checked that it would not).
 void restore_credentials(const image::ProcessAttrsRecord &p, void (*refuse)(const char *));
 
+// At library start: the resource limits the process was given (ulimit, the launcher's). A
+// restore gives back only the limits the program changed since; the others are the new
+// environment's.
+void note_inherited_limits();
+
 // The program's own parent-death signal (PR_SET_PDEATHSIG). Under a launcher ckpt uses the
 // kernel's for the launcher's death (launcher_link.cpp), so the program's is kept here, in
 // the runtime's memory (and so in every image), and the prctl wrapper shows it.

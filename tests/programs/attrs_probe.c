@@ -136,6 +136,9 @@ static void setup(void)
         if (setrlimit(RLIMIT_NOFILE, &n) != 0 || setrlimit(RLIMIT_CORE, &c) != 0) fail("setrlimit: %s", strerror(errno));
         getrlimit(RLIMIT_NOFILE, &nofile_before);
         getrlimit(RLIMIT_CORE, &core_before);
+    } else if (!strcmp(mode, "rlimit_lower")) {
+        struct rlimit n = {1024, 2048};
+        if (setrlimit(RLIMIT_NOFILE, &n) != 0) fail("setrlimit: %s", strerror(errno));
     } else if (!strcmp(mode, "nice")) {
         errno = 0;
         if (nice(7) == -1 && errno) fail("nice: %s", strerror(errno));
@@ -248,6 +251,11 @@ static void verify(void)
         if (n.rlim_cur != 512 || n.rlim_max != 1024) fail("RLIMIT_NOFILE %lu/%lu, was 512/1024", n.rlim_cur, n.rlim_max);
         if (c.rlim_cur != 0 || c.rlim_max != 4096 * 1024) fail("RLIMIT_CORE %lu/%lu", c.rlim_cur, c.rlim_max);
         printf("OK rlimit: RLIMIT_NOFILE 512/1024, RLIMIT_CORE 0/4194304\n");
+    } else if (!strcmp(mode, "rlimit_lower")) {
+        struct rlimit n;
+        getrlimit(RLIMIT_NOFILE, &n);
+        if (n.rlim_cur != 1024 || n.rlim_max != 2048) fail("RLIMIT_NOFILE %lu/%lu, was 1024/2048", n.rlim_cur, n.rlim_max);
+        printf("OK rlimit_lower: RLIMIT_NOFILE 1024/2048\n");
     } else if (!strcmp(mode, "nice")) {
         errno = 0;
         int n = getpriority(PRIO_PROCESS, 0);
