@@ -168,7 +168,7 @@ CaptureError capture_pending(CaptureSet &set, int ckpt_signal, PendingSignalReco
             }
             const uint64_t bit = 1ull << (s - 1);
             if (!((thread | shared) & bit)) break;
-            if (n == kMaxPending) { err = refused("too many pending signals: more than ", nullptr, kMaxPending); break; }
+            if (n == kMaxPending) { err = refused("too many pending signals", "more than ", kMaxPending); break; }
             PendingSignalRecord &r = out[n];
             r.signo = s;
             r.thread = (thread & bit) ? 1 : 0;  // the kernel dequeues the thread's queue first
@@ -204,7 +204,7 @@ CaptureError capture_timers(CaptureSet &set, PosixTimerRecord *out, uint32_t &n)
         if (p < end) ++p;
         const size_t ll = size_t(eol - line);
         if (text::starts_with(line, ll, "ID:")) {
-            if (n == kMaxTimers) return refused("too many POSIX timers: more than ", nullptr, kMaxTimers);
+            if (n == kMaxTimers) return refused("too many POSIX timers", "more than ", kMaxTimers);
             cur = &out[n++];
             *cur = PosixTimerRecord{};
             const char *q = line + 3;
@@ -240,9 +240,9 @@ CaptureError capture_timers(CaptureSet &set, PosixTimerRecord *out, uint32_t &n)
         // internal signal: that thread cannot be recreated from here.
         if ((t.notify & ~SIGEV_THREAD_ID) == SIGEV_THREAD ||
             ((t.notify & SIGEV_THREAD_ID) && (t.notify_tid != self_tid || t.signo == kSigTimerGlibc)))
-            return refused("a SIGEV_THREAD timer (not supported): timer ", nullptr, uint64_t(t.id));
+            return refused("a SIGEV_THREAD timer (not supported)", "timer ", uint64_t(t.id));
         long its[4] = {};
-        if (RAW2(SYS_timer_gettime, t.id, its) != 0) return refused("a POSIX timer that timer_gettime refuses: timer ", nullptr, uint64_t(t.id));
+        if (RAW2(SYS_timer_gettime, t.id, its) != 0) return refused("a POSIX timer that timer_gettime refuses", "timer ", uint64_t(t.id));
         t.interval_ns = ts_ns(its);
         t.value_ns = ts_ns(its + 2);
     }
@@ -278,7 +278,7 @@ CaptureError capture_locks_of(CaptureSet &set, int fd, FileLockRecord *out, uint
         if (text::starts_with(w, wl, "FLOCK")) kind = LockKind::Flock;
         else if (text::starts_with(w, wl, "POSIX")) kind = LockKind::Posix;
         else if (text::starts_with(w, wl, "OFDLCK")) kind = LockKind::Ofd;
-        else return refused("a lease or other lock (not supported): fd ", nullptr, uint64_t(fd));
+        else return refused("a lease or other lock (not supported)", "fd ", uint64_t(fd));
         word(w);  // ADVISORY / MANDATORY
         wl = word(w);
         const uint32_t type = text::starts_with(w, wl, "WRITE") ? F_WRLCK : F_RDLCK;
@@ -288,7 +288,7 @@ CaptureError capture_locks_of(CaptureSet &set, int fd, FileLockRecord *out, uint
         while (q < eol && *q == ' ') ++q;
         int64_t len_ = 0;
         if (!text::starts_with(q, size_t(eol - q), "EOF")) len_ = parse_int(q, eol) - start + 1;
-        if (n == kMaxLocks) return refused("too many file locks: more than ", nullptr, kMaxLocks);
+        if (n == kMaxLocks) return refused("too many file locks", "more than ", kMaxLocks);
         out[n++] = FileLockRecord{fd, kind, type, 0, start, len_};  // appended after the others
     }
     return {};
@@ -370,7 +370,7 @@ CaptureError capture(CaptureSet &set, int ckpt_signal, bool launcher)
     p->fsuid = uint32_t(RAW1(SYS_setfsuid, -1));  // an invalid id changes nothing and tells the current one
     p->fsgid = uint32_t(RAW1(SYS_setfsgid, -1));
     const long ng = RAW2(SYS_getgroups, 0, nullptr);
-    if (ng > long(kMaxGroups)) return refused("too many supplementary groups: ", nullptr, uint64_t(ng));
+    if (ng > long(kMaxGroups)) return refused("too many supplementary groups", "", uint64_t(ng));
     p->n_groups = ng > 0 ? uint32_t(RAW2(SYS_getgroups, kMaxGroups, p->groups)) : 0;
     const Caps c = get_caps();
     p->cap_effective = c.effective;

@@ -60,6 +60,7 @@ static int64_t tv_ns(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000000
 static int64_t ts_ns(struct timespec ts) { return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec; }
 
 static void on_alarm(int s) { (void)s; got_alarm++; }
+static void on_timer_thread(union sigval v) { (void)v; }
 static void on_usr1(int s, siginfo_t *si, void *uc)
 {
     (void)s; (void)uc;
@@ -198,6 +199,15 @@ static void setup(void)
         struct sock_fprog prog = {1, allow};
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
             fail("seccomp: %s", strerror(errno));
+    } else if (!strcmp(mode, "sigev_thread")) {
+        struct sigevent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_THREAD;
+        ev.sigev_notify_function = on_timer_thread;
+        timer_t t;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0) fail("timer_create: %s", strerror(errno));
+        struct itimerspec a = {{0, 0}, {60, 0}};
+        timer_settime(t, 0, &a, NULL);
     } else if (!strcmp(mode, "exe")) {
     } else {
         fail("unknown mode");
