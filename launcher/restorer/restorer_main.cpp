@@ -22,6 +22,7 @@
 
 #include "../../runtime/image_reader.h"
 #include "../../runtime/maps_parser.h"
+#include "../../runtime/world.h"
 #include "../exit_codes.h"
 #include "lineage.h"
 #include "undo.h"
@@ -389,7 +390,7 @@ int ckpt_restorer_main(int argc, char **argv)
     if (__rseq_size > 0) {
         uint64_t fs = 0;
         asm volatile("movq %%fs:0, %0" : "=r"(fs));
-        syscall(SYS_rseq, reinterpret_cast<void *>(fs + uint64_t(__rseq_offset)), __rseq_size < 32 ? 32 : __rseq_size,
+        syscall(SYS_rseq, reinterpret_cast<void *>(fs + uint64_t(__rseq_offset)), world::rseq_length(),
                 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG);
     }
     const uint64_t entry = reinterpret_cast<uint64_t>(area) +
