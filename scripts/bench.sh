@@ -475,7 +475,8 @@ bench_cps_report() {
     echo "### Checkpoint service on etcd (3 members on loopback)"
     echo
     echo "Section overwrites of one checkpoint; latency of the call; async writes/s until"
-    echo "clCkptCheckpointSynchronize has them all in etcd; lag from acknowledgement to commit."
+    echo "clCkptCheckpointSynchronize has them all in etcd; lag from acknowledgement until a watcher"
+    echo "registered for immediate consumption has been notified and has read the write."
     echo
     echo "$CPS_TABLE"
     echo
