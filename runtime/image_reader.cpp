@@ -353,7 +353,7 @@ ImageStatus verify_files(const Image &img, bool open_files)
         const std::string path = img.str(f.c.path);
         char why[512];
         text::Builder b(why, sizeof why);
-        switch (kind->verify(f.c, path.c_str(), b)) {
+        switch (kind->verify(f.c, f.payload.data(), path.c_str(), b)) {
         case fd::Verdict::Ok: break;
         case fd::Verdict::Missing: return fail(ImageError::FileMissing, why);
         case fd::Verdict::Changed: return fail(ImageError::FileChanged, why);
