@@ -44,7 +44,7 @@ bool same_target(int epfd, int tfd, uint64_t ino, uint64_t kdev)
 const char *capture(const Probe &p, void *payload, uint32_t cap, uint32_t &size)
 {
     FdInfo info(p.fd);
-    if (!info.ok()) return "an epoll instance whose interest list cannot be read";
+    if (!info.ok()) return "an epoll whose interest list cannot be read";
     auto *h = static_cast<image::FdEpollPayload *>(payload);
     auto *entries = reinterpret_cast<image::FdEpollEntry *>(h + 1);
     const uint32_t room = (cap - uint32_t(sizeof *h)) / uint32_t(sizeof *entries);
@@ -55,15 +55,15 @@ const char *capture(const Probe &p, void *payload, uint32_t cap, uint32_t &size)
         if (!FdInfo::field(line, end, "tfd:", 10, tfd) || !FdInfo::field(line, end, "events:", 16, events) ||
             !FdInfo::field(line, end, "data:", 16, data) || !FdInfo::field(line, end, "ino:", 16, ino) ||
             !FdInfo::field(line, end, "sdev:", 16, sdev)) {
-            why = "an epoll instance whose interest list cannot be read";
+            why = "an epoll whose interest list cannot be read";
             return false;
         }
         if (!same_target(p.fd, int(tfd), ino, sdev)) {
-            why = "an epoll instance watching a descriptor closed or reused since (not supported)";
+            why = "an epoll watching a closed fd (not supported)";
             return false;
         }
         if (h->n == room) {
-            why = "an epoll instance watching too many descriptors (not supported)";
+            why = "an epoll watching too many fds (not supported)";
             return false;
         }
         entries[h->n++] = {int32_t(tfd), uint32_t(events), data};
@@ -97,9 +97,9 @@ const char *check_set(const image::FdCommon *const *records, size_t n, size_t i)
     const image::FdEpollEntry *e = entries_of(*records[i], count);
     for (uint32_t k = 0; k < count; ++k) {
         const image::FdCommon *t = record_of(records, n, e[k].tfd);
-        if (!t) return "an epoll instance watching a descriptor of ckpt's (not supported)";
+        if (!t) return "an epoll watching a fd of ckpt's (not supported)";
         if (t->kind == image::FdKind::Inherited)
-            return "an epoll instance watching an inherited descriptor, restored as /dev/null (not supported)";
+            return "an epoll watching an inherited fd (not supported)";
     }
     return nullptr;
 }

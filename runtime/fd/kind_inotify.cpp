@@ -51,12 +51,12 @@ const char *capture(const Probe &p, void *payload, uint32_t cap, uint32_t &size)
 {
     int unread = 0;
     if (RAW3(SYS_ioctl, p.fd, FIONREAD, &unread) == 0 && unread > 0)
-        return "an inotify instance holding unread events (retried at the next checkpoint)";
+        return "an inotify with unread events (retried later)";
     FdInfo info(p.fd);
-    if (!info.ok()) return "an inotify instance whose watches cannot be read";
+    if (!info.ok()) return "an inotify whose watches cannot be read";
     uint32_t n = 0;
     info.each_line("inotify wd:", [&](const char *, const char *) { return ++n <= kMaxWatches; });
-    if (n > kMaxWatches) return "an inotify instance with too many watches (not supported)";
+    if (n > kMaxWatches) return "an inotify with too many watches (not supported)";
     auto *h = static_cast<image::FdInotifyPayload *>(payload);
     *h = {n, 0};
     char *out = reinterpret_cast<char *>(h + 1);
@@ -64,31 +64,31 @@ const char *capture(const Probe &p, void *payload, uint32_t cap, uint32_t &size)
     // Watch k+1 for k = 0..n-1: the numbers must be exactly 1..n (fdinfo lists them newest
     // first; n passes keep this allocation-free).
     for (uint32_t k = 1; k <= n; ++k) {
-        const char *why = "an inotify instance whose watch numbers have gaps (a watch was removed; not supported)";
+        const char *why = "inotify watch numbers with a gap (not supported)";
         info.each_line("inotify wd:", [&](const char *line, const char *e) {
             uint64_t wd = 0, ino = 0, sdev = 0, mask = 0;
             if (!FdInfo::field(line, e, "wd:", 16, wd) || wd != k) return true;
             if (!FdInfo::field(line, e, "ino:", 16, ino) || !FdInfo::field(line, e, "sdev:", 16, sdev) ||
                 !FdInfo::field(line, e, "mask:", 16, mask)) {
-                why = "an inotify instance whose watches cannot be read";
+                why = "an inotify whose watches cannot be read";
                 return false;
             }
             const uint64_t dev = stat_dev_from_kernel(sdev);
             uint32_t flags = 0, len = 0;
             const char *path = inotify_watch_path(int(wd), dev, ino, flags, len);
             if (!path) {
-                why = "an inotify watch ckpt did not see added (not supported)";
+                why = "an inotify watch ckpt did not see added";
                 return false;
             }
             struct stat st;
             if (sys_newfstatat(AT_FDCWD, path, &st, (flags & IN_DONT_FOLLOW) ? AT_SYMLINK_NOFOLLOW : 0) != 0 ||
                 uint64_t(st.st_dev) != dev || uint64_t(st.st_ino) != ino) {
-                why = "an inotify watch whose path no longer names the watched file (not supported)";
+                why = "an inotify watch whose path moved (not supported)";
                 return false;
             }
             const size_t need = sizeof(image::FdInotifyWatch) + padded(len + 1);
             if (size_t(end - out) < need) {
-                why = "an inotify instance whose watch paths do not fit its record (not supported)";
+                why = "inotify watch paths too long for the record";
                 return false;
             }
             auto *w = reinterpret_cast<image::FdInotifyWatch *>(out);

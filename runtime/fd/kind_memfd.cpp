@@ -171,7 +171,7 @@ SharedMapping note_shared_mapping(uint32_t dev_major, uint32_t dev_minor, uint64
         if (k.contents && start >= k.contents && end <= k.contents + k.len) return SharedMapping::MemfdContents;
         image::FdMemfdPayload &pl = *k.payload;
         if (pl.n_mappings == image::kMemfdMaxMappings) {
-            refusal = "a memfd mapped shared in more than 16 places (not supported)";
+            refusal = "a memfd mapped shared 17+ times (not supported)";
             return SharedMapping::Refused;
         }
         pl.mappings[pl.n_mappings++] = {start, end, offset, prot, 0};
