@@ -77,6 +77,8 @@ struct KindOps {
     // After every descriptor is placed: what refers to other descriptors by number (an epoll
     // instance's interest list). May be null.
     void (*rearm)(const RestoreContext &ctx, size_t i) = nullptr;
+    // The smallest payload restore reads (the image reader refuses a shorter record).
+    uint32_t min_payload = 0;
 };
 
 // The kind of a descriptor (never null: the last entry matches everything and refuses it).

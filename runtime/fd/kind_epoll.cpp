@@ -151,6 +151,7 @@ void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 }  // namespace
 
 extern const KindOps kEpoll = {image::FdKind::Epoll, "epoll", matches, nullptr, false, capture, check_set,
-                               restore, verify_nothing, describe, rearm};
+                               restore, verify_nothing, describe, rearm,
+                               sizeof(image::FdEpollPayload)};
 
 }  // namespace ckpt::fd

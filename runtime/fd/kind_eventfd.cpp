@@ -58,6 +58,7 @@ void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 }  // namespace
 
 extern const KindOps kEventfd = {image::FdKind::Eventfd, "eventfd", matches, nullptr, false, capture, nullptr,
-                                 restore, verify_nothing, describe};
+                                 restore, verify_nothing, describe, nullptr,
+                                 sizeof(image::FdEventfdPayload)};
 
 }  // namespace ckpt::fd

@@ -170,6 +170,7 @@ void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 }  // namespace
 
 extern const KindOps kInotify = {image::FdKind::Inotify, "inotify", matches, nullptr, false, capture, nullptr,
-                                 restore, verify, describe};
+                                 restore, verify, describe, nullptr,
+                                 sizeof(image::FdInotifyPayload)};
 
 }  // namespace ckpt::fd

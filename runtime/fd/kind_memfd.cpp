@@ -190,6 +190,7 @@ void end_fd_capture()
 }
 
 extern const KindOps kMemfd = {image::FdKind::Memfd, "memfd", matches, nullptr, false, capture, nullptr, restore,
-                               verify_nothing, describe};
+                               verify_nothing, describe, nullptr,
+                                 sizeof(image::FdMemfdPayload)};
 
 }  // namespace ckpt::fd

@@ -57,6 +57,7 @@ void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 }  // namespace
 
 extern const KindOps kSignalfd = {image::FdKind::Signalfd, "signalfd", matches, nullptr, false, capture, nullptr,
-                                  restore, verify_nothing, describe};
+                                  restore, verify_nothing, describe, nullptr,
+                                 sizeof(image::FdSignalfdPayload)};
 
 }  // namespace ckpt::fd

@@ -100,6 +100,7 @@ void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 }  // namespace
 
 extern const KindOps kTimerfd = {image::FdKind::Timerfd, "timerfd", matches, nullptr, false, capture, nullptr,
-                                 restore, verify_nothing, describe};
+                                 restore, verify_nothing, describe, nullptr,
+                                 sizeof(image::FdTimerfdPayload)};
 
 }  // namespace ckpt::fd
