@@ -31,6 +31,7 @@ Runner add_verify(CLI::App &app);
 Runner add_checkpoint(CLI::App &app);
 Runner add_rm(CLI::App &app);
 Runner add_status(CLI::App &app);
+Runner add_regions(CLI::App &app);
 
 // Prints "ckptctl: error: MESSAGE" on stderr and returns `code`.
 int fail(int code, const std::string &message);

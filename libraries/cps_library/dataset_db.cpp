@@ -98,9 +98,12 @@ ClRcT DatasetDb::open(const std::string &path)
         return CL_CKPT_ERR_IO;
     sqlite3_busy_timeout(db_, 10000);
     if (exec("PRAGMA foreign_keys=ON") || exec("PRAGMA synchronous=FULL")) return CL_CKPT_ERR_IO;
-    Stmt v(db_, "PRAGMA user_version");
-    if (!v.ok() || v.step() != SQLITE_ROW) return CL_CKPT_ERR_IO;
-    const int version = sqlite3_column_int(v.get(), 0);
+    int version = -1;
+    {
+        Stmt v(db_, "PRAGMA user_version");
+        if (!v.ok() || v.step() != SQLITE_ROW) return CL_CKPT_ERR_IO;
+        version = sqlite3_column_int(v.get(), 0);
+    }  // finalized: the journal mode cannot change while a statement is open
     if (version == kSchemaVersion) return CL_OK;
     if (version != 0) return CL_CKPT_ERR_VERSION_MISMATCH;
     if (exec("PRAGMA journal_mode=WAL") || exec("BEGIN IMMEDIATE")) return CL_CKPT_ERR_IO;
