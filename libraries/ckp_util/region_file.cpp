@@ -207,7 +207,10 @@ int RegionFile::append(const std::vector<SaveItem> &items)
         const char *src = static_cast<const char *>(it.addr);
         for (uint64_t done = 0; done < it.size;) {
             const size_t n = size_t(std::min<uint64_t>(kChunk, it.size - done));
-            if (done > 0 && kill_point("regions.data")) die_here();  // torn inside the data
+            if (kill_point("regions.data")) {  // torn inside the data
+                (void)io::pwrite_all(data_fd_, src + done, n / 2, off + done);
+                die_here();
+            }
             if (int e = io::pwrite_all(data_fd_, src + done, n, off + done); e) return e;
             sum.update(src + done, n);
             done += n;
