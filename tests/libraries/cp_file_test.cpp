@@ -297,6 +297,11 @@ TEST_CASE("cp_hooks: a store of the program's own gets the document's calls", "[
     CP_FILE *f = cp_open((d / "o").c_str(), "w");
     REQUIRE(f);
     CHECK(journal == "ini;qry;ins;upd;com;");
+    // The store cannot be replaced while a file is open.
+    CHECK(cp_hooks(t_ins, t_upd, t_qry, t_com, t_rbk, t_ini, t_fin) == -1);
+    CHECK(errno == EBUSY);
+    CHECK(cp_hooks_done(nullptr) == -1);
+    CHECK(errno == EBUSY);
     journal.clear();
     cp_write(f, "abc", 1, 3);
     CHECK(cp_check(f) == 0);
