@@ -39,6 +39,7 @@ int main(int argc, char **argv)
     add(add_rm);
     add(add_status);
     add(add_regions);
+    add(add_cps);
 
     try {
         app.parse(argc, argv);

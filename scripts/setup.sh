@@ -8,6 +8,9 @@ packages=(
   # build
   build-essential cmake pkg-config libunwind-dev libspdlog-dev libfmt-dev catch2 libcli11-dev
   libzstd-dev libxxhash-dev libsystemd-dev ccache
+  # the checkpoint service (libraries/cps): etcd's JSON gateway over libcurl, nlohmann-json; etcd
+  # itself for `ckptctl cps serve` and the tests (tests/cps)
+  libcurl4-openssl-dev nlohmann-json3-dev etcd-server etcd-client
   # the fuzz targets (tests/fuzz): clang with libFuzzer's runtime (and the sanitizers')
   clang libclang-rt-dev
   # programs the end-to-end tests run (tests/e2e) and the test harness itself
