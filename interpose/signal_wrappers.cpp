@@ -426,12 +426,21 @@ CKPT_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct 
     }
 }
 
+// A signalfd never gets the checkpoint signal, whatever the set (not only a full one): one
+// that had it would take the checkpoints away from ckpt's handler while the program blocks
+// it. The kernel's mask is what a restore gives the new signalfd (runtime/fd/kind_signalfd.cpp).
 CKPT_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 {
     auto real = real_signalfd();
     if (!real) return int(raw_result(-ENOSYS));
     sigset_t copy;
-    return real(fd, without_owned(mask, copy), flags);
+    const sigset_t *pass = mask;
+    if (mask && owned() && sigismember(mask, owned()) == 1) {
+        copy = *mask;
+        sigdelset(&copy, owned());
+        pass = &copy;
+    }
+    return real(fd, pass, flags);
 }
 
 // exec: the checkpoint signal stays blocked until the next image's runtime takes it (as the

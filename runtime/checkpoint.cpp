@@ -68,8 +68,15 @@ private:
     bool paused_ = false;
 };
 
+// What the descriptor capture mapped (a memfd's contents) stays mapped until the image is
+// written, and goes on every way out of run_checkpoint.
+struct FdCaptureScope {
+    ~FdCaptureScope() { fd::end_fd_capture(); }
+};
+
 void run_checkpoint(uint64_t t_start)
 {
+    FdCaptureScope fd_scope;
     CaptureSet set;
     if (!set.init()) {
         g_rt.last_error = ENOMEM;

@@ -139,6 +139,13 @@ enum class FdKind : uint32_t {
     // taken from the new launcher at a restore, a regular file's offset kept if it is the same
     // file. A 0-2 the program pointed at another regular file (freopen, dup2) is RegularFile.
     Standard = 6,
+    // Kernel objects re-created at a restore with their state (issue 10).
+    Eventfd = 7,
+    Timerfd = 8,
+    Signalfd = 9,
+    Epoll = 10,     // its interest list re-armed once every descriptor is back
+    Inotify = 11,   // its watches re-added by path, in watch-descriptor order
+    Memfd = 12,     // contents, seals and the shared mappings of it
 };
 
 // Format 3: the descriptor section (n_fds records from fds_offset) is a sequence of tagged
@@ -174,6 +181,65 @@ struct FdSelfPipePayload {
 struct FdOriginPayload {
     uint32_t st_mode;  // S_IFIFO, S_IFSOCK, S_IFCHR, ...
     uint32_t pad;
+};
+
+struct FdEventfdPayload {
+    uint64_t count;      // fdinfo eventfd-count (not read, so not consumed)
+    uint32_t semaphore;  // EFD_SEMAPHORE
+    uint32_t pad;
+};
+struct FdTimerfdPayload {
+    int32_t clockid;
+    uint32_t settime_flags;   // TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET
+    uint64_t ticks;           // expirations not yet read
+    // The next expiry: with TFD_TIMER_ABSTIME the absolute time on clockid, else the time
+    // left at the checkpoint (0, 0: disarmed).
+    int64_t value_sec, value_nsec;
+    int64_t interval_sec, interval_nsec;
+};
+struct FdSignalfdPayload {
+    uint64_t sigmask;  // as the kernel has it (ckpt's own signal never in it)
+};
+// Epoll: n entries follow the header.
+struct FdEpollPayload {
+    uint32_t n;
+    uint32_t pad;
+};
+struct FdEpollEntry {
+    int32_t tfd;      // the watched descriptor's number
+    uint32_t events;  // with EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLWAKEUP
+    uint64_t data;
+};
+// Inotify: n watches follow the header, in watch-descriptor order, each an FdInotifyWatch
+// and its path (path_len bytes and a NUL, padded to 8).
+struct FdInotifyPayload {
+    uint32_t n;
+    uint32_t pad;
+};
+struct FdInotifyWatch {
+    int32_t wd;
+    uint32_t mask;        // as the kernel has it (events, IN_ONESHOT, IN_EXCL_UNLINK)
+    uint32_t add_flags;   // IN_DONT_FOLLOW | IN_ONLYDIR as the program asked
+    uint32_t path_len;
+    uint64_t dev, ino;    // the watched object (st_dev, st_ino)
+};
+inline constexpr uint32_t kMemfdMaxMappings = 16;
+struct FdMemfdMapping {
+    uint64_t start, end, offset;
+    uint32_t prot;
+    uint32_t pad;
+};
+struct FdMemfdPayload {
+    uint64_t size;           // st_size
+    // Where the image holds the contents: a read-only shared region ckpt mapped at the
+    // checkpoint (restored by the blob, unmapped after the copy). 0: empty, or an earlier
+    // record of the same memfd (another open of it) has them.
+    uint64_t contents_addr;
+    uint32_t seals;          // F_GET_SEALS
+    uint32_t mode;           // st_mode & 07777
+    uint32_t n_mappings;     // the program's MAP_SHARED mappings of this memfd
+    uint32_t pad;
+    FdMemfdMapping mappings[kMemfdMaxMappings];
 };
 
 // Formats 1 and 2: fixed records, converted by the reader.

@@ -58,9 +58,12 @@ bool fd_section(const std::string &meta, uint64_t off, uint32_t n, std::vector<F
         if (e.c.record_size % 8 || e.c.record_size < sizeof(FdCommon) ||
             e.c.payload_size > e.c.record_size - sizeof(FdCommon) || e.c.record_size > meta.size() - at)
             return (why = "descriptor record " + std::to_string(i) + " has a bad size"), false;
-        if (!fd::kind_ops(e.c.kind))
+        const fd::KindOps *kind = fd::kind_ops(e.c.kind);
+        if (!kind)
             return (why = "descriptor record " + std::to_string(i) + " has an unknown kind " +
                           std::to_string(uint32_t(e.c.kind))), false;
+        if (e.c.payload_size < kind->min_payload)
+            return (why = "descriptor record " + std::to_string(i) + " is too short for its kind"), false;
         if (e.c.fd < 0 || e.c.shares_with > i || (e.c.shares_with < i && out[e.c.shares_with].c.shares_with != e.c.shares_with))
             return (why = "descriptor record " + std::to_string(i) + " is inconsistent"), false;
         e.payload.assign(meta.data() + at + sizeof(FdCommon), e.c.payload_size);
@@ -280,9 +283,22 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
             return fail(ImageError::BadLayout, path + ": bad string reference");
     }
     if (data_end != h.image_size) return fail(ImageError::BadLayout, path + ": page data size inconsistent");
-    for (const FdEntry &f : out.fds)
+    for (const FdEntry &f : out.fds) {
         if (f.c.path != kNoString && f.c.path >= out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
+        // A memfd's contents are read from memory the image restores: all inside one region.
+        if (f.c.kind == FdKind::Memfd) {
+            FdMemfdPayload m;
+            std::memcpy(&m, f.payload.data(), sizeof m);
+            if (!m.contents_addr) continue;
+            const uint64_t len = (m.size + kPageSize - 1) / kPageSize * kPageSize;
+            bool inside = false;
+            for (const RegionRecord &r : out.regions)
+                inside = inside || (m.contents_addr >= r.start && m.contents_addr < r.end && len <= r.end - m.contents_addr &&
+                                    m.size <= len);
+            if (!inside) return fail(ImageError::BadLayout, path + ": a memfd's contents are not in the image");
+        }
+    }
     // What the restorer copies into fixed tables (64 signal actions) or uses unchecked. It
     // ends its copy of the string table with a NUL: a process reference equal to the size is
     // the empty string (an image with no strings at all has only such references).
@@ -392,7 +408,7 @@ ImageStatus verify_files(const Image &img, bool open_files)
         const std::string path = img.str(f.c.path);
         char why[512];
         text::Builder b(why, sizeof why);
-        switch (kind->verify(f.c, path.c_str(), b)) {
+        switch (kind->verify(f.c, f.payload.data(), path.c_str(), b)) {
         case fd::Verdict::Ok: break;
         case fd::Verdict::Missing: return fail(ImageError::FileMissing, why);
         case fd::Verdict::Changed: return fail(ImageError::FileChanged, why);

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "fd/fd_table.h"
 #include "maps_parser.h"
 #include "process_info.h"
 #include "text.h"
@@ -196,7 +197,15 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
         // (and outlives this one); a copy would be silently private.
         if (e.shared && e.name_len >= 5 && text::starts_with(e.name, e.name_len, "/SYSV"))
             return refuse("a SysV shared memory attachment (not supported)", e);
+        // A memfd the descriptor table holds: ckpt's copy of its contents, or a mapping of it that
+        // the restore maps again from the new memfd (fd/kind_memfd.cpp), so they may overlap.
+        fd::SharedMapping role = fd::SharedMapping::Other;
         if (e.shared && e.deleted && e.inode != 0) {
+            const char *why = nullptr;
+            role = fd::note_shared_mapping(e.dev_major, e.dev_minor, e.inode, e.start, e.end, e.offset, e.prot, why);
+            if (role == fd::SharedMapping::Refused) return refuse(why, e);
+        }
+        if (role == fd::SharedMapping::Other && e.shared && e.deleted && e.inode != 0) {
             const uint64_t dev = (uint64_t(e.dev_major) << 32) | e.dev_minor;
             const uint64_t from = e.offset, to = e.offset + (e.end - e.start);
             for (size_t i = 0; i < n_shared; ++i)
@@ -258,6 +267,7 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
                 if (name_is(e, "[heap]")) r->flags |= image::kRegionHeap;
                 if (e.shared) policy = SavePolicy::All;
             }
+            if (role == fd::SharedMapping::MemfdMapping) policy = SavePolicy::None;  // the memfd has them
             if (!scan_pages(scan, *r, policy, err, backed)) { sys_close(int(pm)); return err; }
         }
     }

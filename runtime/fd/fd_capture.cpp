@@ -12,7 +12,8 @@
 namespace ckpt {
 namespace {
 
-constexpr uint32_t kPayloadCap = 256;  // the largest payload a kind may write
+// The largest payload a kind may write (an epoll interest list, inotify watch paths).
+constexpr uint32_t kPayloadCap = 64 * 1024;
 constexpr long kKcmpFile = 0;          // KCMP_FILE, linux/kcmp.h
 
 RuntimeState::InheritedFd *inherited_entry(int fd, const struct stat &st)
@@ -107,6 +108,7 @@ void record_inherited_fds()
 CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_internal)
 {
     CaptureError err;
+    fd::begin_fd_capture();
     char *link = set.scratch + 65536;
     FdSection &sec = set.fds;
     const long listed = for_each_fd(set.scratch, 65536, [&](int fd, int dir, const char *name) {

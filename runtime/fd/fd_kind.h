@@ -71,9 +71,14 @@ struct KindOps {
     // earlier record's open file description get here; those are dups of it).
     void (*restore)(const RestoreContext &ctx, size_t i);
     // Before the restore: is the object still there and the same? `why` says what is wrong.
-    Verdict (*verify)(const image::FdCommon &c, const char *path, text::Builder &why);
+    Verdict (*verify)(const image::FdCommon &c, const void *payload, const char *path, text::Builder &why);
     // One line for ckptctl inspect: what the record holds beyond the common fields.
     void (*describe)(const image::FdCommon &c, const void *payload, text::Builder &out);
+    // After every descriptor is placed: what refers to other descriptors by number (an epoll
+    // instance's interest list). May be null.
+    void (*rearm)(const RestoreContext &ctx, size_t i) = nullptr;
+    // The smallest payload restore reads (the image reader refuses a shorter record).
+    uint32_t min_payload = 0;
 };
 
 // The kind of a descriptor (never null: the last entry matches everything and refuses it).
@@ -90,6 +95,13 @@ int reopen_flags(uint32_t open_flags);
 // dup3 of `from` onto the record's number (closing `from` if it was a temporary), with the
 // record's close-on-exec and the status flags F_SETFL can set.
 void place(long from, const image::FdCommon &c, bool close_from);
+// A device number as the kernel prints it in /proc (fdinfo `sdev:`: major << 20 | minor) in
+// the encoding of struct stat's st_dev.
+uint64_t stat_dev_from_kernel(uint64_t kdev);
+// An anonymous-inode descriptor of this name ("anon_inode:[eventfd]", "anon_inode:inotify").
+bool is_anon(const Probe &p, const char *name);
+// Verify of the kinds that make a new kernel object at a restore: nothing to check.
+Verdict verify_nothing(const image::FdCommon &c, const void *payload, const char *path, text::Builder &why);
 // Adds the name of a file type (S_IFIFO, ...) to `out`.
 void add_file_type(text::Builder &out, uint32_t st_mode);
 // describe() of a kind whose payload is an FdOriginPayload: `before`, the origin's file type

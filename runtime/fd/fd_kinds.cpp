@@ -9,7 +9,7 @@ namespace ckpt::fd {
 
 // Each defined in its kind's file.
 extern const KindOps kInherited, kNamespace, kMemfd, kDeletedFile, kStandard, kRegularFile, kDirectory,
-    kTerminal, kCharDevice, kSelfPipe, kSocket, kEventfd, kEpoll, kTimerfd, kSignalfd, kInotify,
+    kTerminal, kCharDevice, kSelfPipe, kSocket, kEventfd, kEpoll, kTimerfd, kSignalfd, kInotify, kFanotify,
     kOtherObject;
 
 namespace {
@@ -18,7 +18,8 @@ namespace {
 // before the kinds whose st_mode they share (a namespace is S_IFREG), the catch-all last.
 const KindOps *const kTable[] = {
     &kInherited, &kNamespace, &kMemfd, &kDeletedFile, &kStandard, &kRegularFile, &kDirectory, &kTerminal,
-    &kCharDevice, &kSelfPipe, &kSocket, &kEventfd, &kEpoll, &kTimerfd, &kSignalfd, &kInotify, &kOtherObject,
+    &kCharDevice, &kSelfPipe, &kSocket, &kEventfd, &kEpoll, &kTimerfd, &kSignalfd, &kInotify, &kFanotify,
+    &kOtherObject,
 };
 
 }  // namespace
@@ -53,6 +54,24 @@ void place(long from, const image::FdCommon &c, bool close_from)
     }
     sys_fcntl(c.fd, F_SETFL, long(c.open_flags & (O_NONBLOCK | O_APPEND | O_ASYNC)));
 }
+
+uint64_t stat_dev_from_kernel(uint64_t k)
+{
+    const uint64_t major = k >> 20, minor = k & 0xfffff;
+    return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffull) << 12) | ((major & ~0xfffull) << 32);
+}
+
+bool is_anon(const Probe &p, const char *name)
+{
+    // The brackets vary by kernel object: "anon_inode:[eventfd]", "anon_inode:inotify".
+    if (!text::starts_with(p.link, p.link_len, "anon_inode:")) return false;
+    const char *n = p.link + 11;
+    if (*n == '[') ++n;
+    const size_t len = text::length(name);
+    return text::starts_with(n, p.link_len - size_t(n - p.link), name) && (n[len] == ']' || n[len] == 0);
+}
+
+Verdict verify_nothing(const image::FdCommon &, const void *, const char *, text::Builder &) { return Verdict::Ok; }
 
 void add_file_type(text::Builder &out, uint32_t m)
 {

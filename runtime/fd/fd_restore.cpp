@@ -52,6 +52,11 @@ void restore_fds(const void *section, size_t n, const char *strings, int keep_fd
         }
         kind->restore(ctx, i);
     }
+    // What names other descriptors by number (epoll's interest list), once they are all back.
+    for (size_t i = 0; i < n; ++i) {
+        const fd::KindOps *kind = fd::kind_ops(records[i]->kind);
+        if (kind && kind->rearm) kind->rearm(ctx, i);
+    }
     sys_munmap(mem, index_bytes);
 }
 

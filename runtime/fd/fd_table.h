@@ -23,4 +23,21 @@ CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_interna
 void restore_fds(const void *section, size_t n, const char *strings, int keep_fd,
                  void (*warn)(const char *text), void (*refuse)(const char *text));
 
+namespace fd {
+
+// What the memory capture makes of a MAP_SHARED mapping of an unnamed object (dev as
+// /proc/self/maps shows it): ckpt's copy of a memfd's contents, a mapping of a memfd that the
+// descriptor table holds (restored from that memfd: its pages are not saved twice), or
+// neither. Refused: `refusal` says why. (kind_memfd.cpp)
+enum class SharedMapping { Other, MemfdContents, MemfdMapping, Refused };
+SharedMapping note_shared_mapping(uint32_t dev_major, uint32_t dev_minor, uint64_t ino, uint64_t start,
+                                  uint64_t end, uint64_t offset, uint32_t prot, const char *&refusal);
+
+// capture_fds starts a capture; end_fd_capture, once the image is written or given up,
+// unmaps what the capture mapped (the memfd contents).
+void begin_fd_capture();
+void end_fd_capture();
+
+}  // namespace fd
+
 }  // namespace ckpt

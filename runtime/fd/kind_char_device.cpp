@@ -38,9 +38,9 @@ void restore_common(const RestoreContext &ctx, size_t i, bool terminal)
 void restore_terminal(const RestoreContext &ctx, size_t i) { restore_common(ctx, i, true); }
 void restore_device(const RestoreContext &ctx, size_t i) { restore_common(ctx, i, false); }
 
-Verdict verify_terminal(const image::FdCommon &, const char *, text::Builder &) { return Verdict::Ok; }
+Verdict verify_terminal(const image::FdCommon &, const void *, const char *, text::Builder &) { return Verdict::Ok; }
 
-Verdict verify_device(const image::FdCommon &c, const char *path, text::Builder &why)
+Verdict verify_device(const image::FdCommon &c, const void *, const char *path, text::Builder &why)
 {
     struct stat st;
     if (sys_newfstatat(AT_FDCWD, path, &st, 0) == 0) return Verdict::Ok;

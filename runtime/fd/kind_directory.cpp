@@ -7,7 +7,7 @@
 namespace ckpt::fd {
 
 long reopen_same_object(const RestoreContext &ctx, const image::FdCommon &c, const char *what);
-Verdict verify_same_object(const image::FdCommon &c, const char *path, text::Builder &why);
+Verdict verify_same_object(const image::FdCommon &c, const void *, const char *path, text::Builder &why);
 
 namespace {
 

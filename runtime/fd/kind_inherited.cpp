@@ -36,7 +36,7 @@ void restore(const RestoreContext &ctx, size_t i)
     ctx.warn(msg);
 }
 
-Verdict verify(const image::FdCommon &, const char *, text::Builder &) { return Verdict::Ok; }
+
 
 void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 {
@@ -46,6 +46,6 @@ void describe(const image::FdCommon &c, const void *payload, text::Builder &out)
 }  // namespace
 
 extern const KindOps kInherited = {image::FdKind::Inherited, "inherited", matches, nullptr, false, capture, nullptr,
-                                   restore, verify, describe};
+                                   restore, verify_nothing, describe};
 
 }  // namespace ckpt::fd

@@ -50,7 +50,7 @@ long reopen_same_object(const RestoreContext &ctx, const image::FdCommon &c, con
     return reopen_same(ctx, c, what);
 }
 
-Verdict verify_same_object(const image::FdCommon &c, const char *path, text::Builder &why)
+Verdict verify_same_object(const image::FdCommon &c, const void *, const char *path, text::Builder &why)
 {
     struct stat st;
     if (sys_newfstatat(AT_FDCWD, path, &st, 0) != 0) {

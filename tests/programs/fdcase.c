@@ -9,17 +9,25 @@
  *   fdcase nsnet DIR           waits for DIR/go1 before it opens /proc/self/ns/net, then creates
  *                              DIR/opened and waits for DIR/go
  *   fdcase shm DIR             a SysV shared memory segment attached (and marked for removal)
- *   fdcase memfd DIR           a memfd mapped MAP_SHARED and still open
  *   fdcase memfd-twice DIR     a memfd mapped MAP_SHARED at two addresses, its fd closed;
  *                              after go: writes through one, prints "shared=1" if the other
- *                              sees it */
+ *                              sees it
+ *   fdcase epoll-closed DIR    an epoll instance watching an eventfd by a number since closed
+ *                              (the eventfd lives on as a dup)
+ *   fdcase inotify-gap DIR     an inotify instance with watches 1 and 2, watch 1 removed
+ *   fdcase inotify-unread DIR  an inotify instance holding an unread event until DIR/go1, then
+ *                              read; creates DIR/drained */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/shm.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,18 +115,57 @@ int main(int argc, char **argv)
         wait_for("go");
         return strcmp(p, "segment") == 0 ? 0 : 1;
     }
-    if (strcmp(mode, "memfd") == 0 || strcmp(mode, "memfd-twice") == 0) {
+    if (strcmp(mode, "memfd-twice") == 0) {
         int fd = memfd_create("fdcase", 0);
         if (fd < 0 || ftruncate(fd, 4096) != 0) die("memfd_create");
         char *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         char *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (a == MAP_FAILED || b == MAP_FAILED) die("mmap");
-        if (strcmp(mode, "memfd") == 0) munmap(b, 4096); else close(fd);
+        close(fd);
         strcpy(a, "one");
         touch("ready");
         wait_for("go");
         strcpy(a, "two");
-        if (strcmp(mode, "memfd-twice") == 0) printf("shared=%d\n", strcmp(b, "two") == 0);
+        printf("shared=%d\n", strcmp(b, "two") == 0);
+        return 0;
+    }
+    if (strcmp(mode, "epoll-closed") == 0) {
+        int ep = epoll_create1(0);
+        int ev = eventfd(1, 0);
+        struct epoll_event e = {EPOLLIN, {.u64 = 1}};
+        if (ep < 0 || ev < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) != 0) die("epoll");
+        int keep = dup(ev);
+        close(ev);  /* the entry stays: the eventfd lives on as `keep` */
+        touch("ready");
+        wait_for("go");
+        struct epoll_event got;
+        return epoll_wait(ep, &got, 1, 0) == 1 && keep >= 0 ? 0 : 1;
+    }
+    if (strcmp(mode, "inotify-gap") == 0 || strcmp(mode, "inotify-unread") == 0) {
+        int in = inotify_init1(IN_NONBLOCK);
+        if (in < 0) die("inotify_init1");
+        if (mkdir(at("w1"), 0755) != 0 || mkdir(at("w2"), 0755) != 0) die("mkdir");
+        int wd1 = inotify_add_watch(in, at("w1"), IN_CREATE);
+        if (wd1 != 1 || inotify_add_watch(in, at("w2"), IN_CREATE) != 2) die("inotify_add_watch");
+        if (strcmp(mode, "inotify-gap") == 0) {
+            if (inotify_rm_watch(in, wd1) != 0) die("inotify_rm_watch");
+        } else {
+            int fd = open(at("w2/event"), O_CREAT | O_WRONLY, 0644);
+            if (fd < 0) die("create");
+            close(fd);
+        }
+        char buf[4096];
+        if (strcmp(mode, "inotify-gap") == 0)  /* drain IN_IGNORED: only the gap is in the way */
+            while (read(in, buf, sizeof buf) > 0) {
+            }
+        touch("ready");
+        if (strcmp(mode, "inotify-unread") == 0) {
+            wait_for("go1");
+            while (read(in, buf, sizeof buf) > 0) {
+            }
+            touch("drained");
+        }
+        wait_for("go");
         return 0;
     }
     fprintf(stderr, "fdcase: unknown mode %s\n", mode);
