@@ -38,6 +38,7 @@ int main(int argc, char **argv)
     add(add_checkpoint);
     add(add_rm);
     add(add_status);
+    add(add_regions);
     add(add_cps);
 
     try {

@@ -31,6 +31,7 @@ Runner add_verify(CLI::App &app);
 Runner add_checkpoint(CLI::App &app);
 Runner add_rm(CLI::App &app);
 Runner add_status(CLI::App &app);
+Runner add_regions(CLI::App &app);
 Runner add_cps(CLI::App &app);  // ckptctl_cps.cpp
 
 // Prints "ckptctl: error: MESSAGE" on stderr and returns `code`.

@@ -58,7 +58,10 @@ int verify_with_restorer(const char *image, char *env_prot)
 {
     char *argv[] = {const_cast<char *>("ckpt-restore"), const_cast<char *>("--verify-only"),
                     const_cast<char *>(image), nullptr};
-    char *envp[] = {env_prot, nullptr};
+    // CKPT_ROLLBACK_VALUE: the check is for this process's own rollback, so the file locks it
+    // holds now are its own, not another process's (without it, the child sees them as taken).
+    char rollback_env[] = "CKPT_ROLLBACK_VALUE=1";
+    char *envp[] = {env_prot, rollback_env, nullptr};
     pid_t pid;
     if (posix_spawn(&pid, g_rt.restorer, nullptr, nullptr, argv, envp) != 0) return ENOEXEC;
     int status = 0;

@@ -9,7 +9,7 @@
 #   BENCH_SIZES  memory sizes in MiB (default: "64 256 1024")
 #   BENCH_REPS   repetitions per size, the tables show medians (default: 3)
 #   BENCH_WARMUP repetitions per size run first and not counted (default: 1)
-#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback persist cps")
+#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback persist cps regions")
 #   BENCH_CPS_WRITES  writes per section size of the cps benchmark (default: 200)
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
 #                unless this user's queue of pending signals is nearly full: then SIGUSR2,
@@ -34,7 +34,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO/build}
 BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-BENCH_LIST=${BENCH_LIST:-"memory rollback persist cps"}
+BENCH_LIST=${BENCH_LIST:-"memory rollback persist cps regions"}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
@@ -479,6 +479,27 @@ bench_cps_report() {
     echo "registered for immediate consumption has been notified and has read the write."
     echo
     echo "$CPS_TABLE"
+    echo
+}
+
+# ckp_util: ckpSave of 4 KiB, 1 MiB and 64 MiB regions against write + fsync of the same bytes
+# (tests/libraries/bench_regions.c).
+bench_regions_run() {
+    local prog=$BUILD_DIR/tests/libraries/ckp_bench_regions
+    [[ -x $prog ]] || die "$prog missing after the build"
+    log "regions: ckpSave vs write+fsync, 4 KiB / 1 MiB / 64 MiB, $BENCH_REPS repetitions"
+    mkdir -p "$BENCHDIR/regions"
+    REGIONS_TABLE=$("$prog" "$BENCHDIR/regions" "$BENCH_REPS")
+}
+
+bench_regions_report() {
+    echo "### ckp_util: ckpSave against write + fsync"
+    echo
+    echo "Each save appends the region to the data file, fdatasyncs it, appends the index record and"
+    echo "fdatasyncs that (two durable writes); the plain column writes the same bytes to a file and"
+    echo "fsyncs it once. Medians of $BENCH_REPS repetitions, both measured alternately in one run."
+    echo
+    echo "$REGIONS_TABLE"
     echo
 }
 

@@ -15,6 +15,8 @@ packages=(
   clang libclang-rt-dev
   # programs the end-to-end tests run (tests/e2e) and the test harness itself
   python3 perl bc gzip xz-utils sqlite3 mawk util-linux
+  # the application-level libraries (libraries/): the SQLite stores
+  libsqlite3-dev
 )
 
 missing=()
