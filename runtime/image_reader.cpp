@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "byte_source.h"
@@ -174,18 +175,34 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     out.ino = ino;
     const uint64_t file_size = src.size();
     ImageHeader &h = out.header;
-    if (file_size < sizeof h || !src.read(&h, sizeof h, 0))
+    ImageHeaderV3 v3{};
+    if (file_size < sizeof v3 || !src.read(&v3, sizeof v3, 0))
         return fail(ImageError::Truncated, path + ": shorter than an image header");
-    if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0)
+    if (std::memcmp(v3.magic, kMagic, sizeof kMagic) != 0)
         return fail(ImageError::BadMagic, path + ": not a ckpt image (bad magic)");
-    if (h.format_version < kOldestFormatVersion || h.format_version > kFormatVersion ||
-        h.header_size != sizeof(ImageHeader))
+    const bool old_header = v3.format_version < 4;
+    if (v3.format_version < kOldestFormatVersion || v3.format_version > kFormatVersion ||
+        v3.header_size != (old_header ? sizeof(ImageHeaderV3) : sizeof(ImageHeader)))
         return fail(ImageError::BadVersion, path + ": image format version " +
-                                                std::to_string(h.format_version) + " is not supported");
-    ImageHeader copy = h;
-    copy.header_checksum = 0;
-    if (checksum(&copy, sizeof copy) != h.header_checksum)
-        return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+                                                std::to_string(v3.format_version) + " is not supported");
+    if (old_header) {
+        // Formats 1-3: the same fields up to strings_size, no thread section.
+        ImageHeaderV3 copy = v3;
+        copy.header_checksum = 0;
+        if (checksum(&copy, sizeof copy) != v3.header_checksum)
+            return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+        std::memcpy(&h, &v3, offsetof(ImageHeaderV3, header_checksum));
+        h.header_checksum = v3.header_checksum;
+    } else {
+        if (file_size < sizeof h || !src.read(&h, sizeof h, 0))
+            return fail(ImageError::Truncated, path + ": shorter than an image header");
+        ImageHeader copy = h;
+        copy.header_checksum = 0;
+        if (checksum(&copy, sizeof copy) != h.header_checksum)
+            return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+        if (h.n_threads && h.thread_record_size != sizeof(ThreadRecord))
+            return fail(ImageError::BadLayout, path + ": thread records of an unknown size");
+    }
     if (file_size < h.image_size)
         return fail(ImageError::Truncated, path + ": truncated (" + std::to_string(file_size) + " of " +
                                                std::to_string(h.image_size) + " bytes)");
@@ -204,6 +221,7 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     if (!section(meta, h.regions_offset, h.n_regions, out.regions) ||
         !section(meta, h.runs_offset, h.n_runs, out.runs) ||
         !section(meta, h.sigactions_offset, h.n_sigactions, out.sigactions) ||
+        !section(meta, h.threads_offset, h.n_threads, out.threads) ||
         h.strings_offset > meta.size() || h.strings_size != meta.size() - h.strings_offset)
         return fail(ImageError::BadLayout, path + ": metadata sections out of bounds");
     std::string why;
@@ -250,6 +268,20 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     for (StrRef ref : {out.process.exe_path, out.process.cwd, out.process.cmdline})
         if (ref != kNoString && ref > out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
+    // Threads: at most one leader, the pid's; no tid twice; a coordinator among them.
+    if (!out.threads.empty()) {
+        int leaders = 0, coordinators = 0;
+        for (size_t i = 0; i < out.threads.size(); ++i) {
+            const ThreadRecord &t = out.threads[i];
+            if (t.tid <= 0) return fail(ImageError::BadLayout, path + ": bad thread id");
+            for (size_t j = 0; j < i; ++j)
+                if (out.threads[j].tid == t.tid) return fail(ImageError::BadLayout, path + ": a thread id twice");
+            leaders += (t.flags & kThreadMain) ? 1 : 0;
+            coordinators += (t.flags & kThreadCoordinator) ? 1 : 0;
+        }
+        if (leaders != 1 || coordinators != 1 || out.threads.size() > kMaxImageThreads)
+            return fail(ImageError::BadLayout, path + ": thread section inconsistent");
+    }
     if (out.sigactions.size() > 64) return fail(ImageError::BadLayout, path + ": more signal actions than signals");
     for (const SigactionRecord &s : out.sigactions)
         if (s.signo < 1 || s.signo > 64) return fail(ImageError::BadLayout, path + ": bad signal number");

@@ -54,6 +54,7 @@ struct Image {
     std::vector<image::PageRun> runs;
     std::vector<FdEntry> fds;  // format 1-2 records are converted (image_format.h)
     std::vector<image::SigactionRecord> sigactions;
+    std::vector<image::ThreadRecord> threads;  // empty: one thread (formats 1-3)
     std::string strings;
 
     std::string str(image::StrRef ref) const;

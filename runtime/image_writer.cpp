@@ -64,7 +64,8 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     const uint64_t runs_off = align_up(regions_off + set.regions.size() * sizeof(RegionRecord), 16);
     const uint64_t fds_off = align_up(runs_off + set.runs.size() * sizeof(PageRun), 16);
     const uint64_t sig_off = align_up(fds_off + set.fds.byte_size(), 16);
-    const uint64_t str_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
+    const uint64_t thr_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
+    const uint64_t str_off = align_up(thr_off + set.threads.size() * sizeof(ThreadRecord), 16);
     const uint64_t meta_size = str_off + set.strings.size();
     const uint64_t meta_offset = kPageSize;
     const uint64_t data_offset = align_up(meta_offset + meta_size, kPageSize);
@@ -177,6 +178,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     put(runs_off, set.runs.data(), set.runs.size() * sizeof(PageRun));
     put(fds_off, set.fds.bytes(), set.fds.byte_size());
     put(sig_off, set.sigactions.data(), set.sigactions.size() * sizeof(SigactionRecord));
+    put(thr_off, set.threads.data(), set.threads.size() * sizeof(ThreadRecord));
     put(str_off, set.strings.data(), set.strings.size());
     rc = sys_pwrite_all(int(fd), meta, meta_size, meta_offset);
     if (rc < 0) return abandon(rc, "cannot write the image");
@@ -201,6 +203,9 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     h.n_fds = uint32_t(set.fds.size());
     h.n_sigactions = uint32_t(set.sigactions.size());
     h.strings_size = set.strings.size();
+    h.threads_offset = thr_off;
+    h.n_threads = uint32_t(set.threads.size());
+    h.thread_record_size = sizeof(ThreadRecord);
     h.header_checksum = 0;
     h.header_checksum = checksum(&h, sizeof h);
 

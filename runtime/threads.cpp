@@ -1,0 +1,367 @@
+#include "threads.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/rseq.h>
+#include <ucontext.h>
+
+#include "cpu_context.h"
+#include "runtime_state.h"
+#include "sys/raw_syscall.h"
+#include "text.h"
+
+namespace ckpt::threads {
+namespace {
+
+constexpr int kFutexWait = 0 | 128;  // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
+constexpr int kFutexWake = 1 | 128;
+constexpr uint32_t kStopTag = 0x7e4d;  // si_value >> 16 of a stop request
+// How long the coordinator waits for a thread that does not arrive before it refuses.
+constexpr uint64_t kStopTimeoutNs = 2000000000ull;
+constexpr int kPrGetName = 16, kPrSetName = 15, kPrGetTidAddress = 40;
+
+struct Slot {
+    image::ThreadRecord rec;
+    volatile int32_t arrived;  // its state is saved, it parks
+    int32_t gone;              // exited before it took the request
+};
+
+struct State {
+    volatile int32_t coordinator = 0;  // tid of the coordinating thread, 0 when none
+    volatile uint32_t stop_gen = 0;    // tag of the current stop (16 bits, never 0)
+    volatile int32_t stopping = 0;
+    volatile uint32_t release_gen = 0; // futex: bumped to let parked threads go
+    volatile uint32_t parked = 0;      // futex: threads that saved their state
+    volatile uint32_t resumed = 0;     // futex: restored threads back in the runtime
+    volatile uint32_t go = 0;          // futex: after a restore, 1 once all may run
+    int32_t n = 0;                     // slots in use (the coordinator's is slots[0])
+    int32_t changed = 0;               // restored threads whose tid differs
+    Slot slots[kMaxThreads];
+};
+
+State g;
+
+// This thread's slot during a stop: thread-local, so it is found again after a restore
+// (under its old tid or a new one); TLS is memory, restored with the thread's FS base.
+__thread Slot *t_slot __attribute__((tls_model("initial-exec")));
+
+uint32_t load(const volatile uint32_t &w) { return __atomic_load_n(&w, __ATOMIC_ACQUIRE); }
+
+void wake_all(volatile uint32_t &w) { sys_futex(&w, kFutexWake, 0x7fffffff, nullptr); }
+
+void wait_while(volatile uint32_t &w, uint32_t value, int64_t timeout_ns)
+{
+    raw_timespec ts{timeout_ns / 1000000000, timeout_ns % 1000000000};
+    sys_futex(&w, kFutexWait, value, timeout_ns > 0 ? &ts : nullptr);
+}
+
+uint64_t rseq_len() { return __rseq_size < 32 ? 32 : __rseq_size; }
+
+// What the kernel keeps for this thread and memory does not hold.
+void save_kernel_state(image::ThreadRecord &r)
+{
+    sys_arch_prctl(0x1003 /* ARCH_GET_FS */, reinterpret_cast<unsigned long>(&r.fs_base));
+    if (__rseq_size > 0) {
+        r.rseq_addr = r.fs_base + uint64_t(__rseq_offset);
+        r.rseq_len = uint32_t(rseq_len());
+        r.rseq_sig = RSEQ_SIG;
+    }
+    size_t len = 0;
+    if (sys_get_robust_list(0, &r.robust_list, &len) == 0) r.robust_len = len;
+    // glibc gives every thread clear_child_tid = &its tid in struct pthread (what pthread_join
+    // waits on); PR_GET_TID_ADDRESS reads what the program actually has.
+    if (sys_prctl(kPrGetTidAddress, reinterpret_cast<unsigned long>(&r.clear_child_tid), 0, 0, 0) != 0)
+        r.clear_child_tid = g_rt.tid_offset ? r.fs_base + g_rt.tid_offset : 0;
+    stack_t ss{};
+    sys_sigaltstack(nullptr, &ss);
+    r.altstack_sp = reinterpret_cast<uint64_t>(ss.ss_sp);
+    r.altstack_size = ss.ss_size;
+    r.altstack_flags = ss.ss_flags & ~SS_ONSTACK;
+    sys_prctl(kPrGetName, reinterpret_cast<unsigned long>(r.comm), 0, 0, 0);
+    const long policy = sys_sched_getscheduler(0);
+    r.sched_policy = int32_t(policy);
+    int prio = 0;
+    if (policy >= 0 && sys_sched_getparam(0, &prio) == 0) r.sched_priority = prio;
+    // getpriority() returns 20 - nice, so that no success is negative.
+    const long p = sys_getpriority(0 /* PRIO_PROCESS */, 0);
+    r.nice = p >= 0 ? int32_t(20 - p) : 0;
+}
+
+// Where the thread was: the signal frame of the code the stop interrupted.
+void save_frame(image::ThreadRecord &r, void *uc)
+{
+    r.syscall = -1;
+    if (!uc) return;
+    const auto *u = static_cast<const ucontext_t *>(uc);
+    r.ucontext = reinterpret_cast<uint64_t>(uc);
+    r.ip = uint64_t(u->uc_mcontext.gregs[REG_RIP]);
+    r.sp = uint64_t(u->uc_mcontext.gregs[REG_RSP]);
+    r.bp = uint64_t(u->uc_mcontext.gregs[REG_RBP]);
+    r.sigmask = u->uc_sigmask.__val[0];
+    // A call the kernel restarts has its rip put back onto the syscall instruction (0f 05)
+    // and rax = the call's number (restart_syscall for a timed one).
+    const auto *ip = reinterpret_cast<const volatile unsigned char *>(r.ip);
+    if (ip[0] == 0x0f && ip[1] == 0x05) r.syscall = long(u->uc_mcontext.gregs[REG_RAX]);
+}
+
+// The thread's kernel state again, in a restored process (its registers come with sigreturn).
+void restore_kernel_state(const image::ThreadRecord &r)
+{
+    const int32_t tid = int32_t(sys_gettid());
+    if (tid != r.tid) {
+        __atomic_add_fetch(&g.changed, 1, __ATOMIC_SEQ_CST);
+        // glibc caches the tid in struct pthread (raise(), mutex owners, pthread_kill).
+        if (g_rt.tid_offset) *reinterpret_cast<int32_t *>(r.fs_base + g_rt.tid_offset) = tid;
+    }
+    if (r.clear_child_tid) sys_set_tid_address(reinterpret_cast<void *>(r.clear_child_tid));
+    if (r.robust_list) sys_set_robust_list(reinterpret_cast<void *>(r.robust_list), size_t(r.robust_len));
+    struct {
+        uint64_t sp;
+        int32_t flags, pad;
+        uint64_t size;
+    } ss{r.altstack_sp, r.altstack_flags, 0, r.altstack_size};
+    sys_sigaltstack(&ss, nullptr);
+    // Registered already (the blob does the leader's): EBUSY, harmless.
+    if (r.rseq_addr) sys_rseq(reinterpret_cast<void *>(r.rseq_addr), r.rseq_len, 0, r.rseq_sig);
+    sys_prctl(kPrSetName, reinterpret_cast<unsigned long>(r.comm), 0, 0, 0);
+    // Real-time policies need privilege the restored process may lack: then it keeps the
+    // default policy (as a program that asked without privilege would have).
+    if (r.sched_policy > 0) {
+        const int prio = r.sched_priority;
+        sys_sched_setscheduler(0, r.sched_policy, &prio);
+    }
+    if (r.nice) sys_setpriority(0, 0, r.nice);
+}
+
+void rseq_pause(const image::ThreadRecord &r)
+{
+    if (r.rseq_addr) sys_rseq(reinterpret_cast<void *>(r.rseq_addr), r.rseq_len, 1 /* UNREGISTER */, r.rseq_sig);
+}
+
+Slot *find(int32_t tid)
+{
+    for (int i = 0; i < g.n; ++i)
+        if (g.slots[i].rec.tid == tid) return &g.slots[i];
+    return nullptr;
+}
+
+long send_stop(int pid, int tid, uint32_t gen)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = g_rt.signal;
+    si.si_code = SI_QUEUE;
+    si.si_pid = pid;
+    si.si_uid = 0;
+    si.si_value.sival_int = int((kStopTag << 16) | gen);
+    return sys_rt_tgsigqueueinfo(pid, tid, g_rt.signal, &si);
+}
+
+// Parks until the coordinator bumps release_gen past `seen`.
+void park(uint32_t seen)
+{
+    while (load(g.release_gen) == seen) wait_while(g.release_gen, seen, 0);
+}
+
+}  // namespace
+
+bool is_stop_request(const siginfo_t *si)
+{
+    return si && si->si_code == SI_QUEUE && (uint32_t(si->si_value.sival_int) >> 16) == kStopTag &&
+           si->si_pid == int(sys_getpid());
+}
+
+void on_stop_request(const siginfo_t *si, void *uc)
+{
+    const uint32_t gen = uint32_t(si->si_value.sival_int) & 0xffffu;
+    if (!__atomic_load_n(&g.stopping, __ATOMIC_ACQUIRE) || gen != g.stop_gen) return;
+    Slot *s = find(int32_t(sys_gettid()));
+    if (!s || s->arrived) return;
+    t_slot = s;
+    image::ThreadRecord &r = s->rec;
+    save_frame(r, uc);
+    const uint32_t seen = load(g.release_gen);
+    if (ckpt_context_save(&r.context) == 0) {
+        save_kernel_state(r);
+        rseq_pause(r);  // the kernel would write it (CPU number) while memory is captured
+        __atomic_store_n(&s->arrived, 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&g.parked, 1, __ATOMIC_SEQ_CST);
+        wake_all(g.parked);
+        park(seen);
+        if (r.rseq_addr) sys_rseq(reinterpret_cast<void *>(r.rseq_addr), r.rseq_len, 0, r.rseq_sig);
+        return;
+    }
+    // Restored: the blob cloned this thread into the context above.
+    Slot *me = t_slot;
+    restore_kernel_state(me->rec);
+    __atomic_add_fetch(&g.resumed, 1, __ATOMIC_SEQ_CST);
+    wake_all(g.resumed);
+    while (load(g.go) == 0) wait_while(g.go, 0, 0);
+    // As in the coordinator: a new launcher's checkpoint signal must not stay blocked.
+    if (uc && g_rt.signal > 0)
+        static_cast<ucontext_t *>(uc)->uc_sigmask.__val[0] &= ~(1ull << (g_rt.signal - 1));
+}
+
+bool begin(void *uc)
+{
+    const int32_t self = int32_t(sys_gettid());
+    int32_t none = 0;
+    if (!__atomic_compare_exchange_n(&g.coordinator, &none, self, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return false;
+    g.n = 1;
+    g.parked = 0;
+    g.resumed = 0;
+    g.go = 0;
+    g.changed = 0;
+    Slot &s = g.slots[0];
+    memset(&s, 0, sizeof s);
+    s.rec.tid = self;
+    s.rec.flags = image::kThreadCoordinator;
+    s.arrived = 1;
+    t_slot = &s;
+    save_frame(s.rec, uc);
+    uint32_t gen = (g.stop_gen + 1) & 0xffffu;
+    g.stop_gen = gen ? gen : 1;
+    __atomic_store_n(&g.stopping, 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+void wait_for_other_coordinator()
+{
+    for (;;) {
+        const int32_t c = __atomic_load_n(&g.coordinator, __ATOMIC_ACQUIRE);
+        if (c == 0 || c == int32_t(sys_gettid())) return;
+        // Polled: the coordinator word is not a futex word of its own.
+        raw_timespec ts{0, 200000};
+        RAW2(SYS_nanosleep, &ts, nullptr);
+    }
+}
+
+CaptureError stop_others()
+{
+    CaptureError err;
+    const int pid = int(sys_getpid());
+    const int32_t self = int32_t(sys_gettid());
+    long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) {
+        err.err = int(-fd);
+        err.what = "cannot list the threads (/proc/self/task)";
+        release();
+        return err;
+    }
+    const uint64_t deadline = sys_monotonic_ns() + kStopTimeoutNs;
+    char buf[2048];
+    for (;;) {
+        bool added = false;
+        sys_lseek(int(fd), 0, 0);
+        for (;;) {
+            const long n = sys_getdents64(int(fd), buf, sizeof buf);
+            if (n <= 0) break;
+            for (long off = 0; off < n;) {
+                auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
+                off += d->d_reclen;
+                const char *p = d->d_name, *end = p + text::length(p);
+                uint64_t v = 0;
+                if (!text::parse_u64(p, end, v) || p != end || v == 0) continue;
+                const int32_t tid = int32_t(v);
+                if (tid == self || find(tid)) continue;
+                if (g.n == kMaxThreads) {
+                    err.err = EOPNOTSUPP;
+                    err.what = "the process has more threads than ckpt handles";
+                    text::Builder(err.detail, sizeof err.detail).add(uint64_t(kMaxThreads)).add(" at most");
+                    goto fail;
+                }
+                Slot &s = g.slots[g.n];
+                memset(&s, 0, sizeof s);
+                s.rec.tid = tid;
+                if (tid == pid) s.rec.flags = image::kThreadMain;
+                __atomic_store_n(&g.n, g.n + 1, __ATOMIC_RELEASE);
+                const long rc = send_stop(pid, tid, g.stop_gen);
+                if (rc == -ESRCH) s.gone = 1;
+                added = true;
+            }
+        }
+        // Every thread asked so far has parked, or exited (a thread already in its exit path
+        // has every signal blocked: it is waited for until it is gone).
+        for (;;) {
+            const uint32_t seen = load(g.parked);
+            Slot *late = nullptr;
+            for (int i = 1; i < g.n; ++i) {
+                Slot &s = g.slots[i];
+                if (s.gone || __atomic_load_n(&s.arrived, __ATOMIC_ACQUIRE)) continue;
+                if (sys_tgkill(pid, s.rec.tid, 0) == -ESRCH) s.gone = 1;
+                else late = &s;
+            }
+            if (!late) break;
+            if (sys_monotonic_ns() > deadline) {
+                err.err = EOPNOTSUPP;
+                err.what = late->rec.tid == pid ? "the main thread has exited while others run"
+                                                : "a thread does not take the checkpoint signal";
+                text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
+                goto fail;
+            }
+            wait_while(g.parked, seen, 200000);
+        }
+        if (!added) break;
+    }
+    sys_close(int(fd));
+    if (self == pid) g.slots[0].rec.flags |= image::kThreadMain;
+    return err;
+fail:
+    sys_close(int(fd));
+    release();
+    return err;
+}
+
+CaptureError capture(CaptureSet &set)
+{
+    CaptureError err;
+    Slot &me = g.slots[0];
+    save_kernel_state(me.rec);
+    me.rec.context = g_rt.ctx;
+    for (int i = 0; i < g.n; ++i) {
+        if (g.slots[i].gone) continue;
+        image::ThreadRecord *r = set.threads.push();
+        if (!r) {
+            err.err = ENOMEM;
+            err.what = "out of memory for the thread records";
+            return err;
+        }
+        *r = g.slots[i].rec;
+    }
+    return err;
+}
+
+void release()
+{
+    __atomic_store_n(&g.stopping, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&g.coordinator, 0, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&g.release_gen, 1, __ATOMIC_SEQ_CST);
+    wake_all(g.release_gen);
+    __atomic_store_n(&g.go, 1, __ATOMIC_RELEASE);
+    wake_all(g.go);
+}
+
+void await_restored()
+{
+    int others = 0;
+    for (int i = 1; i < g.n; ++i) others += g.slots[i].gone ? 0 : 1;
+    for (;;) {
+        const uint32_t back = load(g.resumed);
+        if (int(back) >= others) break;
+        wait_while(g.resumed, back, 0);
+    }
+    restore_kernel_state(t_slot->rec);
+}
+
+int stopped_count()
+{
+    int n = 0;
+    for (int i = 0; i < g.n; ++i) n += g.slots[i].gone ? 0 : 1;
+    return n;
+}
+
+int changed_tids() { return __atomic_load_n(&g.changed, __ATOMIC_SEQ_CST); }
+
+}  // namespace ckpt::threads
