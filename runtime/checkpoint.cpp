@@ -235,12 +235,16 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
     // Counted even when forwarded: a wait it interrupted resumes unless a handler of the
     // program ran (the forwarded handler counts as the program's).
     sigstate::note_checkpoint_tick();
+    bool deferred_here = false;
     if (threads::is_stop_request(si)) {  // another thread takes a checkpoint: stop here
-        threads::on_stop_request(si, uc);
-        errno = saved_errno;
-        return;
+        deferred_here = threads::on_stop_request(si, uc);
+        if (!deferred_here) {
+            errno = saved_errno;
+            return;
+        }
+        // A checkpoint deferred because this thread blocked the signal: taken now.
     }
-    if (!from_ckpt(si) && sigstate::forward_foreign(sig, si, uc)) {
+    if (!deferred_here && !from_ckpt(si) && sigstate::forward_foreign(sig, si, uc)) {
         errno = saved_errno;
         return;
     }
@@ -274,7 +278,13 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         return;
     }
     if (CaptureError err = threads::stop_others()) {
-        report_error(err, true);
+        if (err.err == EAGAIN) {
+            if (g_rt.status_fd >= 0)
+                report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
+                       "a thread of the program blocks the checkpoint signal: taken when it unblocks it");
+        } else {
+            report_error(err, true);
+        }
         errno = saved_errno;
         return;
     }

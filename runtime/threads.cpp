@@ -37,6 +37,7 @@ struct State {
     volatile uint32_t go = 0;          // futex: after a restore, 1 once all may run
     int32_t n = 0;                     // slots in use (the coordinator's is slots[0])
     int32_t changed = 0;               // restored threads whose tid differs
+    volatile int32_t deferred = 0;     // a stop gave way to a thread that blocks the signal
     Slot slots[kMaxThreads];
 };
 
@@ -158,6 +159,38 @@ long send_stop(int pid, int tid, uint32_t gen)
     return sys_rt_tgsigqueueinfo(pid, tid, g_rt.signal, &si);
 }
 
+// Whether thread `tid` has the checkpoint signal in its kernel mask by its own choice (a set
+// that names it and is not full: signal_state.h), not because glibc blocks everything for a
+// moment (creating a thread, or a thread on its way out).
+bool blocks_deliberately(int32_t tid, char *buf, size_t cap)
+{
+    char path[64];
+    text::Builder(path, sizeof path).add("/proc/self/task/").add(uint64_t(tid)).add("/status");
+    long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const long n = sys_read(int(fd), buf, cap - 1);
+    sys_close(int(fd));
+    if (n <= 0) return false;
+    buf[n] = 0;
+    const char *p = buf, *end = buf + n;
+    for (; p + 8 < end; ++p)
+        if (p[0] == '\n' && text::starts_with(p + 1, size_t(end - p - 1), "SigBlk:")) break;
+    if (p + 8 >= end) return false;
+    p += 8;
+    while (p < end && (*p == '\t' || *p == ' ')) ++p;
+    uint64_t mask = 0;
+    for (; p < end; ++p) {
+        const char c = *p;
+        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) break;
+        mask = (mask << 4) | uint64_t(d);
+    }
+    if (!(mask & (1ull << (g_rt.signal - 1)))) return false;
+    int bits = 0;
+    for (uint64_t m = mask; m; m &= m - 1) ++bits;
+    return bits < 60;
+}
+
 // Parks until the coordinator bumps release_gen past `seen`.
 void park(uint32_t seen)
 {
@@ -172,12 +205,13 @@ bool is_stop_request(const siginfo_t *si)
            si->si_pid == int(sys_getpid());
 }
 
-void on_stop_request(const siginfo_t *si, void *uc)
+bool on_stop_request(const siginfo_t *si, void *uc)
 {
     const uint32_t gen = uint32_t(si->si_value.sival_int) & 0xffffu;
-    if (!__atomic_load_n(&g.stopping, __ATOMIC_ACQUIRE) || gen != g.stop_gen) return;
+    if (!__atomic_load_n(&g.stopping, __ATOMIC_ACQUIRE) || gen != g.stop_gen)
+        return __atomic_exchange_n(&g.deferred, 0, __ATOMIC_SEQ_CST) != 0;
     Slot *s = find(int32_t(sys_gettid()));
-    if (!s || s->arrived) return;
+    if (!s || s->arrived) return false;
     t_slot = s;
     image::ThreadRecord &r = s->rec;
     save_frame(r, uc);
@@ -190,7 +224,7 @@ void on_stop_request(const siginfo_t *si, void *uc)
         wake_all(g.parked);
         park(seen);
         if (r.rseq_addr) sys_rseq(reinterpret_cast<void *>(r.rseq_addr), r.rseq_len, 0, r.rseq_sig);
-        return;
+        return false;
     }
     // Restored: the blob cloned this thread into the context above.
     Slot *me = t_slot;
@@ -201,6 +235,7 @@ void on_stop_request(const siginfo_t *si, void *uc)
     // As in the coordinator: a new launcher's checkpoint signal must not stay blocked.
     if (uc && g_rt.signal > 0)
         static_cast<ucontext_t *>(uc)->uc_sigmask.__val[0] &= ~(1ull << (g_rt.signal - 1));
+    return false;
 }
 
 bool begin(void *uc)
@@ -252,6 +287,7 @@ CaptureError stop_others()
     }
     const uint64_t deadline = sys_monotonic_ns() + kStopTimeoutNs;
     char buf[2048];
+    int rounds = 0;
     for (;;) {
         bool added = false;
         sys_lseek(int(fd), 0, 0);
@@ -294,6 +330,15 @@ CaptureError stop_others()
                 else late = &s;
             }
             if (!late) break;
+            // Blocked by the program's choice: the checkpoint waits until it unblocks it (its
+            // stop request, still pending, then takes it), as in a single-threaded program.
+            if (++rounds % 8 == 0 && blocks_deliberately(late->rec.tid, buf, sizeof buf)) {
+                __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
+                err.err = EAGAIN;
+                err.what = "a thread blocks the checkpoint signal";
+                text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
+                goto fail;
+            }
             if (sys_monotonic_ns() > deadline) {
                 err.err = EOPNOTSUPP;
                 err.what = late->rec.tid == pid ? "the main thread has exited while others run"

@@ -31,8 +31,9 @@ bool is_stop_request(const siginfo_t *si);
 
 // The handler of a stop request: save this thread's state and park until released (after a
 // restore: until every thread is back and the coordinator lets them go). A request of a stop
-// that is over (it was pending while the thread was in a handler) is ignored.
-void on_stop_request(const siginfo_t *si, void *uc);
+// that is over (it was pending while the thread was in a handler, or blocked) is ignored,
+// unless that stop gave way to this thread's block: then true, take the checkpoint now.
+bool on_stop_request(const siginfo_t *si, void *uc);
 
 // Becomes the coordinator of a checkpoint, `uc` the frame of the code it interrupted
 // (nullptr from chkpnt()). False if another thread coordinates one already: its checkpoint
@@ -42,7 +43,8 @@ bool begin(void *uc);
 // chkpnt() in a thread while another thread coordinates: returns once that checkpoint is over.
 void wait_for_other_coordinator();
 
-// Stops every other thread. On failure (a thread that never takes the signal: it blocked it
+// Stops every other thread. A thread that blocks the checkpoint signal by the program's
+// choice defers the checkpoint (err.err EAGAIN) until it unblocks it. On other failures (a thread that never takes the signal: it blocked it
 // by a raw system call, or it is a leader that exited before the others) nothing is stopped
 // any more: release() was called.
 CaptureError stop_others();
