@@ -135,11 +135,6 @@ void restore_kernel_state(const image::ThreadRecord &r)
     if (r.nice) sys_setpriority(0, 0, r.nice);
 }
 
-void rseq_pause(const image::ThreadRecord &r)
-{
-    if (r.rseq_addr) sys_rseq(reinterpret_cast<void *>(r.rseq_addr), r.rseq_len, 1 /* UNREGISTER */, r.rseq_sig);
-}
-
 Slot *find(int32_t tid)
 {
     for (int i = 0; i < g.n; ++i)
@@ -191,6 +186,25 @@ bool blocks_deliberately(int32_t tid, char *buf, size_t cap)
     return bits < 60;
 }
 
+// Whether thread `tid` sleeps in the futex of park() (/proc/.../syscall: "202 ..."). The
+// kernel writes a thread's rseq area (its CPU number, in the TCB) whenever it returns to user
+// space on another CPU; once every stopped thread sleeps in the kernel, none can until it is
+// released, and the TCB pages hold still while they are saved. (Unregistering rseq around the
+// stop instead, as the coordinator does for itself, ended threads with SIGSEGV on this kernel
+// when they registered again inside the handler.)
+bool in_futex_wait(int32_t tid, char *buf, size_t cap)
+{
+    char path[64];
+    text::Builder(path, sizeof path).add("/proc/self/task/").add(uint64_t(tid)).add("/syscall");
+    long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return true;  // nothing to learn: do not wait for it
+    const long n = sys_read(int(fd), buf, cap - 1);
+    sys_close(int(fd));
+    if (n <= 0) return true;
+    buf[n] = 0;
+    return text::starts_with(buf, size_t(n), "202 ");
+}
+
 // Parks until the coordinator bumps release_gen past `seen`.
 void park(uint32_t seen)
 {
@@ -218,12 +232,10 @@ bool on_stop_request(const siginfo_t *si, void *uc)
     const uint32_t seen = load(g.release_gen);
     if (ckpt_context_save(&r.context) == 0) {
         save_kernel_state(r);
-        rseq_pause(r);  // the kernel would write it (CPU number) while memory is captured
         __atomic_store_n(&s->arrived, 1, __ATOMIC_RELEASE);
         __atomic_add_fetch(&g.parked, 1, __ATOMIC_SEQ_CST);
         wake_all(g.parked);
         park(seen);
-        if (r.rseq_addr) sys_rseq(reinterpret_cast<void *>(r.rseq_addr), r.rseq_len, 0, r.rseq_sig);
         return false;
     }
     // Restored: the blob cloned this thread into the context above.
@@ -349,6 +361,13 @@ CaptureError stop_others()
             wait_while(g.parked, seen, 200000);
         }
         if (!added) break;
+    }
+    for (int i = 1; i < g.n; ++i) {
+        Slot &s = g.slots[i];
+        while (!s.gone && !in_futex_wait(s.rec.tid, buf, sizeof buf)) {
+            raw_timespec ts{0, 20000};
+            RAW2(SYS_nanosleep, &ts, nullptr);
+        }
     }
     sys_close(int(fd));
     if (self == pid) g.slots[0].rec.flags |= image::kThreadMain;
