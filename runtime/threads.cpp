@@ -154,23 +154,26 @@ long send_stop(int pid, int tid, uint32_t gen)
     return sys_rt_tgsigqueueinfo(pid, tid, g_rt.signal, &si);
 }
 
-// Whether thread `tid` has the checkpoint signal in its kernel mask by its own choice (a set
-// that names it and is not full: signal_state.h), not because glibc blocks everything for a
-// moment (creating a thread, or a thread on its way out).
-bool blocks_deliberately(int32_t tid, char *buf, size_t cap)
+// Why thread `tid` has not taken its stop request: the checkpoint signal is in its kernel mask
+// by the program's choice (a set that names it and is not full: signal_state.h), or because
+// glibc blocks every signal for a moment (creating a thread, or a thread on its way out), or
+// it is not blocked at all (the thread has not run yet).
+enum class Late { NotBlocked, Deliberate, AllBlocked };
+
+Late why_late(int32_t tid, char *buf, size_t cap)
 {
     char path[64];
     text::Builder(path, sizeof path).add("/proc/self/task/").add(uint64_t(tid)).add("/status");
     long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return false;
+    if (fd < 0) return Late::NotBlocked;
     const long n = sys_read(int(fd), buf, cap - 1);
     sys_close(int(fd));
-    if (n <= 0) return false;
+    if (n <= 0) return Late::NotBlocked;
     buf[n] = 0;
     const char *p = buf, *end = buf + n;
     for (; p + 8 < end; ++p)
         if (p[0] == '\n' && text::starts_with(p + 1, size_t(end - p - 1), "SigBlk:")) break;
-    if (p + 8 >= end) return false;
+    if (p + 8 >= end) return Late::NotBlocked;
     p += 8;
     while (p < end && (*p == '\t' || *p == ' ')) ++p;
     uint64_t mask = 0;
@@ -180,10 +183,10 @@ bool blocks_deliberately(int32_t tid, char *buf, size_t cap)
         if (d < 0) break;
         mask = (mask << 4) | uint64_t(d);
     }
-    if (!(mask & (1ull << (g_rt.signal - 1)))) return false;
+    if (!(mask & (1ull << (g_rt.signal - 1)))) return Late::NotBlocked;
     int bits = 0;
     for (uint64_t m = mask; m; m &= m - 1) ++bits;
-    return bits < 60;
+    return bits < 60 ? Late::Deliberate : Late::AllBlocked;
 }
 
 // Whether thread `tid` sleeps in the futex of park() (/proc/.../syscall: "202 ..."). The
@@ -203,6 +206,29 @@ bool in_futex_wait(int32_t tid, char *buf, size_t cap)
     if (n <= 0) return true;
     buf[n] = 0;
     return text::starts_with(buf, size_t(n), "202 ");
+}
+
+// Lets the parked threads of the current stop go; the coordinator stays.
+void end_stop()
+{
+    __atomic_store_n(&g.stopping, 0, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&g.release_gen, 1, __ATOMIC_SEQ_CST);
+    wake_all(g.release_gen);
+    __atomic_store_n(&g.go, 1, __ATOMIC_SEQ_CST);
+    wake_all(g.go);
+}
+
+// A new stop by the same coordinator (a new tag: requests of the old one are ignored).
+void new_stop()
+{
+    g.n = 1;
+    g.parked = 0;
+    g.resumed = 0;
+    g.go = 0;
+    g.changed = 0;
+    uint32_t gen = (g.stop_gen + 1) & 0xffffu;
+    g.stop_gen = gen ? gen : 1;
+    __atomic_store_n(&g.stopping, 1, __ATOMIC_SEQ_CST);
 }
 
 // Parks until the coordinator bumps release_gen past `seen`.
@@ -230,6 +256,9 @@ bool on_stop_request(const siginfo_t *si, void *uc)
     image::ThreadRecord &r = s->rec;
     save_frame(r, uc);
     const uint32_t seen = load(g.release_gen);
+    // The stop may have ended between the check above and this read (the coordinator gave
+    // up, or starts over): release() ends `stopping` before it bumps release_gen.
+    if (!__atomic_load_n(&g.stopping, __ATOMIC_SEQ_CST) || gen != g.stop_gen) return false;
     if (ckpt_context_save(&r.context) == 0) {
         save_kernel_state(r);
         __atomic_store_n(&s->arrived, 1, __ATOMIC_RELEASE);
@@ -256,11 +285,6 @@ bool begin(void *uc)
     int32_t none = 0;
     if (!__atomic_compare_exchange_n(&g.coordinator, &none, self, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return false;
-    g.n = 1;
-    g.parked = 0;
-    g.resumed = 0;
-    g.go = 0;
-    g.changed = 0;
     Slot &s = g.slots[0];
     memset(&s, 0, sizeof s);
     s.rec.tid = self;
@@ -268,9 +292,7 @@ bool begin(void *uc)
     s.arrived = 1;
     t_slot = &s;
     save_frame(s.rec, uc);
-    uint32_t gen = (g.stop_gen + 1) & 0xffffu;
-    g.stop_gen = gen ? gen : 1;
-    __atomic_store_n(&g.stopping, 1, __ATOMIC_RELEASE);
+    new_stop();
     return true;
 }
 
@@ -299,9 +321,9 @@ CaptureError stop_others()
     }
     const uint64_t deadline = sys_monotonic_ns() + kStopTimeoutNs;
     char buf[2048];
-    int rounds = 0;
+    int rounds = 0, retries = 0;
     for (;;) {
-        bool added = false;
+        bool added = false, restart = false;
         sys_lseek(int(fd), 0, 0);
         for (;;) {
             const long n = sys_getdents64(int(fd), buf, sizeof buf);
@@ -342,14 +364,34 @@ CaptureError stop_others()
                 else late = &s;
             }
             if (!late) break;
-            // Blocked by the program's choice: the checkpoint waits until it unblocks it (its
-            // stop request, still pending, then takes it), as in a single-threaded program.
-            if (++rounds % 8 == 0 && blocks_deliberately(late->rec.tid, buf, sizeof buf)) {
-                __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
-                err.err = EAGAIN;
-                err.what = "a thread blocks the checkpoint signal";
-                text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
-                goto fail;
+            if (++rounds % 8 == 0) {
+                const Late why = why_late(late->rec.tid, buf, sizeof buf);
+                // Blocked by the program's choice: the checkpoint waits until it unblocks it
+                // (its stop request, still pending, then takes it), as in a single-threaded
+                // program.
+                if (why == Late::Deliberate) {
+                    __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
+                    err.err = EAGAIN;
+                    err.what = "a thread blocks the checkpoint signal";
+                    text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
+                    goto fail;
+                }
+                // glibc blocked everything and waits for a lock (the stack cache, when a
+                // thread ends) that a stopped thread holds: it would wait for ever. Let them
+                // all go for a moment and stop again.
+                if (why == Late::AllBlocked && in_futex_wait(late->rec.tid, buf, sizeof buf) && retries < 50) {
+                    ++retries;
+                    end_stop();
+                    // Until that thread has its lock (it sleeps no more), at most 50 ms.
+                    const int32_t tid = late->rec.tid;
+                    for (int k = 0; k < 500 && in_futex_wait(tid, buf, sizeof buf); ++k) {
+                        raw_timespec ts{0, 100000};
+                        RAW2(SYS_nanosleep, &ts, nullptr);
+                    }
+                    new_stop();
+                    restart = true;
+                    break;
+                }
             }
             if (sys_monotonic_ns() > deadline) {
                 err.err = EOPNOTSUPP;
@@ -360,6 +402,7 @@ CaptureError stop_others()
             }
             wait_while(g.parked, seen, 200000);
         }
+        if (restart) continue;
         if (!added) break;
     }
     for (int i = 1; i < g.n; ++i) {
@@ -399,12 +442,9 @@ CaptureError capture(CaptureSet &set)
 
 void release()
 {
-    __atomic_store_n(&g.stopping, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&g.coordinator, 0, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&g.release_gen, 1, __ATOMIC_SEQ_CST);
-    wake_all(g.release_gen);
-    __atomic_store_n(&g.go, 1, __ATOMIC_RELEASE);
-    wake_all(g.go);
+    end_stop();
+    // Last: a new coordinator may begin only once this stop's threads are let go.
+    __atomic_store_n(&g.coordinator, 0, __ATOMIC_SEQ_CST);
 }
 
 void await_restored()
