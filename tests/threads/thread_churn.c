@@ -1,7 +1,8 @@
-/* thread_churn ROUNDS: threads created and exiting all the time. Each round the main thread
+/* thread_churn ROUNDS WORK: threads created and exiting all the time. Each round the main thread
  * creates 6 joinable threads that each hash their part of the round and exit; meanwhile a
  * churn thread keeps creating detached threads that exit at once. Prints one checksum of all
- * rounds at the end, the same however often the process was checkpointed and restored. */
+ * rounds every 500 rounds and at the end, the same however often the process was
+ * checkpointed and restored. WORK: hashing steps of each thread. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 
 static volatile int g_done;
 static uint64_t g_part[6];
+static long g_work = 20000;
 static volatile uint64_t g_detached;
 
 static uint64_t mix(uint64_t x)
@@ -21,7 +23,7 @@ static uint64_t mix(uint64_t x)
 static void *part(void *arg)
 {
     uint64_t *slot = arg, h = *slot;
-    for (int i = 0; i < 20000; ++i) h = mix(h + (uint64_t)i);
+    for (long i = 0; i < g_work; ++i) h = mix(h + (uint64_t)i);
     *slot = h;
     return NULL;
 }
@@ -49,6 +51,8 @@ static void *churn(void *arg)
 int main(int argc, char **argv)
 {
     const long rounds = argc > 1 ? atol(argv[1]) : 1000;
+    if (argc > 2) g_work = atol(argv[2]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
     pthread_t c;
     pthread_create(&c, NULL, churn, NULL);
     uint64_t sum = 0;
@@ -62,6 +66,7 @@ int main(int argc, char **argv)
             pthread_join(t[k], NULL);
             sum = mix(sum ^ g_part[k]);
         }
+        if ((r + 1) % 500 == 0) printf("round %ld checksum %016llx\n", r + 1, (unsigned long long)sum);
     }
     g_done = 1;
     pthread_join(c, NULL);
