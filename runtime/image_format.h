@@ -220,9 +220,11 @@ struct ThreadRecord {
     uint64_t sigmask;   // the mask the thread ran with when it was stopped (kernel view)
     uint64_t ucontext;  // address of its signal frame's ucontext_t
     uint64_t ip, sp, bp;
-    int64_t syscall;    // the system call it was in (restarted or interrupted), -1: none
+    int64_t syscall;    // the system call it was in and the kernel restarts; -2: one the stop
+                        // ended with EINTR (number unknown); -1: none
     char comm[16];
-    uint64_t reserved[4];
+    uint64_t stop_ns;  // coordinator: time it took to stop every other thread (0 for others)
+    uint64_t reserved[3];
 };
 static_assert(sizeof(ThreadRecord) == 256);
 inline constexpr uint32_t kMaxImageThreads = 4096;

@@ -37,6 +37,7 @@ struct State {
     volatile uint32_t go = 0;          // futex: after a restore, 1 once all may run
     int32_t n = 0;                     // slots in use (the coordinator's is slots[0])
     int32_t changed = 0;               // restored threads whose tid differs
+    uint64_t stop_ns = 0;              // how long the last stop_others() took
     volatile int32_t deferred = 0;     // a stop gave way to a thread that blocks the signal
     Slot slots[kMaxThreads];
 };
@@ -101,9 +102,12 @@ void save_frame(image::ThreadRecord &r, void *uc)
     r.bp = uint64_t(u->uc_mcontext.gregs[REG_RBP]);
     r.sigmask = u->uc_sigmask.__val[0];
     // A call the kernel restarts has its rip put back onto the syscall instruction (0f 05)
-    // and rax = the call's number (restart_syscall for a timed one).
+    // and rax = the call's number; one it ends with EINTR (a timed sleep or wait, whose
+    // restart the wait wrappers make) sits just after it with rax = -EINTR: -2.
     const auto *ip = reinterpret_cast<const volatile unsigned char *>(r.ip);
-    if (ip[0] == 0x0f && ip[1] == 0x05) r.syscall = long(u->uc_mcontext.gregs[REG_RAX]);
+    const long rax = long(u->uc_mcontext.gregs[REG_RAX]);
+    if (ip[0] == 0x0f && ip[1] == 0x05) r.syscall = rax;
+    else if (ip[-2] == 0x0f && ip[-1] == 0x05 && rax == -EINTR) r.syscall = -2;
 }
 
 // The thread's kernel state again, in a restored process (its registers come with sigreturn).
@@ -319,7 +323,8 @@ CaptureError stop_others()
         release();
         return err;
     }
-    const uint64_t deadline = sys_monotonic_ns() + kStopTimeoutNs;
+    const uint64_t t0 = sys_monotonic_ns();
+    const uint64_t deadline = t0 + kStopTimeoutNs;
     char buf[2048];
     int rounds = 0, retries = 0;
     for (;;) {
@@ -414,6 +419,7 @@ CaptureError stop_others()
     }
     sys_close(int(fd));
     if (self == pid) g.slots[0].rec.flags |= image::kThreadMain;
+    g.stop_ns = sys_monotonic_ns() - t0;
     return err;
 fail:
     sys_close(int(fd));
@@ -427,6 +433,7 @@ CaptureError capture(CaptureSet &set)
     Slot &me = g.slots[0];
     save_kernel_state(me.rec);
     me.rec.context = g_rt.ctx;
+    me.rec.stop_ns = g.stop_ns;
     for (int i = 0; i < g.n; ++i) {
         if (g.slots[i].gone) continue;
         image::ThreadRecord *r = set.threads.push();
