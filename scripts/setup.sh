@@ -12,6 +12,8 @@ packages=(
   clang libclang-rt-dev
   # programs the end-to-end tests run (tests/e2e) and the test harness itself
   python3 perl bc gzip xz-utils sqlite3 mawk util-linux
+  # the multi-threaded programs of tests/threads (coreutils sort is essential)
+  zstd openjdk-17-jdk-headless
 )
 
 missing=()
