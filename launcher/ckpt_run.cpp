@@ -271,6 +271,15 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
             spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
             continue;
         }
+        // Another kernel, CPU or glibc, or attributes this user cannot give back: refused before
+        // the files are rolled back (the restorer checks the same again). Older versions were
+        // taken in the same world by the same program: no fall-back.
+        if (ImageStatus r = verify_restorable(img)) {
+            const bool world = r.code == ImageError::Incompatible;
+            spdlog::error("cannot restore job {} from version {}: {}; nothing was restored or rolled back and the "
+                          "checkpoints are kept", name, it->version, r.message);
+            return world ? exit_code::kIncompatible : exit_code::kAttrsRefused;
+        }
         if (!recover(it->version)) return exit_code::kUndoFailed;
         outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
@@ -303,6 +312,14 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
             spdlog::error("cannot restore job {}: a file version {} needs is missing (see above); checkpoints kept",
                           name, it->version);
             return exit_code::kNoInput;
+        case exit_code::kAttrsRefused:
+            spdlog::error("cannot restore job {}: the restored process cannot have an attribute of version {} back "
+                          "(see above); checkpoints kept", name, it->version);
+            return exit_code::kAttrsRefused;
+        case exit_code::kIncompatible:
+            spdlog::error("cannot restore job {}: version {} was taken on another kernel, CPU or glibc (see above); "
+                          "checkpoints kept", name, it->version);
+            return exit_code::kIncompatible;
         default:
             spdlog::error("restoring job {} from version {} failed (restorer exit {}); checkpoints kept",
                           name, it->version, outcome.restorer_exit);

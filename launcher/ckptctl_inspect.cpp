@@ -12,6 +12,7 @@
 #include "ckptctl_backtrace.h"
 #include "ckptctl_commands.h"
 #include "pct_reader.h"
+#include "ckptctl_inspect_attrs.h"
 #include "ckptctl_json.h"
 #include "duration.h"
 #include "exit_codes.h"
@@ -268,6 +269,7 @@ void print_text(const Image &img)
     std::printf("\nSignal state\n");
     line("  sigaltstack", altstack_string(p));
     line("  handler mask", format_hex(p.handler_sigmask) + " (" + sigmask_words(p.handler_sigmask) + ")");
+    print_attrs_text(img);
 
     // Where each thread was, and how it got there (unwound from the image's memory).
     std::printf("\nThreads (%zu)\n", img.threads.empty() ? size_t(1) : img.threads.size());
@@ -368,6 +370,7 @@ void print_json(const Image &img)
     j.field("sp", format_hex(p.altstack_sp)).field("size", p.altstack_size).field("flags", p.altstack_flags);
     j.end_object();
     j.field("handler_sigmask", format_hex(p.handler_sigmask));
+    attrs_json(j, img);
 
     j.key("threads").begin_array();
     for (const auto &t : img.threads) {

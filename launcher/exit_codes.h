@@ -26,6 +26,13 @@ inline constexpr int kNotJobDir = 86;      // ROOT/NAME exists but is not a ckpt
 // without the sticky bit, or a symbolic link; an image, PCT log or undo directory not owned by
 // you with mode 0600 (0700). Refused, nothing run, rolled back or removed.
 inline constexpr int kUntrusted = 87;
+// The restoring user cannot give the process back an attribute it had (credentials it may not
+// take, a hard limit above its own, a capability, a lock another process holds now): refused
+// before anything is torn down, with one message naming them; checkpoints kept.
+inline constexpr int kAttrsRefused = 88;
+// The image was taken on another kernel release, vdso, CPU (XSAVE features, CPUID bits) or
+// glibc build: refused before anything is torn down, naming the difference; checkpoints kept.
+inline constexpr int kIncompatible = 89;
 inline constexpr int kNotExecutable = 126; // shell convention
 inline constexpr int kNotFound = 127;      // shell convention
 

@@ -95,6 +95,9 @@ struct CaptureSet {
     ArenaVector<image::SigactionRecord> sigactions;
     ArenaVector<image::ThreadRecord> threads;  // filled from runtime/threads.h
     StringTable strings;
+    char *attrs = nullptr;  // the process-attributes section (process_attrs.h)
+    size_t attrs_size = 0;
+    image::WorldRecord world{};
     char *scratch = nullptr;  // one large buffer for /proc reads
     size_t scratch_size = 0;
     uint64_t t_start_ns = 0;  // CLOCK_MONOTONIC at handler entry

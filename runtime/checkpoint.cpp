@@ -10,6 +10,7 @@
 #include "fd/fd_table.h"
 #include "image_writer.h"
 #include "memory_capture.h"
+#include "process_attrs.h"
 #include "process_info.h"
 #include "runtime_state.h"
 #include "signal_state.h"
@@ -17,6 +18,7 @@
 #include "threads.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <time.h>
 #include <ucontext.h>
@@ -84,7 +86,7 @@ void run_checkpoint(uint64_t t_start)
     sys_arch_prctl(0x1003 /* ARCH_GET_FS */, reinterpret_cast<unsigned long>(&pr.fs_base));
     if (__rseq_size > 0) {
         pr.rseq_addr = pr.fs_base + uint64_t(__rseq_offset);
-        pr.rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
+        pr.rseq_len = g_rt.rseq_len;  // from the kernel's AT_RSEQ_FEATURE_SIZE (world.h)
         pr.rseq_sig = RSEQ_SIG;
     }
     RseqPause rseq_pause(pr);
@@ -93,7 +95,11 @@ void run_checkpoint(uint64_t t_start)
     pr.created_realtime_ns = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
 
     sigstate::before_capture();
-    CaptureError err = capture_process(set);
+    set.world = g_rt.world;
+    // First: a seccomp filter or a SIGEV_THREAD timer is named before anything else refuses.
+    CaptureError err = attrs::capture(set, g_rt.signal, g_rt.status_fd >= 0);
+    if (err) return report_error(err, err.err == EOPNOTSUPP);
+    err = capture_process(set);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_signals(set);
     if (err) return report_error(err, false);
@@ -102,6 +108,8 @@ void run_checkpoint(uint64_t t_start)
     // The launcher's status socket and the job's lock are the runtime's, not the program's.
     const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? g_rt.lock_fd : -1};
     err = capture_fds(set, internal, 2);
+    if (err) return report_error(err, err.err == EOPNOTSUPP);
+    err = attrs::capture_locks(set);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     // A restore puts the new launcher's status socket and lock at these numbers again: a
     // descriptor the program put there (ckpt's own were moved away, internal_fds.h) could not
@@ -161,6 +169,14 @@ void warn_restore(const char *msg)
     sys_exit_group(exit_code::kStaleImage);
 }
 
+// An attribute the restorer's checks accepted but the kernel refused now (a lock another
+// process took meanwhile): the restore does not go on without it.
+[[noreturn]] void refuse_attrs(const char *msg)
+{
+    report(StatusType::RestoreWarning, 0, 0, 0, 0, 0, msg);
+    sys_exit_group(exit_code::kAttrsRefused);
+}
+
 // First moments of the restored process, still inside the signal handler.
 void finish_restore()
 {
@@ -199,14 +215,28 @@ void finish_restore()
     if (threads::changed_tids() > 0)
         warn_restore("threads came back under new thread ids (clone3 set_tid not allowed): a lock held "
                      "across the checkpoint by such a thread still names the old id");
+    // Process attributes, once the descriptors (their locks) are back; the credentials are
+    // kept for the very end (the section lives in the blob area, unmapped below).
+    attrs::View view;
+    image::ProcessAttrsRecord creds{};
+    const bool has_attrs = info.attrs && attrs::parse(reinterpret_cast<const void *>(info.attrs), info.attrs_size, view);
+    if (has_attrs) {
+        attrs::restore(view, g_rt.signal, warn_restore, refuse_attrs);
+        creds = *view.proc;
+    }
     const uint64_t t_start = info.restorer_start_ns;
     const uint64_t version = info.version;
     sys_munmap(reinterpret_cast<void *>(info.blob_addr), info.blob_len);
     events::after_restore(version);
+    // Last: everything above may have needed privilege the program had given up.
+    if (has_attrs) attrs::restore_credentials(creds, refuse_attrs);
     report(StatusType::Restored, 0, version, 0, t_start, sys_monotonic_ns(), nullptr);
-    // A new process: the parent-death signal is armed anew. A launcher that died during the
-    // restore leaves the image as it was: end, and let the next ckpt-run restore it again.
+    // A new process: the parent-death signal is armed anew (after the credentials, whose
+    // change clears it). A launcher that died during the restore leaves the image as it was:
+    // end, and let the next ckpt-run restore it again. Without a launcher the kernel's is the
+    // program's own.
     if (info.status_fd >= 0 && !watch_launcher(info.signal)) die_without_launcher();
+    if (info.status_fd < 0 && has_attrs) sys_prctl(PR_SET_PDEATHSIG, unsigned(creds.pdeathsig), 0, 0, 0);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 //
 //   offset 0            ImageHeader (one page)
 //   meta_offset         metadata: ProcessRecord, RegionRecord[n_regions], PageRun[n_runs],
-//                       fd records[n_fds], SigactionRecord[n_sigactions], string table
+//                       fd records[n_fds], SigactionRecord[n_sigactions], string table,
+//                       process attributes (format 4), world record (format 4),
+//                       ThreadRecord[n_threads] (format 5)
 //   data_offset (page)  page data of every region, each region's pages contiguous and
 //                       page-aligned, in the order of its runs
 //
@@ -21,8 +23,9 @@ namespace ckpt::image {
 inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 2: ProcessRecord::command_id (was padding). Readers accept 1 too (no command identity).
 // 3: descriptors as tagged variable-length records (FdCommon + payload); 1-2 are converted.
-// 4: a thread section (ThreadRecord[n_threads]); the header grew by its offset and count.
-inline constexpr uint32_t kFormatVersion = 4;
+// 4: the header gains the process-attributes and world sections (ImageHeaderV3 before).
+// 5: a thread section (ThreadRecord[n_threads]) after the world record (ImageHeaderV4 before).
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kNoString = 0xffffffffu;  // a StrRef that names nothing
@@ -229,7 +232,7 @@ struct ThreadRecord {
 static_assert(sizeof(ThreadRecord) == 256);
 inline constexpr uint32_t kMaxImageThreads = 4096;
 
-// The header of formats 1-3: ImageHeader without the thread section's fields.
+// Formats 1-3: the header without the attribute and world sections; the reader converts it.
 struct ImageHeaderV3 {
     char magic[8];
     uint32_t format_version;
@@ -237,10 +240,30 @@ struct ImageHeaderV3 {
     uint64_t image_size;
     uint64_t meta_offset, meta_size, meta_checksum;
     uint64_t data_offset, data_size;
+    // Offsets of the metadata sections, relative to meta_offset.
     uint64_t regions_offset, runs_offset, fds_offset, sigactions_offset, strings_offset;
     uint32_t n_regions, n_runs, n_fds, n_sigactions;
     uint64_t strings_size;
-    uint64_t header_checksum;
+    uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
+};
+
+
+// Format 4: the header without the thread section; the reader converts it.
+struct ImageHeaderV4 {
+    char magic[8];
+    uint32_t format_version;
+    uint32_t header_size;
+    uint64_t image_size;
+    uint64_t meta_offset, meta_size, meta_checksum;
+    uint64_t data_offset, data_size;
+    // Offsets of the metadata sections, relative to meta_offset.
+    uint64_t regions_offset, runs_offset, fds_offset, sigactions_offset, strings_offset;
+    uint32_t n_regions, n_runs, n_fds, n_sigactions;
+    uint64_t strings_size;
+    // Format 4 (relative to meta_offset, like the others).
+    uint64_t attrs_offset, attrs_size;  // ProcessAttrsRecord and what follows it
+    uint64_t world_offset, world_size;  // WorldRecord
+    uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
 };
 
 struct ImageHeader {
@@ -254,13 +277,116 @@ struct ImageHeader {
     uint64_t regions_offset, runs_offset, fds_offset, sigactions_offset, strings_offset;
     uint32_t n_regions, n_runs, n_fds, n_sigactions;
     uint64_t strings_size;
-    // Format 4: ThreadRecord[n_threads] at meta + threads_offset (0 threads: formats 1-3,
-    // one thread whose state is the ProcessRecord's).
+    // Format 4 (relative to meta_offset, like the others).
+    uint64_t attrs_offset, attrs_size;  // ProcessAttrsRecord and what follows it
+    uint64_t world_offset, world_size;  // WorldRecord
+    // Format 5: ThreadRecord[n_threads] at meta + threads_offset, after the world record
+    // (0 threads: formats 1-4, one thread whose state is the ProcessRecord's).
     uint64_t threads_offset;
     uint32_t n_threads;
     uint32_t thread_record_size;  // sizeof(ThreadRecord)
     uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
 };
-static_assert(sizeof(ImageHeader) == sizeof(ImageHeaderV3) + 16);
+static_assert(sizeof(ImageHeader) == sizeof(ImageHeaderV4) + 16);
+
+
+// Process attributes (format 4; runtime/process_attrs.h captures and restores them). The
+// section: ProcessAttrsRecord, then ThreadAttrsRecord[n_threads], PosixTimerRecord[n_timers],
+// PendingSignalRecord[n_pending], FileLockRecord[n_locks], each array 8-byte aligned.
+inline constexpr uint32_t kMaxGroups = 64;
+inline constexpr uint32_t kNumRlimits = 16;  // RLIMIT_CPU .. RLIMIT_RTTIME
+
+struct RlimitRecord {
+    uint64_t cur, max;  // RLIM_INFINITY as the kernel has it
+};
+
+struct ItimerRecord {  // setitimer(2): ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF
+    uint64_t interval_ns, value_ns;
+};
+
+enum AttrsFlags : uint32_t {
+    kAttrsSessionLeader = 1u << 0,  // sid == pid at the checkpoint
+    kAttrsGroupLeader = 1u << 1,    // pgid == pid
+    kAttrsNoNewPrivs = 1u << 2,
+    kAttrsTimerIdsKept = 1u << 3,   // PR_TIMER_CREATE_RESTORE_IDS was on (the program's own)
+    kAttrsNotDumpable = 1u << 4,    // PR_GET_DUMPABLE was 0
+};
+
+struct ProcessAttrsRecord {
+    uint32_t record_size;  // sizeof(ProcessAttrsRecord) at the writer
+    uint32_t flags;        // AttrsFlags
+    uint32_t ruid, euid, suid, fsuid;
+    uint32_t rgid, egid, sgid, fsgid;
+    uint32_t n_groups;
+    uint32_t securebits;
+    uint32_t groups[kMaxGroups];
+    uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding, cap_ambient;
+    int32_t nice;
+    uint32_t personality;
+    int32_t pid, pgid, sid;
+    int32_t pdeathsig;     // the program's own PR_SET_PDEATHSIG (ckpt uses the kernel's)
+    RlimitRecord rlimits[kNumRlimits];
+    // What the process was given (at its start or its last restore, by the launcher's
+    // environment: `ulimit`): a limit still equal to it is the environment's, and a restore
+    // gives the new environment's instead (a job resumed under a larger `ulimit -v` gets it);
+    // one the program changed comes back as it was.
+    RlimitRecord inherited_rlimits[kNumRlimits];
+    ItimerRecord itimers[3];
+    uint32_t n_threads, n_timers, n_locks, n_pending;
+};
+
+// Per thread (one today): what a thread has of its own besides registers.
+struct ThreadAttrsRecord {
+    int32_t tid;
+    uint32_t pad;
+    char comm[16];  // PR_GET_NAME
+};
+
+// A POSIX timer (timer_create): recreated with the same id (PR_TIMER_CREATE_RESTORE_IDS).
+struct PosixTimerRecord {
+    int32_t id;
+    int32_t clock;        // clockid_t
+    int32_t notify;       // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID (to the thread below)
+    int32_t signo;
+    uint64_t value;       // sigev_value
+    int32_t notify_tid;   // SIGEV_THREAD_ID: the tid at the checkpoint
+    uint32_t pad;
+    uint64_t interval_ns, value_ns;  // timer_gettime: 0 value = disarmed
+};
+
+enum class LockKind : uint32_t { Flock = 0, Posix = 1, Ofd = 2 };
+
+struct FileLockRecord {
+    int32_t fd;
+    LockKind kind;
+    uint32_t type;   // F_RDLCK, F_WRLCK (flock: LOCK_SH as F_RDLCK, LOCK_EX as F_WRLCK)
+    uint32_t pad;
+    int64_t start;
+    int64_t len;     // 0: to the end of the file
+};
+
+// A pending signal, dequeued at the checkpoint and queued again (capture and restore).
+struct PendingSignalRecord {
+    int32_t signo;
+    uint32_t thread;       // 1: directed at the thread (tkill, a fault), 0: at the process
+    uint8_t siginfo[128];  // siginfo_t
+};
+
+// The world the image was taken in (format 4; runtime/world.h captures and checks it).
+struct WorldRecord {
+    uint32_t record_size;
+    uint32_t rseq_feature_size;  // AT_RSEQ_FEATURE_SIZE (0: not told)
+    char kernel_release[65];     // uname -r
+    char glibc_version[31];      // gnu_get_libc_version()
+    uint8_t libc_build_id[32];   // NT_GNU_BUILD_ID of the libc mapped
+    uint32_t libc_build_id_len;
+    uint32_t pad;
+    uint64_t xcr0;               // xgetbv(0): the XSAVE features the kernel enabled
+    uint64_t vdso_hash;          // XXH3-64 of the [vdso] mapping's bytes
+    uint64_t vdso_size;
+    // CPUID feature bits a program may have tested: leaf 1 ecx/edx, leaf 7.0 ebx/ecx/edx,
+    // leaf 0xd.1 eax, leaf 0x80000001 ecx/edx.
+    uint32_t cpuid[8];
+};
 
 }  // namespace ckpt::image

@@ -12,6 +12,8 @@
 #include "byte_source.h"
 #include "checksum.h"
 #include "fd/fd_kind.h"
+#include "process_attrs.h"
+#include "world.h"
 #include "trusted_file.h"
 
 namespace ckpt {
@@ -140,6 +142,8 @@ const char *image_error_name(ImageError e)
     case ImageError::FileChanged: return "a referenced file changed";
     case ImageError::FileMissing: return "a referenced file is missing";
     case ImageError::Untrusted: return "untrusted file";
+    case ImageError::Incompatible: return "taken in another world (kernel, CPU, glibc)";
+    case ImageError::AttrsRefused: return "process attributes cannot be restored";
     }
     return "?";
 }
@@ -181,18 +185,31 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     if (std::memcmp(v3.magic, kMagic, sizeof kMagic) != 0)
         return fail(ImageError::BadMagic, path + ": not a ckpt image (bad magic)");
     const bool old_header = v3.format_version < 4;
+    const bool v4_header = v3.format_version == 4;
     if (v3.format_version < kOldestFormatVersion || v3.format_version > kFormatVersion ||
-        v3.header_size != (old_header ? sizeof(ImageHeaderV3) : sizeof(ImageHeader)))
+        v3.header_size != (old_header ? sizeof(ImageHeaderV3) : v4_header ? sizeof(ImageHeaderV4) : sizeof(ImageHeader)))
         return fail(ImageError::BadVersion, path + ": image format version " +
                                                 std::to_string(v3.format_version) + " is not supported");
     if (old_header) {
-        // Formats 1-3: the same fields up to strings_size, no thread section.
+        // Formats 1-3: the same fields without the attribute and world sections.
         ImageHeaderV3 copy = v3;
         copy.header_checksum = 0;
         if (checksum(&copy, sizeof copy) != v3.header_checksum)
             return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
         std::memcpy(&h, &v3, offsetof(ImageHeaderV3, header_checksum));
+        h.attrs_offset = h.attrs_size = h.world_offset = h.world_size = 0;
         h.header_checksum = v3.header_checksum;
+    } else if (v4_header) {
+        // Format 4: the same fields without the thread section.
+        ImageHeaderV4 v4{};
+        if (file_size < sizeof v4 || !src.read(&v4, sizeof v4, 0))
+            return fail(ImageError::Truncated, path + ": shorter than an image header");
+        ImageHeaderV4 copy = v4;
+        copy.header_checksum = 0;
+        if (checksum(&copy, sizeof copy) != v4.header_checksum)
+            return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+        std::memcpy(&h, &v4, offsetof(ImageHeaderV4, header_checksum));
+        h.header_checksum = v4.header_checksum;
     } else {
         if (file_size < sizeof h || !src.read(&h, sizeof h, 0))
             return fail(ImageError::Truncated, path + ": shorter than an image header");
@@ -221,9 +238,31 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     if (!section(meta, h.regions_offset, h.n_regions, out.regions) ||
         !section(meta, h.runs_offset, h.n_runs, out.runs) ||
         !section(meta, h.sigactions_offset, h.n_sigactions, out.sigactions) ||
-        !section(meta, h.threads_offset, h.n_threads, out.threads) ||
-        h.strings_offset > meta.size() || h.strings_size != meta.size() - h.strings_offset)
+        h.strings_offset > meta.size() || h.strings_size > meta.size() - h.strings_offset ||
+        (old_header && h.strings_size != meta.size() - h.strings_offset))
         return fail(ImageError::BadLayout, path + ": metadata sections out of bounds");
+    if (!old_header) {
+        // Format 4: the process attributes (process_attrs.h checks their structure) and the world.
+        if (h.attrs_offset > meta.size() || h.attrs_size > meta.size() - h.attrs_offset ||
+            h.attrs_offset < h.strings_offset + h.strings_size || h.world_offset > meta.size() ||
+            h.world_size != sizeof(WorldRecord) || h.world_size > meta.size() - h.world_offset ||
+            h.world_offset < h.attrs_offset + h.attrs_size)
+            return fail(ImageError::BadLayout, path + ": metadata sections out of bounds");
+        out.attrs.assign(meta.data() + h.attrs_offset, h.attrs_size);
+        attrs::View v;
+        if (!attrs::parse(out.attrs.data(), out.attrs.size(), v))
+            return fail(ImageError::BadLayout, path + ": process attributes section inconsistent");
+        std::memcpy(&out.world, meta.data() + h.world_offset, sizeof out.world);
+        if (out.world.record_size != sizeof out.world)
+            return fail(ImageError::BadLayout, path + ": world record inconsistent");
+        out.world.kernel_release[sizeof out.world.kernel_release - 1] = 0;
+        out.world.glibc_version[sizeof out.world.glibc_version - 1] = 0;
+        out.has_world = true;
+    }
+    // Format 5: the threads, after the world record.
+    if (h.n_threads && (h.threads_offset < h.world_offset + h.world_size ||
+                        !section(meta, h.threads_offset, h.n_threads, out.threads)))
+        return fail(ImageError::BadLayout, path + ": thread section out of bounds");
     std::string why;
     if (h.format_version < 3 ? !legacy_fd_section(meta, h.fds_offset, h.n_fds, out.fds)
                              : !fd_section(meta, h.fds_offset, h.n_fds, out.fds, why))
@@ -391,6 +430,35 @@ ImageStatus verify_files(const Image &img, bool open_files)
         case fd::Verdict::Changed: return fail(ImageError::FileChanged, why);
         }
     }
+    return {};
+}
+
+ImageStatus verify_restorable(const Image &img, bool same_process)
+{
+    if (img.has_world)
+        if (const std::string why = world::check(img.world); !why.empty())
+            return fail(ImageError::Incompatible, img.path + " was taken in another world: " + why +
+                                                      "; restoring it here could fault or misbehave");
+    attrs::View v;
+    if (img.attrs.empty() || !attrs::parse(img.attrs.data(), img.attrs.size(), v)) return {};
+    struct Ctx {
+        const Image *img;
+        std::string path;
+    } ctx{&img, {}};
+    auto fd_path = [](int fd, const void *c) -> const char * {
+        auto *x = static_cast<Ctx *>(const_cast<void *>(c));
+        for (const FdEntry &f : x->img->fds)
+            if (f.c.fd == fd && f.c.path != image::kNoString) return (x->path = x->img->str(f.c.path)).c_str();
+        return nullptr;
+    };
+    char why[1024];
+    text::Builder b(why, sizeof why);
+    image::ProcessAttrsRecord rec = *v.proc;
+    if (same_process) rec.n_locks = 0;  // its locks are its own (still held)
+    attrs::View vv = v;
+    vv.proc = &rec;
+    if (!attrs::check_restorable(vv, fd_path, &ctx, b))
+        return fail(ImageError::AttrsRefused, "cannot give the restored process back what it had: " + std::string(why));
     return {};
 }
 

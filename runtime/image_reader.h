@@ -25,6 +25,8 @@ enum class ImageError {
     FileChanged,     // a file the image refers to is not the one it was taken with
     FileMissing,     // a file the image refers to no longer exists
     Untrusted,       // not owned by the reading user with mode 0600 (trusted_file.h)
+    Incompatible,    // taken on another kernel, CPU or glibc build (world.h)
+    AttrsRefused,    // process attributes this user cannot give back (process_attrs.h)
 };
 
 const char *image_error_name(ImageError e);
@@ -56,6 +58,11 @@ struct Image {
     std::vector<image::SigactionRecord> sigactions;
     std::vector<image::ThreadRecord> threads;  // empty: one thread (formats 1-3)
     std::string strings;
+    // Format 4 (empty / false before): the process-attributes section as the image holds it
+    // (process_attrs.h parses it), and the world it was taken in (world.h).
+    std::string attrs;
+    bool has_world = false;
+    image::WorldRecord world{};
 
     std::string str(image::StrRef ref) const;
 };
@@ -81,6 +88,13 @@ ImageStatus verify_data(const Image &img, const void *image, uint64_t size);
 // `open_files`: also the files the program had open (not before a recovery has undone the
 // file changes: a file deleted after the checkpoint comes back then).
 ImageStatus verify_files(const Image &img, bool open_files = true);
+
+// Whether this process can restore the image here: the world it was taken in (world.h:
+// ImageError::Incompatible) and the process attributes this user can give back
+// (process_attrs.h: ImageError::AttrsRefused), each message naming what differs. Images of
+// formats 1-3 record neither and pass. `same_process`: rollback(), which restores over the
+// process that holds the image's file locks.
+ImageStatus verify_restorable(const Image &img, bool same_process = false);
 
 // Opens the image again (for its page data) and checks that it is still the file read_image
 // checked. -1 with `why` otherwise.

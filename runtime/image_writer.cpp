@@ -64,9 +64,11 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     const uint64_t runs_off = align_up(regions_off + set.regions.size() * sizeof(RegionRecord), 16);
     const uint64_t fds_off = align_up(runs_off + set.runs.size() * sizeof(PageRun), 16);
     const uint64_t sig_off = align_up(fds_off + set.fds.byte_size(), 16);
-    const uint64_t thr_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
-    const uint64_t str_off = align_up(thr_off + set.threads.size() * sizeof(ThreadRecord), 16);
-    const uint64_t meta_size = str_off + set.strings.size();
+    const uint64_t str_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
+    const uint64_t attrs_off = align_up(str_off + set.strings.size(), 16);
+    const uint64_t world_off = align_up(attrs_off + set.attrs_size, 16);
+    const uint64_t thr_off = align_up(world_off + sizeof(WorldRecord), 16);
+    const uint64_t meta_size = thr_off + set.threads.size() * sizeof(ThreadRecord);
     const uint64_t meta_offset = kPageSize;
     const uint64_t data_offset = align_up(meta_offset + meta_size, kPageSize);
     uint64_t data_size = 0;
@@ -180,6 +182,8 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     put(sig_off, set.sigactions.data(), set.sigactions.size() * sizeof(SigactionRecord));
     put(thr_off, set.threads.data(), set.threads.size() * sizeof(ThreadRecord));
     put(str_off, set.strings.data(), set.strings.size());
+    put(attrs_off, set.attrs, set.attrs_size);
+    put(world_off, &set.world, sizeof(WorldRecord));
     rc = sys_pwrite_all(int(fd), meta, meta_size, meta_offset);
     if (rc < 0) return abandon(rc, "cannot write the image");
 
@@ -203,6 +207,10 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     h.n_fds = uint32_t(set.fds.size());
     h.n_sigactions = uint32_t(set.sigactions.size());
     h.strings_size = set.strings.size();
+    h.attrs_offset = attrs_off;
+    h.attrs_size = set.attrs_size;
+    h.world_offset = world_off;
+    h.world_size = sizeof(WorldRecord);
     h.threads_offset = thr_off;
     h.n_threads = uint32_t(set.threads.size());
     h.thread_record_size = sizeof(ThreadRecord);

@@ -9,23 +9,6 @@
 
 namespace ckpt {
 
-long read_proc_file(const char *path, char *buf, size_t cap)
-{
-    long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return fd;
-    size_t len = 0;
-    for (;;) {
-        if (len + 1 >= cap) { sys_close(int(fd)); return -E2BIG; }
-        long n = sys_read(int(fd), buf + len, cap - 1 - len);
-        if (n < 0) { sys_close(int(fd)); return n; }
-        if (n == 0) break;
-        len += size_t(n);
-    }
-    sys_close(int(fd));
-    buf[len] = 0;
-    return long(len);
-}
-
 namespace {
 
 // Fields of /proc/self/stat after the command name, numbered as in proc(5).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "capture_set.h"
+#include "sys/proc_file.h"
 
 namespace ckpt {
 
@@ -13,8 +14,5 @@ CaptureError capture_process(CaptureSet &set);
 // Offset of glibc's cached thread id inside the thread control block, or 0 if it cannot be
 // found unambiguously. Computed once at start-up.
 uint32_t find_tid_offset();
-
-// Reads a whole /proc file into buf (NUL-terminated). Returns its length or -errno.
-long read_proc_file(const char *path, char *buf, size_t cap);
 
 }  // namespace ckpt

@@ -25,6 +25,7 @@ struct ckpt_restore_info {
                                     other, as in the image) in the blob area (still mapped on arrival) */
     uint64_t strings;            /* the image's string table, in the blob area */
     uint64_t cwd;                /* working directory at checkpoint time, in the blob area */
+    uint64_t attrs, attrs_size;  /* the image's process-attributes section, in the blob area (0: none) */
     int32_t rollback_value;      /* > 0: restored by rollback(), chkpnt() returns this; 0: recovery */
     int32_t signal;              /* the new launcher's checkpoint signal, 0 without launcher */
     char job_dir[CKPT_PATH_MAX]; /* the launcher's job directory, which may have moved */

@@ -25,6 +25,8 @@
 #include "sys/raw_syscall.h"
 #include "sys/safe_path.h"
 #include "text.h"
+#include "process_attrs.h"
+#include "world.h"
 
 namespace ckpt {
 
@@ -239,6 +241,9 @@ namespace {
 __attribute__((constructor)) void runtime_init()
 {
     const char *dir = getenv("CKPT_JOB_DIR");
+    world::capture(g_rt.world);
+    attrs::note_inherited_limits();
+    g_rt.rseq_len = world::rseq_length();
     g_rt.signal = env_int("CKPT_SIGNAL", 0);
     g_rt.launcher_pid = env_int("CKPT_LAUNCHER_PID", 0);
     g_rt.tid_offset = find_tid_offset();

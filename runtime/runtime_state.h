@@ -52,6 +52,9 @@ struct RuntimeState {
     };
     InheritedFd inherited[32] = {};
     int n_inherited = 0;
+    // The world this process runs in (world.h), taken at library start, copied into every image.
+    image::WorldRecord world{};
+    uint32_t rseq_len = 32;  // world::rseq_length()
     image::CpuContext ctx{};
     ckpt_restore_info restore_info{};
 };

@@ -22,10 +22,12 @@
 
 #include "../../runtime/image_reader.h"
 #include "../../runtime/maps_parser.h"
+#include "../../runtime/world.h"
 #include "../exit_codes.h"
 #include "lineage.h"
 #include "undo.h"
 #include "restore_plan.h"
+#include "exe_link.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
 
@@ -51,6 +53,8 @@ int exit_code_for(ImageError e)
     case ImageError::FileMissing: return exit_code::kNoInput;
     case ImageError::FileChanged: return exit_code::kStaleImage;
     case ImageError::Untrusted: return exit_code::kUntrusted;
+    case ImageError::Incompatible: return exit_code::kIncompatible;
+    case ImageError::AttrsRefused: return exit_code::kAttrsRefused;
     default: return exit_code::kBadImage;
     }
 }
@@ -127,7 +131,7 @@ struct Carver {
 }  // namespace
 }  // namespace ckpt
 
-int main(int argc, char **argv)
+int ckpt_restorer_main(int argc, char **argv)
 {
     using namespace ckpt;
     const uint64_t t_start = monotonic_ns();
@@ -150,6 +154,16 @@ int main(int argc, char **argv)
 
     Image img;
     if (ImageStatus s = read_image(path, img)) die(exit_code_for(s.code), s.message);
+    // /proc/PID/exe: without the capability to point it at the program's executable, the
+    // restore goes on in a process exec'd from that executable (exe_link.h), same pid.
+    const std::string exe = img.str(img.process.exe_path);
+    const bool exe_already = !exe.empty() && restorer::runs_exe(exe);
+    if (!verify_only && !exe.empty() && !exe_already && !restorer::can_set_exe_link()) {
+        std::string why;
+        restorer::restore_through_exe(img, exe, argc, argv, why);
+        std::fprintf(stderr, "ckpt-restore: warning: /proc/self/exe of the restored program will show ckpt-restore "
+                             "(cannot restore from its own executable: %s)\n", why.c_str());
+    }
     // Open-file table changes at restore time (patent steps 865-870): descriptors that referred
     // to OLD at the checkpoint are reopened on NEW. The new paths go to the end of the string
     // table, which is copied into the blob area below.
@@ -167,6 +181,9 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "ckpt-restore: fd %d: %s replaced by %s\n", f.fd, from.c_str(), to.c_str());
         }
     }
+    // The world and the attributes first: an image that cannot run here costs no page checks.
+    const bool same_process = std::getenv("CKPT_ROLLBACK_VALUE") && std::atoi(std::getenv("CKPT_ROLLBACK_VALUE")) > 0;
+    if (ImageStatus s = verify_restorable(img, same_process)) die(exit_code_for(s.code), s.message);
     if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
     // rollback(): the files go back below, and a file replaced since the checkpoint is the one
     // the program had open only then; its identity is checked after the undo.
@@ -212,8 +229,7 @@ int main(int argc, char **argv)
     std::string why;
     const int image_fd = reopen_image(img, why);
     if (image_fd < 0) die(exit_code::kUntrusted, why);
-    const std::string exe = img.str(img.process.exe_path);
-    const int exe_fd = exe.empty() ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+    const int exe_fd = exe.empty() || exe_already ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
 
     // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
     const std::string fd_section = encode_fd_section(img.fds);
@@ -221,7 +237,7 @@ int main(int argc, char **argv)
     const uint64_t code_pages = align_up(code_size, kPage);
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
                           img.runs.size() * sizeof(plan_run) + fd_section.size() + 8 +
-                          img.strings.size() + img.threads.size() * sizeof(plan_thread) + 16 * 9;
+                          img.strings.size() + img.attrs.size() + img.threads.size() * sizeof(plan_thread) + 16 * 9;
     data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
@@ -239,6 +255,8 @@ int main(int argc, char **argv)
     std::memcpy(strings, img.strings.data(), img.strings.size());
     strings[img.strings.size()] = 0;
     std::memcpy(fds, fd_section.data(), fd_section.size());
+    char *attrs = carve.take<char>(img.attrs.size());
+    std::memcpy(attrs, img.attrs.data(), img.attrs.size());
     for (size_t i = 0; i < img.runs.size(); ++i) runs[i] = {img.runs[i].first_page, img.runs[i].n_pages};
 
     uint64_t n = 0;
@@ -346,6 +364,8 @@ int main(int argc, char **argv)
     info.fds = reinterpret_cast<uint64_t>(fds);
     info.n_fds = img.fds.size();
     info.strings = reinterpret_cast<uint64_t>(strings);
+    info.attrs = img.attrs.empty() ? 0 : reinterpret_cast<uint64_t>(attrs);
+    info.attrs_size = img.attrs.size();
     info.cwd = pr.cwd == image::kNoString ? 0 : reinterpret_cast<uint64_t>(strings + pr.cwd);
     const char *value = std::getenv("CKPT_ROLLBACK_VALUE");
     info.rollback_value = value ? std::atoi(value) : 0;
@@ -392,7 +412,7 @@ int main(int argc, char **argv)
     if (__rseq_size > 0) {
         uint64_t fs = 0;
         asm volatile("movq %%fs:0, %0" : "=r"(fs));
-        syscall(SYS_rseq, reinterpret_cast<void *>(fs + uint64_t(__rseq_offset)), __rseq_size < 32 ? 32 : __rseq_size,
+        syscall(SYS_rseq, reinterpret_cast<void *>(fs + uint64_t(__rseq_offset)), world::rseq_length(),
                 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG);
     }
     const uint64_t entry = reinterpret_cast<uint64_t>(area) +
@@ -406,3 +426,7 @@ int main(int argc, char **argv)
                  : "memory");
     __builtin_unreachable();
 }
+
+#ifndef CKPT_RESTORER_LIBRARY
+int main(int argc, char **argv) { return ckpt_restorer_main(argc, argv); }
+#endif

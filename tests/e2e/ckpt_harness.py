@@ -397,9 +397,9 @@ class Harness:
         return data, secs
 
     def start(self, job, argv, stdout_path=None, interval="200ms", root=None, extra=(), cwd=None,
-              verbose=True):
+              verbose=True, preexec_fn=None):
         """Starts `ckpt-run --dir ROOT --name JOB --interval I -v EXTRA -- ARGV 1<>stdout_path`
-        (without -v if not verbose)."""
+        (without -v if not verbose; preexec_fn: e.g. to run it as another user)."""
         root = root or self.path("ckpt")
         self.seq += 1
         log_path = self.path(f"run-{self.seq}-{job}.log")
@@ -412,7 +412,7 @@ class Harness:
         try:
             with open(log_path, "wb") as err:
                 p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fd, stderr=err,
-                                     env=self.env, cwd=cwd or self.tmp)
+                                     env=self.env, cwd=cwd or self.tmp, preexec_fn=preexec_fn)
         finally:
             os.close(fd)
         self.processes.append(p)

@@ -8,7 +8,12 @@ _xx = ctypes.CDLL("libxxhash.so.0")
 _xx.XXH3_64bits.restype = ctypes.c_uint64
 _xx.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
-HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQ")
+# Format 4: ... strings_size, attrs_offset, attrs_size, world_offset, world_size, header_checksum.
+HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQQQQQ")
+# WorldRecord: offsets of the fields the tests edit.
+WORLD_KERNEL_RELEASE = 8
+WORLD_KERNEL_RELEASE_LEN = 65
+WORLD_XCR0 = 144
 REGION = struct.Struct("<QQIIIIQQQQqIIQQQ")
 # Format 3: tagged variable-length records, FdCommon (kind, record_size, fd, open_flags, flags,
 # shares_with, offset, dev, ino, path, payload_size) + payload.
@@ -30,7 +35,23 @@ class Image:
             self.raw = bytearray(f.read())
         self.h = list(HEADER.unpack_from(self.raw, 0))
         (_, _, _, _, self.meta_off, self.meta_size, _, _, _, self.regions_off, _, self.fds_off, _,
-         self.strings_off, self.n_regions, _, self.n_fds, _, self.strings_size, _) = self.h
+         self.strings_off, self.n_regions, _, self.n_fds, _, self.strings_size, self.attrs_off, self.attrs_size,
+         self.world_off, self.world_size, _) = self.h
+
+    def world_at(self, field):
+        """Absolute offset of a WorldRecord field."""
+        return self._at(self.world_off) + field
+
+    def set_kernel_release(self, release):
+        at = self.world_at(WORLD_KERNEL_RELEASE)
+        data = release.encode()[:WORLD_KERNEL_RELEASE_LEN - 1]
+        self.raw[at:at + WORLD_KERNEL_RELEASE_LEN] = data + b"\0" * (WORLD_KERNEL_RELEASE_LEN - len(data))
+
+    def xcr0(self):
+        return struct.unpack_from("<Q", self.raw, self.world_at(WORLD_XCR0))[0]
+
+    def set_xcr0(self, value):
+        struct.pack_into("<Q", self.raw, self.world_at(WORLD_XCR0), value)
 
     def _at(self, rel):
         return self.meta_off + rel

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,8 @@
 #include "image_writer.h"
 #include "job_dir.h"
 #include "maps_parser.h"
+#include "process_attrs.h"
+#include "world.h"
 #include "test_util.h"
 
 using namespace ckpt;
@@ -171,6 +175,17 @@ struct ImageFixture {
         *set.sigactions.push() = SigactionRecord{SIGINT, 0, 0x401000, 0x14000004, 0x7f0000003000, 1ull << (SIGTERM - 1)};
         *set.sigactions.push() = SigactionRecord{SIGPIPE, 0, 1, 0x04000000, 0x7f0000003000, 0};
         *set.sigactions.push() = SigactionRecord{SIGUSR1, 0, 0, 0, 0, 0};
+        capture_attrs_and_world(set);
+    }
+
+    // What the checkpoint handler adds (format 4): this process's attributes and world.
+    static void capture_attrs_and_world(CaptureSet &s)
+    {
+        const CaptureError e = attrs::capture(s, 0, false);
+        INFO((e.what ? e.what : ""));
+        REQUIRE(!e);
+        REQUIRE(!attrs::capture_locks(s));
+        world::capture(s.world);
     }
 
     // Writes the image into the temp directory and returns its path.
@@ -374,6 +389,7 @@ TEST_CASE("an image with no regions, descriptors or signal actions", "[image]")
     REQUIRE(set.init());
     set.process.pid = 1;
     set.t_start_ns = monotonic_now();
+    ImageFixture::capture_attrs_and_world(set);
     const int dirfd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     REQUIRE(dirfd >= 0);
     WriteResult result;
@@ -876,7 +892,111 @@ TEST_CASE("a renamed image is committed even if the directory sync fails", "[ima
     CHECK(!verify_image(f.dir / "ckpt-000007.img", img));
 }
 
-// Format 4: the thread section.
+// Format 4: the process attributes and the world come back as captured, and this process can
+// restore what it recorded itself.
+TEST_CASE("process attributes and world round trip", "[image][attrs]")
+{
+    ImageFixture f;
+    const std::string path = f.write();
+    Image img;
+    const ImageStatus s = read_image(path, img);
+    INFO(s.message);
+    REQUIRE(!s);
+    CHECK(img.header.format_version == kFormatVersion);
+    attrs::View v;
+    REQUIRE(attrs::parse(img.attrs.data(), img.attrs.size(), v));
+    struct rlimit rl;
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK(v.proc->rlimits[RLIMIT_NOFILE].cur == rl.rlim_cur);
+    CHECK(v.proc->rlimits[RLIMIT_NOFILE].max == rl.rlim_max);
+    CHECK(v.proc->euid == ::geteuid());
+    CHECK(v.proc->pid == ::getpid());
+    CHECK(v.proc->n_threads == 1);
+    REQUIRE(img.has_world);
+    struct utsname u;
+    REQUIRE(::uname(&u) == 0);
+    CHECK(std::string(img.world.kernel_release) == u.release);
+    CHECK(img.world.vdso_size > 0);
+    const ImageStatus r = verify_restorable(img);
+    INFO(r.message);
+    CHECK(!r);
+}
+
+TEST_CASE("a process-attributes section of the wrong size is refused", "[image][attrs][corruption]")
+{
+    ImageFixture f;
+    const std::string path = f.write();
+    ImageHeader h = read_header(path);
+    h.attrs_size -= 8;
+    write_header(path, h);
+    CHECK(read_error(path) == ImageError::BadLayout);
+}
+
+TEST_CASE("counts in the process attributes beyond their bounds are refused", "[image][attrs][corruption]")
+{
+    ImageFixture f;
+    const std::string path = f.write();
+    edit_meta(path, [](const ImageHeader &hh, char *meta) {
+        reinterpret_cast<ProcessAttrsRecord *>(meta + hh.attrs_offset)->n_groups = kMaxGroups + 1;
+    });
+    CHECK(read_error(path) == ImageError::BadLayout);
+}
+
+TEST_CASE("an image of another kernel release or XCR0 is not restorable here", "[image][world]")
+{
+    ImageFixture f;
+    const std::string path = f.write();
+    edit_meta(path, [](const ImageHeader &hh, char *meta) {
+        std::memcpy(reinterpret_cast<WorldRecord *>(meta + hh.world_offset)->kernel_release, "1.2.3-elsewhere", 16);
+    });
+    Image img;
+    REQUIRE(!read_image(path, img));
+    ImageStatus s = verify_restorable(img);
+    CHECK(s.code == ImageError::Incompatible);
+    CHECK(s.message.find("kernel release 1.2.3-elsewhere") != std::string::npos);
+    img.world = WorldRecord{};
+    world::capture(img.world);
+    img.world.xcr0 ^= 1u << 9;
+    s = verify_restorable(img);
+    CHECK(s.code == ImageError::Incompatible);
+    CHECK(s.message.find("XCR0") != std::string::npos);
+}
+
+// An image written before format 4 (ImageHeaderV3, no attributes or world) is still read.
+TEST_CASE("a format-3 image is still read", "[image][compat]")
+{
+    ImageFixture f;
+    const std::string path = f.write();
+    const ImageHeader h = read_header(path);
+    std::string meta(h.strings_offset + h.strings_size, '\0');
+    test::pread_exact(path, meta.data(), meta.size(), h.meta_offset);
+    ImageHeaderV3 old{};
+    std::memcpy(&old, &h, offsetof(ImageHeaderV3, header_checksum));
+    old.format_version = 3;
+    old.header_size = sizeof old;
+    old.meta_size = meta.size();
+    old.meta_checksum = checksum(meta.data(), meta.size());
+    old.header_checksum = 0;
+    old.header_checksum = checksum(&old, sizeof old);
+    std::string zeros(h.meta_size, '\0');
+    test::pwrite_exact(path, zeros.data(), zeros.size(), h.meta_offset);
+    test::pwrite_exact(path, meta.data(), meta.size(), h.meta_offset);
+    std::string page(kPageSize, '\0');
+    std::memcpy(page.data(), &old, sizeof old);
+    test::pwrite_exact(path, page.data(), page.size(), 0);
+    Image img;
+    const ImageStatus s = verify_image(path, img);
+    INFO(s.message);
+    REQUIRE(!s);
+    CHECK(img.header.format_version == 3);
+    CHECK(img.attrs.empty());
+    CHECK(!img.has_world);
+    CHECK(img.regions.size() == 4);
+    CHECK(img.str(img.process.cmdline) == f.cmdline);
+    CHECK(!verify_restorable(img));
+}
+
+// Format 5: the thread section.
 namespace {
 
 ThreadRecord thread_record(int32_t tid, uint32_t flags, const char *name)
@@ -909,7 +1029,7 @@ TEST_CASE("thread records round trip; an inconsistent thread section is refused"
     {
         Image img;
         REQUIRE(!read_image(path, img));
-        CHECK(img.header.format_version == 4);
+        CHECK(img.header.format_version == 5);
         CHECK(img.header.header_size == sizeof(ImageHeader));
         REQUIRE(img.threads.size() == 2);
         const ThreadRecord want = thread_record(4243, kThreadCoordinator, "worker");
@@ -946,29 +1066,27 @@ TEST_CASE("thread records round trip; an inconsistent thread section is refused"
     }
 }
 
-TEST_CASE("a format 3 image (the shorter header, no thread section) is still read", "[image][threads]")
+TEST_CASE("a format-4 image (no thread section) is still read", "[image][threads][compat]")
 {
     ImageFixture f;
     const std::string path = f.write();
-    ImageHeader h = read_header(path);
-    // The same image as a format-3 writer laid it out: the V3 header, checksummed as such.
-    ImageHeaderV3 v3{};
-    std::memcpy(&v3, &h, offsetof(ImageHeaderV3, header_checksum));
-    v3.format_version = 3;
-    v3.header_size = sizeof v3;
-    v3.header_checksum = 0;
-    v3.header_checksum = checksum(&v3, sizeof v3);
-    std::string bytes(kPageSize, '\0');
-    std::memcpy(bytes.data(), &v3, sizeof v3);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    REQUIRE(fd >= 0);
-    REQUIRE(::pwrite(fd, bytes.data(), bytes.size(), 0) == ssize_t(bytes.size()));
-    ::close(fd);
+    const ImageHeader h = read_header(path);
+    // The same image as a format-4 writer laid it out: the V4 header, checksummed as such.
+    ImageHeaderV4 v4{};
+    std::memcpy(&v4, &h, offsetof(ImageHeaderV4, header_checksum));
+    v4.format_version = 4;
+    v4.header_size = sizeof v4;
+    v4.header_checksum = 0;
+    v4.header_checksum = checksum(&v4, sizeof v4);
+    std::string page(kPageSize, '\0');
+    std::memcpy(page.data(), &v4, sizeof v4);
+    test::pwrite_exact(path, page.data(), page.size(), 0);
     Image img;
     const ImageStatus s = read_image(path, img);
     INFO(s.message);
     REQUIRE(!s);
-    CHECK(img.header.format_version == 3);
+    CHECK(img.header.format_version == 4);
     CHECK(img.threads.empty());
+    CHECK(img.has_world);
     CHECK(img.regions.size() == 4);
 }
