@@ -313,7 +313,12 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
                 report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
                        "a thread of the program blocks the checkpoint signal: taken when it unblocks it");
         } else {
-            report_error(err, true);
+            // A thread that never takes the signal may be glibc's helper of a SIGEV_THREAD
+            // timer, which the attributes refuse anyway: say that, it is what the user made.
+            CaptureSet set;
+            CaptureError timers;
+            if (set.init()) timers = attrs::check_timers(set);
+            report_error(timers ? timers : err, true);
         }
         errno = saved_errno;
         return;

@@ -341,6 +341,14 @@ bool parse(const void *bytes, size_t size, View &out)
     return true;
 }
 
+CaptureError check_timers(CaptureSet &set)
+{
+    auto *records = set.arena.alloc<PosixTimerRecord>(257);
+    uint32_t n = 0;
+    if (!records) return {};
+    return capture_timers(set, records, n);
+}
+
 CaptureError capture(CaptureSet &set, int ckpt_signal, bool launcher)
 {
     // Room for the largest section; trimmed to what was found below.

@@ -199,6 +199,19 @@ Late why_late(int32_t tid, char *buf, size_t cap)
 // released, and the TCB pages hold still while they are saved. (Unregistering rseq around the
 // stop instead, as the coordinator does for itself, ended threads with SIGSEGV on this kernel
 // when they registered again inside the handler.)
+bool in_syscall(int32_t tid, const char *prefix, char *buf, size_t cap)
+{
+    char path[64];
+    text::Builder(path, sizeof path).add("/proc/self/task/").add(uint64_t(tid)).add("/syscall");
+    long fd = sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const long n = sys_read(int(fd), buf, cap - 1);
+    sys_close(int(fd));
+    if (n <= 0) return false;
+    buf[n] = 0;
+    return text::starts_with(buf, size_t(n), prefix);
+}
+
 bool in_futex_wait(int32_t tid, char *buf, size_t cap)
 {
     char path[64];
@@ -384,6 +397,14 @@ CaptureError stop_others()
                 // glibc blocked everything and waits for a lock (the stack cache, when a
                 // thread ends) that a stopped thread holds: it would wait for ever. Let them
                 // all go for a moment and stop again.
+                // Every signal blocked and waiting for one (glibc's SIGEV_THREAD timer helper):
+                // it never takes the request.
+                if (why == Late::AllBlocked && in_syscall(late->rec.tid, "128 ", buf, sizeof buf)) {
+                    err.err = EOPNOTSUPP;
+                    err.what = "a thread blocks every signal and waits for one (sigwaitinfo)";
+                    text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
+                    goto fail;
+                }
                 if (why == Late::AllBlocked && in_futex_wait(late->rec.tid, buf, sizeof buf) && retries < 50) {
                     ++retries;
                     end_stop();
