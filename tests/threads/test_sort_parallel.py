@@ -10,7 +10,7 @@ from ckpt_harness import check, log
 
 def body(h):
     src = h.path("input.txt")
-    ckpt_harness.make_text_input(src, 40_000_000, seed=3, n_words=4096, words_per_line=6, word_bits=24)
+    ckpt_harness.make_text_input(src, 80_000_000, seed=3, n_words=4096, words_per_line=6, word_bits=24)
     tmp = h.path("sort-tmp")
     os.mkdir(tmp)
     out = h.path("sorted.txt")
@@ -19,7 +19,7 @@ def body(h):
     reference = ckpt_harness.read_bytes(out)
     check(len(reference) == os.path.getsize(src), "the reference sort lost bytes")
     os.unlink(out)
-    h.kill_and_resume(argv, job="sort-parallel", reference=b"")
+    h.kill_and_resume(argv, job="sort-parallel", reference=b"", max_extra_ms=300)
     actual = ckpt_harness.read_bytes(out)
     check(actual == reference, "the sorted output differs from the uninterrupted run's: " +
           ckpt_harness.describe_difference(reference, actual))
