@@ -114,10 +114,10 @@ bool virtual_blocked_after(int how, const sigset_t *set)
 {
     const bool has = sigismember(set, owned()) == 1;
     switch (how) {
-    case SIG_BLOCK: return g_sig.virt.blocked || has;
-    case SIG_UNBLOCK: return g_sig.virt.blocked && !has;
+    case SIG_BLOCK: return sigstate::t_sig.blocked || has;
+    case SIG_UNBLOCK: return sigstate::t_sig.blocked && !has;
     case SIG_SETMASK: return has;
-    default: return g_sig.virt.blocked;
+    default: return sigstate::t_sig.blocked;
     }
 }
 
@@ -133,8 +133,8 @@ void show_virtual(sigset_t *old, bool blocked)
 // A foreign checkpoint-numbered signal that came while the program had it blocked.
 void deliver_pending()
 {
-    if (g_sig.virt.blocked || !g_sig.virt.pending) return;
-    g_sig.virt.pending = false;
+    if (sigstate::t_sig.blocked || !sigstate::t_sig.pending) return;
+    sigstate::t_sig.pending = false;
     RAW3(SYS_tgkill, sys_getpid(), sys_gettid(), owned());
 }
 
@@ -146,7 +146,7 @@ int do_mask(F real, int how, const sigset_t *set, sigset_t *old)
     if (!owned()) return real(how, set, old);
     sigset_t s;
     const sigset_t *pass = set;
-    const bool was = g_sig.virt.blocked;
+    const bool was = sigstate::t_sig.blocked;
     bool now = was;
     if (set) {
         s = *set;
@@ -157,7 +157,7 @@ int do_mask(F real, int how, const sigset_t *set, sigset_t *old)
     const int r = real(how, pass, old);
     if (r != 0) return r;
     show_virtual(old, was);
-    if (how == SIG_BLOCK || how == SIG_UNBLOCK || how == SIG_SETMASK) g_sig.virt.blocked = now;
+    if (how == SIG_BLOCK || how == SIG_UNBLOCK || how == SIG_SETMASK) sigstate::t_sig.blocked = now;
     deliver_pending();
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "ckptctl_backtrace.h"
 #include "ckptctl_commands.h"
 #include "pct_reader.h"
 #include "ckptctl_inspect_attrs.h"
@@ -167,6 +168,40 @@ std::string altstack_string(const ProcessRecord &p)
 
 bool is_default(const SigactionRecord &s) { return s.handler == uint64_t(uintptr_t(SIG_DFL)); }
 
+// The system calls a stopped thread is most often found in (x86-64 numbers).
+std::string syscall_name(int64_t nr)
+{
+    if (nr == -2) return "interrupted (EINTR)";
+    if (nr < 0) return "-";
+    static const struct { int64_t nr; const char *name; } names[] = {
+        {0, "read"}, {1, "write"}, {7, "poll"}, {17, "pread64"}, {18, "pwrite64"}, {23, "select"},
+        {34, "pause"}, {35, "nanosleep"}, {43, "accept"}, {45, "recvfrom"}, {61, "wait4"}, {202, "futex"},
+        {219, "restart_syscall"}, {230, "clock_nanosleep"}, {232, "epoll_wait"}, {270, "pselect6"},
+        {271, "ppoll"}, {281, "epoll_pwait"}, {288, "accept4"}, {128, "rt_sigtimedwait"}, {130, "rt_sigsuspend"},
+    };
+    for (const auto &n : names)
+        if (n.nr == nr) return n.name;
+    return "syscall " + std::to_string(nr);
+}
+
+std::string thread_role(const ThreadRecord &t)
+{
+    std::string r;
+    if (t.flags & kThreadMain) r = "main";
+    if (t.flags & kThreadCoordinator) r += r.empty() ? "checkpoint" : ", checkpoint";
+    return r.empty() ? "-" : r;
+}
+
+std::string thread_name(const ThreadRecord &t) { return printable(std::string(t.comm, strnlen(t.comm, sizeof t.comm))); }
+
+std::string frame_string(const Frame &f)
+{
+    std::string s = format_hex(f.ip);
+    if (!f.function.empty()) s += " " + printable(f.function) + "+" + format_hex(f.offset);
+    if (!f.module.empty()) s += " (" + printable(f.module.substr(f.module.rfind('/') + 1)) + ")";
+    return s;
+}
+
 void print_text(const Image &img)
 {
     const ImageHeader &h = img.header;
@@ -235,6 +270,25 @@ void print_text(const Image &img)
     line("  sigaltstack", altstack_string(p));
     line("  handler mask", format_hex(p.handler_sigmask) + " (" + sigmask_words(p.handler_sigmask) + ")");
     print_attrs_text(img);
+
+    // Where each thread was, and how it got there (unwound from the image's memory).
+    std::printf("\nThreads (%zu)\n", img.threads.empty() ? size_t(1) : img.threads.size());
+    if (img.threads.empty()) {
+        std::printf("  one thread (format %u image: no thread records)\n", h.format_version);
+        return;
+    }
+    Table threads({"TID", "NAME", "ROLE", "IP", "SYSCALL", "MASK"});
+    threads.align_right(0);
+    for (const auto &t : img.threads)
+        threads.add({std::to_string(t.tid), thread_name(t), thread_role(t), format_hex(t.ip), syscall_name(t.syscall),
+                     sigmask_words(t.sigmask)});
+    std::printf("%s", threads.str().c_str());
+    for (const auto &t : img.threads) {
+        std::printf("\nThread %d (%s) backtrace\n", t.tid, thread_name(t).c_str());
+        const std::vector<Frame> frames = thread_backtrace(img, t);
+        if (frames.empty()) std::printf("  (none: no signal frame recorded)\n");
+        for (size_t i = 0; i < frames.size(); ++i) std::printf("  #%-2zu %s\n", i, frame_string(frames[i]).c_str());
+    }
 }
 
 void print_json(const Image &img)
@@ -250,7 +304,7 @@ void print_json(const Image &img)
     j.field("image_size", h.image_size).field("meta_offset", h.meta_offset).field("meta_size", h.meta_size);
     j.field("data_offset", h.data_offset).field("data_size", h.data_size);
     j.field("n_regions", h.n_regions).field("n_runs", h.n_runs).field("n_fds", h.n_fds);
-    j.field("n_sigactions", h.n_sigactions).field("strings_size", h.strings_size);
+    j.field("n_sigactions", h.n_sigactions).field("strings_size", h.strings_size).field("n_threads", h.n_threads);
     j.end_object();
     j.key("process").begin_object();
     j.field("checkpoint_version", p.checkpoint_version);
@@ -317,6 +371,31 @@ void print_json(const Image &img)
     j.end_object();
     j.field("handler_sigmask", format_hex(p.handler_sigmask));
     attrs_json(j, img);
+
+    j.key("threads").begin_array();
+    for (const auto &t : img.threads) {
+        j.begin_object();
+        j.field("tid", t.tid).field("name", std::string(t.comm, strnlen(t.comm, sizeof t.comm)));
+        j.field("main", bool(t.flags & kThreadMain)).field("coordinator", bool(t.flags & kThreadCoordinator));
+        j.field("ip", format_hex(t.ip)).field("sp", format_hex(t.sp));
+        j.field("syscall", t.syscall).field("syscall_name", syscall_name(t.syscall));
+        j.field("sigmask", format_hex(t.sigmask)).field("fs_base", format_hex(t.fs_base));
+        if (t.flags & kThreadCoordinator) j.field("stop_ns", t.stop_ns);
+        j.key("backtrace").begin_array();
+        for (const Frame &f : thread_backtrace(img, t)) {
+            j.begin_object();
+            j.field("ip", format_hex(f.ip));
+            j.key("function");
+            if (f.function.empty()) j.null(); else j.value(f.function);
+            j.field("offset", f.offset);
+            j.key("module");
+            if (f.module.empty()) j.null(); else j.value(f.module);
+            j.end_object();
+        }
+        j.end_array();
+        j.end_object();
+    }
+    j.end_array();
     j.end_object();
     std::cout << j.str();
 }

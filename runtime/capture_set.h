@@ -93,6 +93,7 @@ struct CaptureSet {
     ArenaVector<image::PageRun> runs;
     FdSection fds;
     ArenaVector<image::SigactionRecord> sigactions;
+    ArenaVector<image::ThreadRecord> threads;  // filled from runtime/threads.h
     StringTable strings;
     char *attrs = nullptr;  // the process-attributes section (process_attrs.h)
     size_t attrs_size = 0;
@@ -108,6 +109,7 @@ struct CaptureSet {
         scratch = arena.alloc<char>(scratch_size);
         return scratch && regions.init(arena, 1 << 16) && runs.init(arena, 4u << 20) &&
                fds.init(arena, 1 << 16, size_t(1) << 22) && sigactions.init(arena, 64) &&
+               threads.init(arena, image::kMaxImageThreads) &&
                strings.init(arena, size_t(16) << 20);
     }
 };

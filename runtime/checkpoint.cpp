@@ -15,6 +15,7 @@
 #include "runtime_state.h"
 #include "signal_state.h"
 #include "sys/raw_syscall.h"
+#include "threads.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -109,6 +110,8 @@ void run_checkpoint(uint64_t t_start)
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = capture_signals(set);
     if (err) return report_error(err, false);
+    err = threads::capture(set);
+    if (err) return report_error(err, false);
     // The launcher's status socket and the job's lock are the runtime's, not the program's.
     const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? g_rt.lock_fd : -1};
     err = capture_fds(set, internal, 2);
@@ -184,6 +187,9 @@ void warn_restore(const char *msg)
 // First moments of the restored process, still inside the signal handler.
 void finish_restore()
 {
+    // The other threads first: the leader's copy of the restore info and the restorer's
+    // area are ready once every one of them is back in the runtime.
+    threads::await_restored();
     ckpt_restore_info &info = g_rt.restore_info;
     ++g_rt.restores;
     sigstate::after_restore();
@@ -213,6 +219,9 @@ void finish_restore()
     if (info.mm_map_result != 0)
         warn_restore("the kernel refused the saved memory layout (brk, /proc): PR_SET_MM_MAP failed");
     if (info.rseq_result != 0) warn_restore("could not register rseq again");
+    if (threads::changed_tids() > 0)
+        warn_restore("threads came back under new thread ids (clone3 set_tid not allowed): a lock held "
+                     "across the checkpoint by such a thread still names the old id");
     // Process attributes, once the descriptors (their locks) are back; the credentials are
     // kept for the very end (the section lives in the blob area, unmapped below).
     attrs::View view;
@@ -263,7 +272,16 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
     // Counted even when forwarded: a wait it interrupted resumes unless a handler of the
     // program ran (the forwarded handler counts as the program's).
     sigstate::note_checkpoint_tick();
-    if (!from_ckpt(si) && sigstate::forward_foreign(sig, si, uc)) {
+    bool deferred_here = false;
+    if (threads::is_stop_request(si)) {  // another thread takes a checkpoint: stop here
+        deferred_here = threads::on_stop_request(si, uc);
+        if (!deferred_here) {
+            errno = saved_errno;
+            return;
+        }
+        // A checkpoint deferred because this thread blocked the signal: taken now.
+    }
+    if (!deferred_here && !from_ckpt(si) && sigstate::forward_foreign(sig, si, uc)) {
         errno = saved_errno;
         return;
     }
@@ -289,7 +307,31 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         return;
     }
     const uint64_t t_start = sys_monotonic_ns();
+    // One checkpoint at a time, of every thread: this thread coordinates it, or another one
+    // already does and stops this one too.
+    if (!threads::begin(uc)) {
+        if (!si) threads::wait_for_other_coordinator();  // chkpnt(): its checkpoint is that one
+        errno = saved_errno;
+        return;
+    }
+    if (CaptureError err = threads::stop_others()) {
+        if (err.err == EAGAIN) {
+            if (g_rt.status_fd >= 0)
+                report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
+                       "a thread of the program blocks the checkpoint signal: taken when it unblocks it");
+        } else {
+            // A thread that never takes the signal may be glibc's helper of a SIGEV_THREAD
+            // timer, which the attributes refuse anyway: say that, it is what the user made.
+            CaptureSet set;
+            CaptureError timers;
+            if (set.init()) timers = attrs::check_timers(set);
+            report_error(timers ? timers : err, true);
+        }
+        errno = saved_errno;
+        return;
+    }
     if (!events::before_checkpoint()) {
+        threads::release();
         // Taken when the call returns; the launcher says so if that takes long (a blocked write).
         if (g_rt.status_fd >= 0)
             report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
@@ -302,8 +344,10 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         // Orphaned now or during this checkpoint (its report found the socket closed): this
         // was the last one, committed or not. The restored copy goes on in the other branch.
         if (orphaned || launcher_died()) die_without_launcher();
+        threads::release();
     } else {
         finish_restore();
+        threads::release();  // every thread resumes together, now that the restore is complete
         // The interrupted mask comes back with rt_sigreturn: under a launcher whose signal
         // differs from the checkpoint's, the new one must not stay blocked there.
         if (uc && g_rt.signal > 0)

@@ -5,7 +5,8 @@
 //   offset 0            ImageHeader (one page)
 //   meta_offset         metadata: ProcessRecord, RegionRecord[n_regions], PageRun[n_runs],
 //                       fd records[n_fds], SigactionRecord[n_sigactions], string table,
-//                       process attributes (format 4), world record (format 4)
+//                       process attributes (format 4), world record (format 4),
+//                       ThreadRecord[n_threads] (format 5)
 //   data_offset (page)  page data of every region, each region's pages contiguous and
 //                       page-aligned, in the order of its runs
 //
@@ -23,7 +24,8 @@ inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 2: ProcessRecord::command_id (was padding). Readers accept 1 too (no command identity).
 // 3: descriptors as tagged variable-length records (FdCommon + payload); 1-2 are converted.
 // 4: the header gains the process-attributes and world sections (ImageHeaderV3 before).
-inline constexpr uint32_t kFormatVersion = 4;
+// 5: a thread section (ThreadRecord[n_threads]) after the world record (ImageHeaderV4 before).
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kNoString = 0xffffffffu;  // a StrRef that names nothing
@@ -260,6 +262,42 @@ struct SigactionRecord {
     uint64_t handler, flags, restorer, mask;  // the kernel's struct sigaction
 };
 
+enum ThreadFlags : uint32_t {
+    kThreadMain = 1u << 0,         // the thread group leader (tid == pid)
+    kThreadCoordinator = 1u << 1,  // took the checkpoint: its context is ProcessRecord::context
+};
+
+// One thread of the process, stopped in the checkpoint handler (runtime/threads.h). Its
+// interrupted registers and full xsave state are in the kernel's signal frame on its stack
+// (at `ucontext`), which is memory like any other and comes back with rt_sigreturn; the
+// context here is where its handler resumes. The rest is the per-thread kernel state that is
+// not memory. ip/sp/syscall repeat the frame for readers (ckptctl inspect).
+struct ThreadRecord {
+    int32_t tid;
+    uint32_t flags;  // ThreadFlags
+    CpuContext context;
+    uint64_t fs_base;
+    uint64_t rseq_addr;  // 0: none registered
+    uint32_t rseq_len, rseq_sig;
+    uint64_t robust_list, robust_len;  // set_robust_list()
+    uint64_t clear_child_tid;          // set_tid_address() (PR_GET_TID_ADDRESS)
+    uint64_t altstack_sp, altstack_size;
+    int32_t altstack_flags;
+    int32_t sched_policy;  // SCHED_* with SCHED_RESET_ON_FORK, -1 unknown
+    int32_t sched_priority;
+    int32_t nice;
+    uint64_t sigmask;   // the mask the thread ran with when it was stopped (kernel view)
+    uint64_t ucontext;  // address of its signal frame's ucontext_t
+    uint64_t ip, sp, bp;
+    int64_t syscall;    // the system call it was in and the kernel restarts; -2: one the stop
+                        // ended with EINTR (number unknown); -1: none
+    char comm[16];
+    uint64_t stop_ns;  // coordinator: time it took to stop every other thread (0 for others)
+    uint64_t reserved[3];
+};
+static_assert(sizeof(ThreadRecord) == 256);
+inline constexpr uint32_t kMaxImageThreads = 4096;
+
 // Formats 1-3: the header without the attribute and world sections; the reader converts it.
 struct ImageHeaderV3 {
     char magic[8];
@@ -276,7 +314,8 @@ struct ImageHeaderV3 {
 };
 
 
-struct ImageHeader {
+// Format 4: the header without the thread section; the reader converts it.
+struct ImageHeaderV4 {
     char magic[8];
     uint32_t format_version;
     uint32_t header_size;
@@ -292,6 +331,29 @@ struct ImageHeader {
     uint64_t world_offset, world_size;  // WorldRecord
     uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
 };
+
+struct ImageHeader {
+    char magic[8];
+    uint32_t format_version;
+    uint32_t header_size;
+    uint64_t image_size;
+    uint64_t meta_offset, meta_size, meta_checksum;
+    uint64_t data_offset, data_size;
+    // Offsets of the metadata sections, relative to meta_offset.
+    uint64_t regions_offset, runs_offset, fds_offset, sigactions_offset, strings_offset;
+    uint32_t n_regions, n_runs, n_fds, n_sigactions;
+    uint64_t strings_size;
+    // Format 4 (relative to meta_offset, like the others).
+    uint64_t attrs_offset, attrs_size;  // ProcessAttrsRecord and what follows it
+    uint64_t world_offset, world_size;  // WorldRecord
+    // Format 5: ThreadRecord[n_threads] at meta + threads_offset, after the world record
+    // (0 threads: formats 1-4, one thread whose state is the ProcessRecord's).
+    uint64_t threads_offset;
+    uint32_t n_threads;
+    uint32_t thread_record_size;  // sizeof(ThreadRecord)
+    uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
+};
+static_assert(sizeof(ImageHeader) == sizeof(ImageHeaderV4) + 16);
 
 
 // Process attributes (format 4; runtime/process_attrs.h captures and restores them). The

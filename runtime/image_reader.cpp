@@ -188,8 +188,9 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     if (std::memcmp(v3.magic, kMagic, sizeof kMagic) != 0)
         return fail(ImageError::BadMagic, path + ": not a ckpt image (bad magic)");
     const bool old_header = v3.format_version < 4;
+    const bool v4_header = v3.format_version == 4;
     if (v3.format_version < kOldestFormatVersion || v3.format_version > kFormatVersion ||
-        v3.header_size != (old_header ? sizeof(ImageHeaderV3) : sizeof(ImageHeader)))
+        v3.header_size != (old_header ? sizeof(ImageHeaderV3) : v4_header ? sizeof(ImageHeaderV4) : sizeof(ImageHeader)))
         return fail(ImageError::BadVersion, path + ": image format version " +
                                                 std::to_string(v3.format_version) + " is not supported");
     if (old_header) {
@@ -201,6 +202,17 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
         std::memcpy(&h, &v3, offsetof(ImageHeaderV3, header_checksum));
         h.attrs_offset = h.attrs_size = h.world_offset = h.world_size = 0;
         h.header_checksum = v3.header_checksum;
+    } else if (v4_header) {
+        // Format 4: the same fields without the thread section.
+        ImageHeaderV4 v4{};
+        if (file_size < sizeof v4 || !src.read(&v4, sizeof v4, 0))
+            return fail(ImageError::Truncated, path + ": shorter than an image header");
+        ImageHeaderV4 copy = v4;
+        copy.header_checksum = 0;
+        if (checksum(&copy, sizeof copy) != v4.header_checksum)
+            return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+        std::memcpy(&h, &v4, offsetof(ImageHeaderV4, header_checksum));
+        h.header_checksum = v4.header_checksum;
     } else {
         if (file_size < sizeof h || !src.read(&h, sizeof h, 0))
             return fail(ImageError::Truncated, path + ": shorter than an image header");
@@ -208,6 +220,8 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
         copy.header_checksum = 0;
         if (checksum(&copy, sizeof copy) != h.header_checksum)
             return fail(ImageError::HeaderChecksum, path + ": header checksum mismatch");
+        if (h.n_threads && h.thread_record_size != sizeof(ThreadRecord))
+            return fail(ImageError::BadLayout, path + ": thread records of an unknown size");
     }
     if (file_size < h.image_size)
         return fail(ImageError::Truncated, path + ": truncated (" + std::to_string(file_size) + " of " +
@@ -248,6 +262,10 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
         out.world.glibc_version[sizeof out.world.glibc_version - 1] = 0;
         out.has_world = true;
     }
+    // Format 5: the threads, after the world record.
+    if (h.n_threads && (h.threads_offset < h.world_offset + h.world_size ||
+                        !section(meta, h.threads_offset, h.n_threads, out.threads)))
+        return fail(ImageError::BadLayout, path + ": thread section out of bounds");
     std::string why;
     if (h.format_version < 3 ? !legacy_fd_section(meta, h.fds_offset, h.n_fds, out.fds)
                              : !fd_section(meta, h.fds_offset, h.n_fds, out.fds, why))
@@ -305,6 +323,20 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     for (StrRef ref : {out.process.exe_path, out.process.cwd, out.process.cmdline})
         if (ref != kNoString && ref > out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
+    // Threads: at most one leader, the pid's; no tid twice; a coordinator among them.
+    if (!out.threads.empty()) {
+        int leaders = 0, coordinators = 0;
+        for (size_t i = 0; i < out.threads.size(); ++i) {
+            const ThreadRecord &t = out.threads[i];
+            if (t.tid <= 0) return fail(ImageError::BadLayout, path + ": bad thread id");
+            for (size_t j = 0; j < i; ++j)
+                if (out.threads[j].tid == t.tid) return fail(ImageError::BadLayout, path + ": a thread id twice");
+            leaders += (t.flags & kThreadMain) ? 1 : 0;
+            coordinators += (t.flags & kThreadCoordinator) ? 1 : 0;
+        }
+        if (leaders != 1 || coordinators != 1 || out.threads.size() > kMaxImageThreads)
+            return fail(ImageError::BadLayout, path + ": thread section inconsistent");
+    }
     if (out.sigactions.size() > 64) return fail(ImageError::BadLayout, path + ": more signal actions than signals");
     for (const SigactionRecord &s : out.sigactions)
         if (s.signo < 1 || s.signo > 64) return fail(ImageError::BadLayout, path + ": bad signal number");

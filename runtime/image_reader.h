@@ -56,6 +56,7 @@ struct Image {
     std::vector<image::PageRun> runs;
     std::vector<FdEntry> fds;  // format 1-2 records are converted (image_format.h)
     std::vector<image::SigactionRecord> sigactions;
+    std::vector<image::ThreadRecord> threads;  // empty: one thread (formats 1-3)
     std::string strings;
     // Format 4 (empty / false before): the process-attributes section as the image holds it
     // (process_attrs.h parses it), and the world it was taken in (world.h).

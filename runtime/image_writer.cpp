@@ -67,7 +67,8 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     const uint64_t str_off = align_up(sig_off + set.sigactions.size() * sizeof(SigactionRecord), 16);
     const uint64_t attrs_off = align_up(str_off + set.strings.size(), 16);
     const uint64_t world_off = align_up(attrs_off + set.attrs_size, 16);
-    const uint64_t meta_size = world_off + sizeof(WorldRecord);
+    const uint64_t thr_off = align_up(world_off + sizeof(WorldRecord), 16);
+    const uint64_t meta_size = thr_off + set.threads.size() * sizeof(ThreadRecord);
     const uint64_t meta_offset = kPageSize;
     const uint64_t data_offset = align_up(meta_offset + meta_size, kPageSize);
     uint64_t data_size = 0;
@@ -179,6 +180,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     put(runs_off, set.runs.data(), set.runs.size() * sizeof(PageRun));
     put(fds_off, set.fds.bytes(), set.fds.byte_size());
     put(sig_off, set.sigactions.data(), set.sigactions.size() * sizeof(SigactionRecord));
+    put(thr_off, set.threads.data(), set.threads.size() * sizeof(ThreadRecord));
     put(str_off, set.strings.data(), set.strings.size());
     put(attrs_off, set.attrs, set.attrs_size);
     put(world_off, &set.world, sizeof(WorldRecord));
@@ -209,6 +211,9 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     h.attrs_size = set.attrs_size;
     h.world_offset = world_off;
     h.world_size = sizeof(WorldRecord);
+    h.threads_offset = thr_off;
+    h.n_threads = uint32_t(set.threads.size());
+    h.thread_record_size = sizeof(ThreadRecord);
     h.header_checksum = 0;
     h.header_checksum = checksum(&h, sizeof h);
 

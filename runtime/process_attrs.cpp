@@ -341,6 +341,14 @@ bool parse(const void *bytes, size_t size, View &out)
     return true;
 }
 
+CaptureError check_timers(CaptureSet &set)
+{
+    auto *records = set.arena.alloc<PosixTimerRecord>(257);
+    uint32_t n = 0;
+    if (!records) return {};
+    return capture_timers(set, records, n);
+}
+
 CaptureError capture(CaptureSet &set, int ckpt_signal, bool launcher)
 {
     // Room for the largest section; trimmed to what was found below.
@@ -401,7 +409,7 @@ CaptureError capture(CaptureSet &set, int ckpt_signal, bool launcher)
         p->itimers[w].value_ns = uint64_t(itv[2]) * 1000000000ull + uint64_t(itv[3]) * 1000ull;
     }
 
-    // Per thread: one today (process_info refuses more).
+    // The coordinating thread's name (every thread's is in its ThreadRecord: threads.h).
     char *at = buf + align8(sizeof *p);
     auto *thread = reinterpret_cast<ThreadAttrsRecord *>(at);
     thread->tid = int32_t(sys_gettid());

@@ -40,6 +40,10 @@ bool parse(const void *bytes, size_t size, View &out);
 // filter, a SIGEV_THREAD timer, more than kMaxGroups supplementary groups.
 // `launcher`: ckpt owns the kernel's parent-death signal (the program's is virtual).
 CaptureError capture(CaptureSet &set, int ckpt_signal, bool launcher);
+
+// Only the POSIX timers' refusal (a SIGEV_THREAD timer): named when the other threads could not
+// be stopped, because glibc's helper thread of such a timer blocks every signal for good.
+CaptureError check_timers(CaptureSet &set);
 // After the descriptors are captured: the locks held through each, appended to the section.
 CaptureError capture_locks(CaptureSet &set);
 

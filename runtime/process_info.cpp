@@ -48,12 +48,6 @@ CaptureError capture_process(CaptureSet &set)
         err.err = 71; err.what = "cannot parse /proc/self/stat"; return err;
     }
     auto field = [&](int i) { return f[i - 20]; };
-    if (field(20) > 1) {
-        err.err = 95;  // EOPNOTSUPP
-        err.what = "the process has more than one thread";
-        text::Builder(err.detail, sizeof err.detail).add(field(20)).add(" threads");
-        return err;
-    }
     pr.mm.start_code = field(26);
     pr.mm.end_code = field(27);
     pr.mm.start_stack = field(28);

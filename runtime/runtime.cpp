@@ -222,6 +222,10 @@ bool init_standalone()
         return fail_standalone(EPERM);
     }
     find_restorer();
+    // The other threads of the process are stopped with the checkpoint signal (threads.h):
+    // standalone, ckpt owns one as under a launcher (CKPT_SIGNAL, else the launcher's default).
+    if (g_rt.signal <= 0) g_rt.signal = env_int("CKPT_SIGNAL", SIGRTMAX - 1);
+    sigstate::own_checkpoint_signal(g_rt.signal, on_checkpoint_signal, false);
     g_rt.standalone = true;
     g_rt.active = true;
     events::program_start();  // files are protected from here on

@@ -43,6 +43,7 @@ asm(".text\n"
 namespace sigstate {
 
 State g_sig;
+__thread PerThread t_sig __attribute__((tls_model("initial-exec")));
 
 namespace {
 
@@ -81,7 +82,7 @@ void release(int sig)
         k.restorer = reinterpret_cast<uint64_t>(&ckpt_sigreturn);
     }
     sys_rt_sigaction(sig, &k, nullptr);
-    if (g_sig.virt.blocked) {
+    if (t_sig.blocked) {
         const uint64_t b = bit(sig);
         sys_rt_sigprocmask(SIG_BLOCK, &b, nullptr);
     }
@@ -98,7 +99,8 @@ void own_checkpoint_signal(int sig, void (*handler)(int, siginfo_t *, void *), b
         sys_rt_sigaction(sig, nullptr, &cur);
         g_sig.virt = Virtual{};
         g_sig.virt.action = program_view(sig, cur);
-        g_sig.virt.blocked = blocked;
+        t_sig.blocked = blocked;
+        t_sig.pending = false;
         g_sig.handler[sig] = 0;
     }
     g_sig.signal = sig;
@@ -124,8 +126,8 @@ void let_in()
 bool forward_foreign(int sig, siginfo_t *si, void *uc)
 {
     Virtual &v = g_sig.virt;
-    if (v.blocked) {
-        v.pending = true;  // delivered when the program unblocks it (signal_wrappers.cpp)
+    if (t_sig.blocked) {
+        t_sig.pending = true;  // delivered when the program unblocks it (signal_wrappers.cpp)
         return true;
     }
     const uint64_t h = v.action.handler;
@@ -134,7 +136,7 @@ bool forward_foreign(int sig, siginfo_t *si, void *uc)
     // owned the number (the default would end the program; a stray signal of a launcher
     // whose child's pid was reused must not).
     if (h == uint64_t(SIG_DFL)) return false;
-    g_sig.program_signals = g_sig.program_signals + 1;
+    t_sig.program_signals = t_sig.program_signals + 1;
     const uint64_t flags = v.action.flags;
     if (flags & SA_RESETHAND) v.action = kernel_sigaction{};
     // It runs inside ckpt's handler, with every signal blocked (a superset of its sa_mask).
@@ -145,7 +147,7 @@ bool forward_foreign(int sig, siginfo_t *si, void *uc)
 
 void program_trampoline(int sig, siginfo_t *si, void *uc)
 {
-    g_sig.program_signals = g_sig.program_signals + 1;
+    t_sig.program_signals = t_sig.program_signals + 1;
     if (sig < 1 || sig > kMaxSignal) return;
     const uint64_t h = g_sig.handler[sig];
     const uint64_t flags = g_sig.flags[sig];

@@ -29,12 +29,23 @@ constexpr int kMaxSignal = 64;
 
 inline uint64_t bit(int sig) { return 1ull << (sig - 1); }
 
-// The program's view of the checkpoint signal's number.
+// The program's view of the checkpoint signal's number (its disposition: the process's).
 struct Virtual {
     kernel_sigaction action{};  // SIG_DFL until the program sets one
-    bool blocked = false;       // in the program's mask
-    bool pending = false;       // sent by someone else while blocked
 };
+
+// What each thread has of its own: the checkpoint signal's number in the mask it asked for
+// (virtual), whether one sent by someone else waits for it, and the counters the wait
+// wrappers read (a wait ends early only for signals its own thread took). Thread-local, so
+// part of the image and restored with every thread; a new thread starts with none blocked.
+struct PerThread {
+    bool blocked;   // in this thread's mask as the program set it
+    bool pending;   // sent by someone else while blocked
+    volatile uint64_t program_signals;
+    volatile uint64_t checkpoint_ticks;
+};
+
+extern __thread PerThread t_sig __attribute__((tls_model("initial-exec")));
 
 struct State {
     int signal = 0;  // the checkpoint signal owned, 0 before the runtime took it
@@ -44,9 +55,6 @@ struct State {
     uint64_t handler[kMaxSignal + 1] = {};
     uint64_t flags[kMaxSignal + 1] = {};
     uint64_t siginterrupt_set = 0;  // signals for which signal() omits SA_RESTART
-    // Counters read by the wait wrappers (single-threaded programs: one set per process).
-    volatile uint64_t program_signals = 0;
-    volatile uint64_t checkpoint_ticks = 0;
     // CLOCK_MONOTONIC minus the time the program spent dead between a checkpoint and its
     // restore: the clock of the wait wrappers' deadlines (see virtual_now_ns).
     int64_t shift_ns = 0;
@@ -96,23 +104,23 @@ inline bool is_full_set(const sigset_t *set)
 inline int64_t virtual_now_ns() { return int64_t(sys_monotonic_ns()) - g_sig.shift_ns; }
 
 // In the checkpoint handler: one more checkpoint tick; before the capture; after a restore.
-inline void note_checkpoint_tick() { g_sig.checkpoint_ticks = g_sig.checkpoint_ticks + 1; }
+inline void note_checkpoint_tick() { t_sig.checkpoint_ticks = t_sig.checkpoint_ticks + 1; }
 inline void before_capture() { g_sig.captured_at_ns = virtual_now_ns(); }
 inline void after_restore() { g_sig.shift_ns = int64_t(sys_monotonic_ns()) - g_sig.captured_at_ns; }
 
 // Snapshot taken before a blocking call: after an EINTR, whether only checkpoint signals
 // (no handler of the program) arrived since, in which case the call resumes.
 struct Interruption {
-    uint64_t prog = g_sig.program_signals;
-    uint64_t ticks = g_sig.checkpoint_ticks;
+    uint64_t prog = t_sig.program_signals;
+    uint64_t ticks = t_sig.checkpoint_ticks;
     bool only_checkpoint() const
     {
-        return g_sig.program_signals == prog && g_sig.checkpoint_ticks != ticks;
+        return t_sig.program_signals == prog && t_sig.checkpoint_ticks != ticks;
     }
     void rearm()
     {
-        prog = g_sig.program_signals;
-        ticks = g_sig.checkpoint_ticks;
+        prog = t_sig.program_signals;
+        ticks = t_sig.checkpoint_ticks;
     }
 };
 

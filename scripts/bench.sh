@@ -9,7 +9,7 @@
 #   BENCH_SIZES  memory sizes in MiB (default: "64 256 1024")
 #   BENCH_REPS   repetitions per size, the tables show medians (default: 3)
 #   BENCH_WARMUP repetitions per size run first and not counted (default: 1)
-#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback persist cps regions")
+#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback persist threads cps regions")
 #   BENCH_CPS_WRITES  writes per section size of the cps benchmark (default: 200)
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
 #                unless this user's queue of pending signals is nearly full: then SIGUSR2,
@@ -34,7 +34,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO/build}
 BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-BENCH_LIST=${BENCH_LIST:-"memory rollback persist cps regions"}
+BENCH_LIST=${BENCH_LIST:-"memory rollback persist threads cps regions"}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
@@ -500,6 +500,22 @@ bench_regions_report() {
     echo "fsyncs it once. Medians of $BENCH_REPS repetitions, both measured alternately in one run."
     echo
     echo "$REGIONS_TABLE"
+    echo
+}
+
+# Threads: the time to stop every thread and the pause each thread adds, for 1, 8 and 64
+# threads (scripts/bench_threads.sh).
+bench_threads_run() {
+    log "threads: 1, 8 and 64 threads, 12 checkpoints each"
+    THREADS_TABLE=$(BENCH_TMP="$BENCHDIR" "$REPO/scripts/bench_threads.sh" "$BUILD_DIR" "1 8 64" 12)
+}
+
+bench_threads_report() {
+    echo "### Stopping every thread"
+    echo
+    echo "Idle threads (waiting on a condition variable); medians over 12 checkpoints each."
+    echo
+    echo "$THREADS_TABLE"
     echo
 }
 

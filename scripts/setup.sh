@@ -17,6 +17,8 @@ packages=(
   python3 perl bc gzip xz-utils sqlite3 mawk util-linux
   # the application-level libraries (libraries/): the SQLite stores
   libsqlite3-dev
+  # the multi-threaded programs of tests/threads (coreutils sort is essential)
+  zstd openjdk-17-jdk-headless
 )
 
 missing=()

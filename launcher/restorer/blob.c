@@ -129,6 +129,68 @@ BLOB static void restore_signals(const struct restore_plan *p)
     }
 }
 
+/* struct clone_args of clone3(2). */
+struct blob_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* clone3: the new thread starts on the caller's stack, which it leaves at once without
+ * touching it: into its saved context, as resume() below (r12 holds the context). */
+BLOB static long spawn_thread(struct blob_clone_args *args, const struct plan_context *c)
+{
+    long rc;
+    register const struct plan_context *ctx __asm__("r12") = c;
+    __asm__ volatile(
+        "syscall\n\t"
+        "testq %%rax, %%rax\n\t"
+        "jnz 1f\n\t"
+        "ldmxcsr 64(%%r12)\n\t"
+        "fldcw 68(%%r12)\n\t"
+        "movq 0(%%r12), %%rbx\n\t"
+        "movq 8(%%r12), %%rbp\n\t"
+        "movq 24(%%r12), %%r13\n\t"
+        "movq 32(%%r12), %%r14\n\t"
+        "movq 40(%%r12), %%r15\n\t"
+        "movq 56(%%r12), %%rcx\n\t"
+        "movq 48(%%r12), %%rsp\n\t"
+        "movq 16(%%r12), %%r12\n\t"
+        "movl $1, %%eax\n\t"
+        "jmp *%%rcx\n\t"
+        "1:\n\t"
+        : "=a"(rc)
+        : "0"(435L /* clone3 */), "D"(args), "S"(sizeof *args), "r"(ctx)
+        : "rcx", "r11", "memory");
+    return rc;
+}
+
+/* Every thread but the leader, each under its old tid where the kernel allows it (set_tid:
+ * CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE, and the tid free), else under a new one (the
+ * runtime puts the new tid into glibc's cache). They start with every signal blocked (the
+ * blob's mask) and wait in the runtime until the restore is complete. */
+BLOB static void spawn_threads(const struct restore_plan *p)
+{
+    for (uint64_t i = 0; i < p->n_threads; ++i) {
+        const struct plan_thread *t = &p->threads[i];
+        struct blob_clone_args a;
+        uint64_t *w = (uint64_t *)&a;
+        for (uint64_t k = 0; k < sizeof a / 8; ++k) w[k] = 0;
+        a.flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000;
+        /* CLONE_VM FS FILES SIGHAND THREAD SYSVSEM SETTLS */
+        a.tls = t->fs_base;
+        int32_t tid = t->tid;
+        a.set_tid = (uint64_t)&tid;
+        a.set_tid_size = 1;
+        long rc = spawn_thread(&a, &t->ctx);
+        if (rc == -1 /* EPERM */ || rc == -17 /* EEXIST */ || rc == -22 /* EINVAL */) {
+            a.set_tid = 0;
+            a.set_tid_size = 0;
+            rc = spawn_thread(&a, &t->ctx);
+        }
+        if (is_err(rc)) die(BLOB_STEP_THREADS);
+    }
+}
+
 /* Loads the saved callee-saved registers and stack, and returns 1 from ckpt_context_save. */
 BLOB static void __attribute__((noreturn)) resume(const struct plan_context *c)
 {
@@ -175,6 +237,7 @@ BLOB void ckpt_blob_main(struct restore_plan *p)
     sys_close(p->image_fd);
 
     copy_bytes((void *)p->restore_info_addr, &p->info, sizeof p->info);
+    spawn_threads(p);
     sys_rt_sigprocmask(SIG_SETMASK, &p->sigmask, 0);
     sys_arch_prctl(0x1002 /* ARCH_SET_FS */, p->fs_base);
     resume(&p->ctx);

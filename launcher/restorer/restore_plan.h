@@ -55,6 +55,12 @@ struct plan_context {   /* image::CpuContext */
     uint16_t fpu_cw, pad;
 };
 
+struct plan_thread {     /* a thread the blob clones (every one but the leader) */
+    int32_t tid, pad;
+    uint64_t fs_base;
+    struct plan_context ctx;
+};
+
 struct plan_protected {  /* bytes carried over a rollback (ckpt_protect) */
     uint64_t addr, len;
     const char *data;
@@ -82,6 +88,8 @@ struct restore_plan {
     uint64_t fs_base;
     struct plan_context ctx;
     uint64_t restore_info_addr;
+    uint64_t n_threads;
+    struct plan_thread *threads;
     uint64_t n_protected;
     struct plan_protected *protected_ranges;
     struct ckpt_restore_info info;
@@ -97,6 +105,7 @@ enum blob_step {
     BLOB_STEP_READ = 5,
     BLOB_STEP_PROTECT = 6,
     BLOB_STEP_SIGNALS = 7,
+    BLOB_STEP_THREADS = 8,
 };
 
 #ifdef __cplusplus

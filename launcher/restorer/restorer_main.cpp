@@ -237,7 +237,7 @@ int ckpt_restorer_main(int argc, char **argv)
     const uint64_t code_pages = align_up(code_size, kPage);
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
                           img.runs.size() * sizeof(plan_run) + fd_section.size() + 8 +
-                          img.strings.size() + img.attrs.size() + 16 * 8;
+                          img.strings.size() + img.attrs.size() + img.threads.size() * sizeof(plan_thread) + 16 * 9;
     data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
@@ -314,6 +314,28 @@ int ckpt_restorer_main(int argc, char **argv)
     plan->fs_base = pr.fs_base;
     static_assert(sizeof(plan_context) == sizeof(image::CpuContext));
     std::memcpy(&plan->ctx, &pr.context, sizeof plan->ctx);
+    // Threads (format 4): this process becomes the leader (its pid is the thread group's),
+    // whichever thread took the checkpoint; the blob clones the others.
+    if (!img.threads.empty()) {
+        plan->threads = carve.take<plan_thread>(img.threads.size());
+        for (const image::ThreadRecord &t : img.threads) {
+            if (t.flags & image::kThreadMain) {
+                plan->rseq_addr = t.rseq_addr;
+                plan->rseq_len = t.rseq_len;
+                plan->rseq_sig = t.rseq_sig;
+                plan->fs_base = t.fs_base;
+                plan->altstack_sp = t.altstack_sp;
+                plan->altstack_size = t.altstack_size;
+                plan->altstack_flags = t.altstack_flags;
+                std::memcpy(&plan->ctx, &t.context, sizeof plan->ctx);
+                continue;
+            }
+            plan_thread &pt = plan->threads[plan->n_threads++];
+            pt.tid = t.tid;
+            pt.fs_base = t.fs_base;
+            std::memcpy(&pt.ctx, &t.context, sizeof pt.ctx);
+        }
+    }
     plan->restore_info_addr = pr.restore_info_addr;
     if (!protected_bytes.empty()) {
         char *copy = carve.take<char>(protected_bytes.size());

@@ -101,6 +101,17 @@ RAW_INLINE long sys_utimensat(int d, const char *p, const void *ts, int fl) { re
 RAW_INLINE long sys_copy_file_range(int in, int64_t *oi, int out, int64_t *oo, size_t n) { return RAW6(SYS_copy_file_range, in, oi, out, oo, n, 0); }
 RAW_INLINE long sys_tgkill(int pid, int tid, int sig) { return RAW3(SYS_tgkill, pid, tid, sig); }
 RAW_INLINE long sys_madvise(void *a, size_t n, int adv) { return RAW3(SYS_madvise, a, n, adv); }
+/* Threads (runtime/threads.cpp, the restorer blob). */
+RAW_INLINE long sys_futex(volatile void *uaddr, int op, uint32_t val, const void *timeout) { return RAW4(SYS_futex, uaddr, op, val, timeout); }
+RAW_INLINE long sys_rt_tgsigqueueinfo(int pid, int tid, int sig, void *info) { return RAW4(SYS_rt_tgsigqueueinfo, pid, tid, sig, info); }
+RAW_INLINE long sys_get_robust_list(int tid, void *head_ptr, void *len_ptr) { return RAW3(SYS_get_robust_list, tid, head_ptr, len_ptr); }
+RAW_INLINE long sys_set_robust_list(void *head, size_t len) { return RAW2(SYS_set_robust_list, head, len); }
+RAW_INLINE long sys_set_tid_address(void *addr) { return RAW1(SYS_set_tid_address, addr); }
+RAW_INLINE long sys_sched_getscheduler(int tid) { return RAW1(SYS_sched_getscheduler, tid); }
+RAW_INLINE long sys_sched_getparam(int tid, int *prio) { return RAW2(SYS_sched_getparam, tid, prio); }
+RAW_INLINE long sys_sched_setscheduler(int tid, int policy, const int *prio) { return RAW3(SYS_sched_setscheduler, tid, policy, prio); }
+RAW_INLINE long sys_getpriority(int which, int who) { return RAW2(SYS_getpriority, which, who); }
+RAW_INLINE long sys_setpriority(int which, int who, int prio) { return RAW3(SYS_setpriority, which, who, prio); }
 RAW_INLINE int sys_is_err(long r) { return r < 0 && r > -4096; }
 
 /* Writes all n bytes at off (retrying short writes and EINTR). 0 or -errno; -ENOSPC when the

@@ -34,17 +34,6 @@ static int step;             /* protected: which stage of the test comes next */
 static int arrived_at;       /* protected: the checkpoint the last rollback landed on */
 static int arrived_value;    /* protected: what chkpnt() returned there */
 
-static pthread_mutex_t go_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t go_cond = PTHREAD_COND_INITIALIZER;
-static int go;
-
-static void *wait_for_go(void *arg)
-{
-    pthread_mutex_lock(&go_lock);
-    while (!go) pthread_cond_wait(&go_cond, &go_lock);
-    pthread_mutex_unlock(&go_lock);
-    return arg;
-}
 
 static int count_versions(void)
 {
@@ -152,17 +141,6 @@ int main(int argc, char **argv)
     CHECK(sock >= 0);
     CHECK_FAILS(chkpnt(), EOPNOTSUPP);
     CHECK(close(sock) == 0);
-    CHECK(count_versions() == 0);
-
-    /* Single-threaded processes only, for now: with a second thread alive, -1/EOPNOTSUPP. */
-    pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, wait_for_go, NULL) == 0);
-    CHECK_FAILS(chkpnt(), EOPNOTSUPP);
-    pthread_mutex_lock(&go_lock);
-    go = 1;
-    pthread_cond_signal(&go_cond);
-    pthread_mutex_unlock(&go_lock);
-    CHECK(pthread_join(thread, NULL) == 0);
     CHECK(count_versions() == 0);
 
     CHECK(ckpt_protect(&carried, sizeof carried) == 0);

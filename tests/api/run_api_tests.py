@@ -76,6 +76,18 @@ def test_contract(a, tmp):
     expect(not glob.glob(os.path.join(job, ".protected-*")), "rollback left its protected-bytes file behind")
 
 
+def test_threads(a, tmp):
+    """chkpnt() from a second thread, rollback() from the main thread (api_threads.c)."""
+    root = os.path.join(tmp, "state")
+    env = clean_env(root)
+    env["CKPT_NAME"] = "threads"
+    job = os.path.join(root, "threads")
+    p = run([os.path.join(a.programs, "api_threads"), job], env, tmp)
+    expect(p.returncode == 0 and p.stdout.strip() == "API-THREADS-OK",
+           f"api_threads failed ({p.returncode}): {p.stdout!r} {p.stderr!r}")
+    expect(not os.path.exists(job), "exit status 0 must remove the checkpoints")
+
+
 def test_unusable_dir(a, tmp):
     root = os.path.join(tmp, "not-a-directory")
     with open(root, "w") as f:
@@ -290,7 +302,7 @@ def main():
     ap.add_argument("--cc")
     ap.add_argument("--cxx")
     ap.add_argument("--keep-tmp", action="store_true", help="leave the temporary directory behind")
-    ap.add_argument("test", choices=["contract", "unusable-dir", "launcher-keep", "launcher-nokeep",
+    ap.add_argument("test", choices=["contract", "threads", "unusable-dir", "launcher-keep", "launcher-nokeep",
                                      "recover-launcher", "recover-standalone", "inherited-fds", "file-undo", "pkgconfig",
                                      "bench-smoke", "lineage", "shared-map", "undo-identity"])
     a = ap.parse_args()
@@ -302,6 +314,7 @@ def main():
     try:
         {
             "contract": lambda: test_contract(a, tmp),
+            "threads": lambda: test_threads(a, tmp),
             "unusable-dir": lambda: test_unusable_dir(a, tmp),
             "launcher-keep": lambda: test_launcher(a, tmp, True),
             "launcher-nokeep": lambda: test_launcher(a, tmp, False),

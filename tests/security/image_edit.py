@@ -8,8 +8,9 @@ _xx = ctypes.CDLL("libxxhash.so.0")
 _xx.XXH3_64bits.restype = ctypes.c_uint64
 _xx.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
-# Format 4: ... strings_size, attrs_offset, attrs_size, world_offset, world_size, header_checksum.
-HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQQQQQ")
+# Format 5: ... strings_size, attrs_offset, attrs_size, world_offset, world_size, threads_offset,
+# n_threads, thread_record_size, header_checksum.
+HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQQQQQIIQ")
 # WorldRecord: offsets of the fields the tests edit.
 WORLD_KERNEL_RELEASE = 8
 WORLD_KERNEL_RELEASE_LEN = 65
@@ -36,7 +37,7 @@ class Image:
         self.h = list(HEADER.unpack_from(self.raw, 0))
         (_, _, _, _, self.meta_off, self.meta_size, _, _, _, self.regions_off, _, self.fds_off, _,
          self.strings_off, self.n_regions, _, self.n_fds, _, self.strings_size, self.attrs_off, self.attrs_size,
-         self.world_off, self.world_size, _) = self.h
+         self.world_off, self.world_size, _, _, _, _) = self.h
 
     def world_at(self, field):
         """Absolute offset of a WorldRecord field."""

@@ -902,7 +902,7 @@ TEST_CASE("process attributes and world round trip", "[image][attrs]")
     const ImageStatus s = read_image(path, img);
     INFO(s.message);
     REQUIRE(!s);
-    CHECK(img.header.format_version == 4);
+    CHECK(img.header.format_version == kFormatVersion);
     attrs::View v;
     REQUIRE(attrs::parse(img.attrs.data(), img.attrs.size(), v));
     struct rlimit rl;
@@ -994,4 +994,99 @@ TEST_CASE("a format-3 image is still read", "[image][compat]")
     CHECK(img.regions.size() == 4);
     CHECK(img.str(img.process.cmdline) == f.cmdline);
     CHECK(!verify_restorable(img));
+}
+
+// Format 5: the thread section.
+namespace {
+
+ThreadRecord thread_record(int32_t tid, uint32_t flags, const char *name)
+{
+    ThreadRecord t{};
+    t.tid = tid;
+    t.flags = flags;
+    t.context = CpuContext{11, 12, 13, 14, 15, 16, 0x7ffd0000, 0x405678, 0x1f80, 0x37f, 0};
+    t.fs_base = 0x7f0000100000 + uint64_t(tid);
+    t.clear_child_tid = t.fs_base + 0x2d0;
+    t.robust_list = t.fs_base + 0x9a0;
+    t.robust_len = 24;
+    t.sigmask = 1ull << (SIGUSR1 - 1);
+    t.ucontext = 0x7ffd0100;
+    t.syscall = 202;
+    std::snprintf(t.comm, sizeof t.comm, "%s", name);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("thread records round trip; an inconsistent thread section is refused", "[image][threads]")
+{
+    ImageFixture f;
+    *f.set.threads.push() = thread_record(4242, kThreadMain, "main");
+    *f.set.threads.push() = thread_record(4243, kThreadCoordinator, "worker");
+    const std::string path = f.write();
+
+    SECTION("round trip")
+    {
+        Image img;
+        REQUIRE(!read_image(path, img));
+        CHECK(img.header.format_version == 5);
+        CHECK(img.header.header_size == sizeof(ImageHeader));
+        REQUIRE(img.threads.size() == 2);
+        const ThreadRecord want = thread_record(4243, kThreadCoordinator, "worker");
+        CHECK(std::memcmp(&img.threads[1], &want, sizeof want) == 0);
+        CHECK(img.threads[0].flags == kThreadMain);
+    }
+    SECTION("two threads with one tid")
+    {
+        edit_meta(path, [](const ImageHeader &h, char *meta) {
+            record<ThreadRecord>(h, meta, h.threads_offset, 1)->tid = 4242;
+        });
+        CHECK(read_error(path) == ImageError::BadLayout);
+    }
+    SECTION("no thread group leader")
+    {
+        edit_meta(path, [](const ImageHeader &h, char *meta) {
+            record<ThreadRecord>(h, meta, h.threads_offset, 0)->flags = 0;
+        });
+        CHECK(read_error(path) == ImageError::BadLayout);
+    }
+    SECTION("records of another size")
+    {
+        ImageHeader h = read_header(path);
+        h.thread_record_size = sizeof(ThreadRecord) + 8;
+        write_header(path, h);
+        CHECK(read_error(path) == ImageError::BadLayout);
+    }
+    SECTION("the thread section leaves the metadata")
+    {
+        ImageHeader h = read_header(path);
+        h.n_threads = 1000;
+        write_header(path, h);
+        CHECK(read_error(path) == ImageError::BadLayout);
+    }
+}
+
+TEST_CASE("a format-4 image (no thread section) is still read", "[image][threads][compat]")
+{
+    ImageFixture f;
+    const std::string path = f.write();
+    const ImageHeader h = read_header(path);
+    // The same image as a format-4 writer laid it out: the V4 header, checksummed as such.
+    ImageHeaderV4 v4{};
+    std::memcpy(&v4, &h, offsetof(ImageHeaderV4, header_checksum));
+    v4.format_version = 4;
+    v4.header_size = sizeof v4;
+    v4.header_checksum = 0;
+    v4.header_checksum = checksum(&v4, sizeof v4);
+    std::string page(kPageSize, '\0');
+    std::memcpy(page.data(), &v4, sizeof v4);
+    test::pwrite_exact(path, page.data(), page.size(), 0);
+    Image img;
+    const ImageStatus s = read_image(path, img);
+    INFO(s.message);
+    REQUIRE(!s);
+    CHECK(img.header.format_version == 4);
+    CHECK(img.threads.empty());
+    CHECK(img.has_world);
+    CHECK(img.regions.size() == 4);
 }
