@@ -158,7 +158,8 @@ int ckpRestoreAll(CheckpointFile file, int version)
 {
     if (!file) return EINVAL;
     return guarded([&] {
-        // Every region's version is found and verified before the first one is written.
+        // Every region's version is found and verified before the first one is written, and
+        // nothing is allocated once the first is written (no ENOMEM after a partial restore).
         std::vector<const Version *> chosen;
         for (const _Checkpoint *cp : file->regions) {
             const Version *v = nullptr;
@@ -167,7 +168,7 @@ int ckpRestoreAll(CheckpointFile file, int version)
             chosen.push_back(v);
         }
         for (size_t i = 0; i < chosen.size(); ++i)
-            if (int e = file->store->read_into(*chosen[i], file->regions[i]->address); e) return e;
+            if (int e = file->store->read_verified(*chosen[i], file->regions[i]->address); e) return e;
         return 0;
     });
 }

@@ -242,6 +242,12 @@ int RegionFile::append(const std::vector<SaveItem> &items)
     if (len > kMaxRecord) return E2BIG;
     std::memcpy(rec.data() + 4, &len, 4);
     put<uint64_t>(rec, checksum(rec.data(), rec.size()));
+    // The memory the new versions take is allocated before the record is written: a save that
+    // fails for lack of memory (ENOMEM) must not have become durable all the same.
+    for (const SaveItem &it : items) {
+        auto &list = versions_[it.name];
+        if (list.size() == list.capacity()) list.reserve(std::max<size_t>(8, list.size() * 2));
+    }
     if (kill_point("regions.index")) {  // torn inside the commit record
         (void)io::pwrite_all(index_fd_, rec.data(), rec.size() / 2, index_end_);
         die_here();
@@ -288,6 +294,11 @@ int RegionFile::read_into(const Version &v, void *dst) const
     // Verified first in bounded chunks, so a damaged version never reaches the region even
     // when the region is too large for a second copy in memory.
     if (int e = verify(v); e) return e;
+    return read_verified(v, dst);
+}
+
+int RegionFile::read_verified(const Version &v, void *dst) const
+{
     if (int e = io::pread_all(data_fd_, dst, size_t(v.size), v.offset); e) return e == EIO ? EBADMSG : e;
     return 0;
 }

@@ -57,6 +57,8 @@ public:
     int verify(const Version &v) const;
     // Verifies the version, then copies it to dst (v.size bytes); dst is untouched on error.
     int read_into(const Version &v, void *dst) const;
+    // The version's data into dst without verifying it again (it was, by verify()); allocates nothing.
+    int read_verified(const Version &v, void *dst) const;
 
 private:
     RegionFile() = default;

@@ -1,6 +1,7 @@
 #include "file_io.h"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,9 +43,20 @@ int pread_all(int fd, void *buf, size_t len, uint64_t offset)
 
 int fsync_dir_of(const std::string &path)
 {
+    // No allocation here: a store calls this after its rename, when the new entry is in place
+    // and a std::bad_alloc would report a durable change as failed.
+    char dir[4096];
     const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const size_t n = slash == std::string::npos ? 0 : slash == 0 ? 1 : slash;
+    if (n >= sizeof dir) return ENAMETOOLONG;
+    if (n == 0) {
+        dir[0] = '.';
+        dir[1] = '\0';
+    } else {
+        std::memcpy(dir, path.data(), n);
+        dir[n] = '\0';
+    }
+    int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return errno;
     int rc = ::fsync(fd) == 0 ? 0 : errno;
     ::close(fd);

@@ -36,6 +36,25 @@ struct Hooks {
 Hooks hooks;
 int open_files = 0;  // ini before the first, fin after the last
 
+// A store hook's call: a store of this library that runs out of memory (std::bad_alloc) fails
+// the hook, and the cp_* call reports ENOMEM instead of EIO (store_error()).
+bool hook_oom = false;
+template <class F> int hook(F &&f)
+{
+    try {
+        return f();
+    } catch (const std::bad_alloc &) {
+        hook_oom = true;
+        return -1;
+    }
+}
+int store_error()
+{
+    const int e = hook_oom ? ENOMEM : EIO;
+    hook_oom = false;
+    return e;
+}
+
 char *key_of(cp_file *f) { return f->key.data(); }
 
 // Stages the file's current position and commits it: the document's "update the file's position
@@ -44,12 +63,15 @@ int record_position(cp_file *f, bool completed)
 {
     fpos_t pos;
     if (fgetpos(f->fp, &pos) != 0) return -1;
-    int rc = completed && hooks.done ? hooks.done(key_of(f), f->userdata) : hooks.upd(key_of(f), pos, f->userdata);
+    hook_oom = false;
+    int rc = hook([&] {
+        return completed && hooks.done ? hooks.done(key_of(f), f->userdata) : hooks.upd(key_of(f), pos, f->userdata);
+    });
     if (rc == 0 && ckp::kill_point("cp.check.staged")) ckp::die_here();  // inside the transaction
-    if (rc == 0) rc = hooks.com();
+    if (rc == 0) rc = hook([] { return hooks.com(); });
     if (rc != 0) {
-        hooks.rbk();
-        errno = EIO;
+        hook([] { return hooks.rbk(); });
+        errno = store_error();
         return -1;
     }
     return 0;
@@ -75,8 +97,9 @@ bool valid_mode(const char *mode, char &kind)
 int ensure_store()
 {
     if (!hooks.ins && ckp::cp::use_sqlite(ckp::cp::default_sqlite_path()) != 0) return -1;
-    if (open_files == 0 && hooks.ini() != 0) {
-        errno = EIO;
+    hook_oom = false;
+    if (open_files == 0 && hook([] { return hooks.ini(); }) != 0) {
+        errno = store_error();
         return -1;
     }
     return 0;
@@ -84,7 +107,7 @@ int ensure_store()
 
 void release_store()
 {
-    if (open_files == 0) hooks.fin();
+    if (open_files == 0) hook([] { return hooks.fin(); });
 }
 
 // Opens a file the store has an entry for, at its checked position.
@@ -178,14 +201,21 @@ CP_FILE *cp_open(const char *fname, const char *mode)
         errno = ENOMEM;
         return nullptr;
     }
-    f->key = ckp::io::absolute(fname);
-    f->writing = kind != 'r';
-    if (ensure_store() != 0) {
+    try {
+        f->key = ckp::io::absolute(fname);
+        if (ensure_store() != 0) {
+            delete f;
+            return nullptr;
+        }
+    } catch (const std::bad_alloc &) {  // the key, or installing the default store
         delete f;
+        errno = ENOMEM;
         return nullptr;
     }
+    f->writing = kind != 'r';
     fpos_t pos;
-    int found = hooks.qry(key_of(f), &pos, &f->userdata);
+    hook_oom = false;
+    int found = hook([&] { return hooks.qry(key_of(f), &pos, &f->userdata); });
     int saved_errno = 0;
     if (found == 0) {
         f->fp = resume(f->key, kind, pos);
@@ -196,14 +226,23 @@ CP_FILE *cp_open(const char *fname, const char *mode)
         f->fp = std::fopen(f->key.c_str(), m);
         saved_errno = errno;
         if (f->fp && kind == 'a') fseeko(f->fp, 0, SEEK_END);
-        if (f->fp && (hooks.ins(key_of(f), &f->userdata) != 0 || record_position(f, false) != 0)) {
-            hooks.rbk();
+        int e = 0;
+        if (f->fp) {
+            hook_oom = false;
+            if (hook([&] { return hooks.ins(key_of(f), &f->userdata); }) != 0)
+                e = store_error();
+            else if (record_position(f, false) != 0)
+                e = errno == ENOMEM ? ENOMEM : EIO;
+        }
+        if (e != 0) {
+            saved_errno = e;
+            hook([] { return hooks.rbk(); });
+            hook_oom = false;
             std::fclose(f->fp);
             f->fp = nullptr;
-            saved_errno = EIO;
         }
     } else {
-        saved_errno = EIO;
+        saved_errno = store_error();
     }
     if (!f->fp) {
         release_store();

@@ -142,10 +142,15 @@ ClRcT clCkptLibraryCkptDataSetCreate(ClCkptSvcHdlT ckptHdl, ClNameT *pCkptName, 
     return with(ckptHdl, pCkptName, [&](Instance &in, const std::string &name, DatasetDb &db) {
         if (!dsSerialiser || !dsDeserialiser) return CL_CKPT_ERR_INVALID_PARAMETER;
         if (ClRcT rc = need_ckpt(db, name); rc != CL_OK) return rc;
-        if (ClRcT rc = db.dataset_create(name, dsId, grpId, order); rc != CL_OK) return rc;
-        DatasetCallbacks &cb = in.datasets[{name, dsId}];
-        cb.ser = dsSerialiser;
-        cb.deser = dsDeserialiser;
+        // The callbacks' entry is made first: a lack of memory after the dataset was stored
+        // would leave it stored but reported as not created.
+        auto [it, added] = in.datasets.try_emplace({name, dsId});
+        if (ClRcT rc = db.dataset_create(name, dsId, grpId, order); rc != CL_OK) {
+            if (added) in.datasets.erase(it);
+            return rc;
+        }
+        it->second.ser = dsSerialiser;
+        it->second.deser = dsDeserialiser;
         return CL_OK;
     });
 }
