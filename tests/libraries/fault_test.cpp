@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sqlite3.h>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -521,17 +522,29 @@ TEST_CASE("clCkptLibrary*: a database that cannot be written is CL_CKPT_ERR_IO; 
     REQUIRE(read_ds(h, n, 1) == "one|e1");
 
     std::strcpy(state, "two");
-    {
-        fault::NoFileWrites no_writes;
-        CHECK(clCkptLibraryCkptDataSetWrite(h, &n, 1, 0) == CL_CKPT_ERR_IO);
-        CHECK(clCkptLibraryCkptElementWrite(h, &n, 1, const_cast<char *>("k"), 1, 0) == CL_CKPT_ERR_IO);
-        CHECK(clCkptLibraryCkptElementWrite(h, &n, 1, const_cast<char *>("j"), 1, 0) == CL_CKPT_ERR_IO);
-        CHECK(clCkptLibraryCkptCreate(h, &other) == CL_CKPT_ERR_IO);
-        CHECK(clCkptLibraryCkptDataSetCreate(h, &n, 2, 0, 0, f_ser, f_deser) == CL_CKPT_ERR_IO);
-        CHECK(clCkptLibraryCkptDataSetDelete(h, &n, 1) == CL_CKPT_ERR_IO);
-        CHECK(clCkptLibraryCkptDelete(h, &n) == CL_CKPT_ERR_IO);
+    // Twice: alone, each call's connection cannot even create the -wal file; with a second
+    // connection holding the database open (its -wal and -shm stay), the connection opens and
+    // the transaction's write fails.
+    for (int held = 0; held < 2; ++held) {
+        INFO("held " << held);
+        sqlite3 *holder = nullptr;
+        if (held) {
+            REQUIRE(sqlite3_open(getenv("CL_CKPT_LIBRARY_DB"), &holder) == SQLITE_OK);
+            REQUIRE(sqlite3_exec(holder, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK);
+        }
+        {
+            fault::NoFileWrites no_writes;
+            CHECK(clCkptLibraryCkptDataSetWrite(h, &n, 1, 0) == CL_CKPT_ERR_IO);
+            CHECK(clCkptLibraryCkptElementWrite(h, &n, 1, const_cast<char *>("k"), 1, 0) == CL_CKPT_ERR_IO);
+            CHECK(clCkptLibraryCkptElementWrite(h, &n, 1, const_cast<char *>("j"), 1, 0) == CL_CKPT_ERR_IO);
+            CHECK(clCkptLibraryCkptCreate(h, &other) == CL_CKPT_ERR_IO);
+            CHECK(clCkptLibraryCkptDataSetCreate(h, &n, 2, 0, 0, f_ser, f_deser) == CL_CKPT_ERR_IO);
+            CHECK(clCkptLibraryCkptDataSetDelete(h, &n, 1) == CL_CKPT_ERR_IO);
+            CHECK(clCkptLibraryCkptDelete(h, &n) == CL_CKPT_ERR_IO);
+        }
+        if (holder) REQUIRE(sqlite3_close(holder) == SQLITE_OK);
+        CHECK(read_ds(h, n, 1) == "one|e1");
     }
-    CHECK(read_ds(h, n, 1) == "one|e1");
     ClBoolT there = CL_TRUE;
     REQUIRE(clCkptLibraryDoesCkptExist(h, &other, &there) == CL_OK);
     CHECK(there == CL_FALSE);

@@ -15,6 +15,7 @@
  *   EBADMSG  ckpOpen: the index is damaged; ckpRestore: the version's data fails its checksum
  *            (the region is left as it was)
  *   EBUSY    ckpOpen: the file is already open for saving (here or in another process)
+ *   ENOMEM   out of memory (nothing is saved, restored or registered)
  *   and the error of the file system (ENOSPC, EIO, EACCES, ...).
  * A save is durable when ckpSave/ckpSaveAll returns 0. A crash during a save leaves the
  * previous version the newest; ckpSaveAll saves all of the file's regions or none. */

@@ -13,7 +13,8 @@
  * call (compare with CL_GET_ERROR_CODE(rc) == CL_ERR_...). Beyond the document's lists:
  * CL_CKPT_ERR_NOT_EXIST for an operation on a checkpoint that does not exist,
  * CL_CKPT_ERR_INVALID_PARAMETER for a name of length 0 or above CL_MAX_NAME_LENGTH,
- * CL_CKPT_ERR_IO when the database cannot be used, CL_CKPT_ERR_CORRUPTED as above, and
+ * CL_CKPT_ERR_IO when the database cannot be used, CL_CKPT_ERR_NO_MEMORY when the library runs
+ * out of memory (nothing is changed), CL_CKPT_ERR_CORRUPTED as above, and
  * CL_CKPT_ERR_VERSION_MISMATCH for a database of a newer schema. A serializer's or
  * deserializer's own error code is returned as it is (nothing is stored then). */
 #ifndef CKP_CL_CKPT_LIBRARY_H

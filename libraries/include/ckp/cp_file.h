@@ -18,7 +18,9 @@
  *   EINVAL a NULL or bad argument or mode; ENOENT cp_open "r" of a missing file, or a file
  *   with a store entry that has vanished; ESTALE a resumed file is shorter than its checked
  *   position (checked data was lost outside cp_*); EBUSY cp_hooks while files are open;
- *   EIO the store failed (its hook returned an error); and the file system's errors. */
+ *   EIO the store failed (its hook returned an error); ENOMEM out of memory (in cp_* or in a
+ *   hook of this library's stores; the store entry keeps its previous position); and the file
+ *   system's errors. */
 #ifndef CKP_CP_FILE_H
 #define CKP_CP_FILE_H
 
