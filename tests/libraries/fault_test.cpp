@@ -73,7 +73,7 @@ long tell(CP_FILE *f) { return long(cp_tell(f).__pos); }
 
 // ---------------------------------------------------------------------------------- ckp_util
 
-TEST_CASE("ckp_util: allocation failure is ENOMEM and leaves the saved versions intact", "[ckp_util][fault]")
+TEST_CASE("ckp_util fault: allocation failure is ENOMEM and leaves the saved versions intact", "[ckp_util][fault]")
 {
     TempDir d;
     const std::string path = d / "ckpt";
@@ -177,7 +177,7 @@ TEST_CASE("ckp_util: allocation failure is ENOMEM and leaves the saved versions 
     REQUIRE(ckpClose(f) == 0);
 }
 
-TEST_CASE("ckp_util: a save that cannot write is the file system's error; the newest version stays", "[ckp_util][fault]")
+TEST_CASE("ckp_util fault: a save that cannot write fails with EFBIG and the newest version stays", "[ckp_util][fault]")
 {
     TempDir d;
     const std::string path = d / "ckpt";
@@ -221,7 +221,7 @@ TEST_CASE("ckp_util: a save that cannot write is the file system's error; the ne
 
 // ------------------------------------------------------------------------------------ cp_file
 
-TEST_CASE("cp_*: allocation failure is ENOMEM and leaves the checked position intact", "[cp_file][fault]")
+TEST_CASE("cp_file fault: allocation failure is ENOMEM and leaves the checked position intact", "[cp_file][fault]")
 {
     for (int which = 0; which < 2; ++which) {
         TempDir d;
@@ -290,7 +290,7 @@ TEST_CASE("cp_*: allocation failure is ENOMEM and leaves the checked position in
     }
 }
 
-TEST_CASE("cp_*: a store that cannot write is EIO; the checked position stays", "[cp_file][fault]")
+TEST_CASE("cp_file fault: a store that cannot write is EIO and the checked position stays", "[cp_file][fault]")
 {
     for (int which = 0; which < 2; ++which) {
         TempDir d;
@@ -395,7 +395,7 @@ bool ok_or_oom(ClRcT rc) { return rc == CL_OK || rc == CL_CKPT_ERR_NO_MEMORY; }
 
 }  // namespace
 
-TEST_CASE("clCkptLibrary*: allocation failure is CL_CKPT_ERR_NO_MEMORY, the dataset stays intact", "[cps][fault]")
+TEST_CASE("clCkptLibrary fault: allocation failure is CL_CKPT_ERR_NO_MEMORY and the dataset stays intact", "[cps][fault]")
 {
     ClDb db;
     ClCkptSvcHdlT h = 0;
@@ -506,7 +506,7 @@ TEST_CASE("clCkptLibrary*: allocation failure is CL_CKPT_ERR_NO_MEMORY, the data
     CHECK(clCkptLibraryFinalize(h) == CL_OK);
 }
 
-TEST_CASE("clCkptLibrary*: a database that cannot be written is CL_CKPT_ERR_IO; the dataset stays", "[cps][fault]")
+TEST_CASE("clCkptLibrary fault: a database that cannot be written is CL_CKPT_ERR_IO and the dataset stays", "[cps][fault]")
 {
     ClDb db;
     ClCkptSvcHdlT h = 0;
