@@ -58,7 +58,7 @@ def body(h):
     # No hsperfdata file (a shared mapping under /tmp meant for other processes); a small
     # heap and the serial collector keep the image and the number of threads small.
     argv = [java, "-XX:-UsePerfData", "-Xmx64m", "-XX:+UseSerialGC", "-Xshare:off",
-            "-cp", h.path("classes"), "Pool", "48", "300000"]
+            "-cp", h.path("classes"), "Pool", "144", "300000"]
     h.kill_and_resume(argv, job="java-pool", max_extra_ms=1000)
 
 
