@@ -28,6 +28,10 @@ def wait_gone(h, pid, what):
         return None
 
 
+def acknowledged(h, launcher):
+    return int(h.read_status(launcher.job_path).get("last_version", "0") or 0)
+
+
 def kill_launcher(launcher):
     os.kill(launcher.pid, signal.SIGKILL)
     rc = launcher.wait()
@@ -53,7 +57,12 @@ def scenario_running(h):
     first = h.start("running", argv, out, interval="300ms")
     h.wait_for_version_above(first, 0)
     program = h.program_pid(first)
-    before = h.versions(first.job_path)[-1]
+    # The newest version the launcher has acknowledged. One whose image is on disk but whose
+    # report was still on its way is a checkpoint in flight: the launcher's death makes it the
+    # last one (the program does not run between its capture and its end), so it counts as
+    # taken after the kill, as a new one would.
+    h.poll(lambda: acknowledged(h, first) > 0, "the launcher to acknowledge a checkpoint")
+    before = acknowledged(h, first)
     kill_launcher(first)
     status = wait_gone(h, program, f"program pid {program} to end after its launcher died")
     if status is not None:
