@@ -10,7 +10,7 @@ from ckpt_harness import check, log
 
 def body(h):
     src = h.path("input.txt")
-    ckpt_harness.make_text_input(src, 80_000_000, seed=3, n_words=4096, words_per_line=6, word_bits=24)
+    ckpt_harness.make_text_input(src, 160_000_000, seed=3, n_words=4096, words_per_line=6, word_bits=24)
     tmp = h.path("sort-tmp")
     os.mkdir(tmp)
     out = h.path("sorted.txt")
