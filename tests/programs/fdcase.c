@@ -18,6 +18,7 @@
  *   fdcase inotify-unread DIR  an inotify instance holding an unread event until DIR/go1, then
  *                              read; creates DIR/drained */
 #define _GNU_SOURCE
+#include "fdkind_common.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,35 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[4096];
-
-static const char *at(const char *name)
-{
-    static char buf[2][4200];
-    static int which;
-    which ^= 1;
-    snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name);
-    return buf[which];
-}
-
-static void touch(const char *name)
-{
-    int fd = open(at(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) { perror(name); exit(2); }
-    close(fd);
-}
-
-static void wait_for(const char *name)
-{
-    const struct timespec tick = {0, 10 * 1000 * 1000};
-    while (access(at(name), F_OK) != 0) nanosleep(&tick, NULL);
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "fdcase: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
+/* dir, at(), touch(), wait_for(), die(): the descriptor-kind programs' helpers. */
 
 int main(int argc, char **argv)
 {

@@ -16,7 +16,7 @@
 static char dir[4096];
 static int failures;
 
-static const char *at(const char *name)
+static inline const char *at(const char *name)
 {
     static char buf[2][4200];
     static int which;
@@ -25,46 +25,46 @@ static const char *at(const char *name)
     return buf[which];
 }
 
-static void touch(const char *name)
+static inline void touch(const char *name)
 {
     int fd = open(at(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) { perror(name); exit(2); }
     close(fd);
 }
 
-static void wait_for(const char *name)
+static inline void wait_for(const char *name)
 {
     const struct timespec tick = {0, 10 * 1000 * 1000};
     while (access(at(name), F_OK) != 0) nanosleep(&tick, NULL);
 }
 
-static void die(const char *what)
+static inline void die(const char *what)
 {
     fprintf(stderr, "%s: %s\n", what, strerror(errno));
     exit(2);
 }
 
 /* One check: prints "ok WHAT" or "FAILED WHAT (detail)". */
-static void expect(int cond, const char *what, const char *detail)
+static inline void expect(int cond, const char *what, const char *detail)
 {
     if (cond) printf("ok %s\n", what);
     else { printf("FAILED %s (%s)\n", what, detail ? detail : ""); ++failures; }
     fflush(stdout);
 }
 
-static void start(int argc, char **argv)
+static inline void start(int argc, char **argv)
 {
     if (argc != 2) { fprintf(stderr, "usage: %s DIR\n", argv[0]); exit(64); }
     snprintf(dir, sizeof dir, "%s", argv[1]);
 }
 
-static void ready_then_wait(void)
+static inline void ready_then_wait(void)
 {
     touch("ready");
     wait_for("go");
 }
 
-static double mono_now(void)
+static inline double mono_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
