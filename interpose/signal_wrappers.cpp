@@ -8,8 +8,10 @@
 //
 // Not covered: raw system calls (syscall(SYS_rt_sigaction, ...)), and the bit across an exec
 // inside the program (the new image starts with the number unblocked, as after ckpt-run).
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -26,6 +28,7 @@ using ckpt::sigstate::g_sig;
 CKPT_REAL(int, sigaction, (int, const struct sigaction *, struct sigaction *))
 CKPT_REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *))
 CKPT_REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))
+CKPT_REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
 CKPT_REAL(int, sigsuspend, (const sigset_t *))
 CKPT_REAL(int, sigwait, (const sigset_t *, int *))
 CKPT_REAL(int, sigwaitinfo, (const sigset_t *, siginfo_t *))
@@ -42,7 +45,7 @@ namespace {
 
 __attribute__((constructor(101))) void resolve_all()
 {
-    real_sigaction(); real_sigprocmask(); real_pthread_sigmask(); real_sigsuspend(); real_sigwait();
+    real_sigaction(); real_sigprocmask(); real_pthread_sigmask(); real_pthread_create(); real_sigsuspend(); real_sigwait();
     real_sigwaitinfo(); real_sigtimedwait(); real_signalfd(); real_execve(); real_execv();
     real_execvp(); real_execvpe(); real_fexecve(); real_execveat();
 }
@@ -281,6 +284,42 @@ CKPT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     auto f = real_pthread_sigmask();
     return f ? do_mask(f, how, set, old) : ENOSYS;
+}
+
+namespace {
+
+// A thread created while its creator has the checkpoint signal blocked (in the program's
+// view) starts with it blocked, as the kernel gives a new thread its creator's mask. The
+// kernel's part of the mask is inherited by clone() itself; the virtual bit is thread-local
+// and starts clear, so the new thread sets it before the program's start routine runs.
+struct InheritBlocked {
+    void *(*start)(void *);
+    void *arg;
+};
+
+void *start_blocked(void *p)
+{
+    const InheritBlocked h = *static_cast<InheritBlocked *>(p);
+    free(p);
+    sigstate::t_sig.blocked = true;
+    return h.start(h.arg);
+}
+
+}  // namespace
+
+// Only a creator with the bit set goes through the trampoline: every other thread starts
+// exactly as without ckpt.
+CKPT_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+{
+    auto real = real_pthread_create();
+    if (!real) return ENOSYS;
+    if (!owned() || !sigstate::t_sig.blocked) return real(thread, attr, start, arg);
+    auto *h = static_cast<InheritBlocked *>(malloc(sizeof(InheritBlocked)));
+    if (!h) return EAGAIN;
+    *h = {start, arg};
+    const int r = real(thread, attr, start_blocked, h);
+    if (r != 0) free(h);
+    return r;
 }
 
 namespace {

@@ -37,7 +37,8 @@ struct Virtual {
 // What each thread has of its own: the checkpoint signal's number in the mask it asked for
 // (virtual), whether one sent by someone else waits for it, and the counters the wait
 // wrappers read (a wait ends early only for signals its own thread took). Thread-local, so
-// part of the image and restored with every thread; a new thread starts with none blocked.
+// part of the image and restored with every thread; a new thread starts with its creator's
+// `blocked` (pthread_create, interpose/signal_wrappers.cpp).
 struct PerThread {
     bool blocked;   // in this thread's mask as the program set it
     bool pending;   // sent by someone else while blocked

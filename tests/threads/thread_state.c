@@ -4,6 +4,9 @@
  *
  *   mask       three threads with different signal masks, one of them blocking every signal
  *              (sigfillset: the checkpoint signal too, in its own view)
+ *   inherit    the main thread blocks every signal (sigfillset) and creates a thread, which
+ *              creates another: each starts with its creator's mask, the checkpoint signal
+ *              too in its own view, and keeps it
  *   altstack   three threads, each with its own alternate signal stack
  *   tls        three threads, each with its own thread-local values (and its thread id)
  *   fpu        three threads holding patterns in ymm/xmm registers and a non-default MXCSR
@@ -88,6 +91,33 @@ static void *mask_thread(void *arg)
             if (sigismember(&cur, s) != sigismember(&want, s)) fail("thread %ld: signal %ld changed in its mask", id, s);
     }
     REPORT(id, "mask thread %ld: mask kept for %ld steps\n", id, steps());
+    return NULL;
+}
+
+static sigset_t g_full_view;  /* the main thread's mask after sigfillset, as it sees it */
+
+static void check_full_view(long id, long step)
+{
+    sigset_t cur;
+    pthread_sigmask(SIG_SETMASK, NULL, &cur);
+    for (int s = 1; s < 65; ++s)
+        if (sigismember(&cur, s) != sigismember(&g_full_view, s))
+            fail(step < 0 ? "thread %ld: signal %ld differs from its creator's mask at its start"
+                          : "thread %ld: signal %ld changed in its mask", id, s);
+}
+
+static void *inherit_thread(void *arg)
+{
+    long id = (long)arg;
+    check_full_view(id, -1);
+    pthread_t child;
+    if (id == 0 && pthread_create(&child, NULL, inherit_thread, (void *)1L) != 0) fail("pthread_create%ld%ld", 0, 0);
+    for (long i = 0; i < steps(); ++i) {
+        sleep_ms(2);
+        check_full_view(id, i);
+    }
+    if (id == 0) pthread_join(child, NULL);
+    REPORT(id, "inherit thread %ld: started with its creator's mask, kept for %ld steps\n", id, steps());
     return NULL;
 }
 
@@ -356,6 +386,12 @@ int main(int argc, char **argv)
         void *(*f)(void *) = !strcmp(g_mode, "mask") ? mask_thread : !strcmp(g_mode, "altstack") ? altstack_thread
                              : !strcmp(g_mode, "tls") ? tls_thread : fpu_thread;
         for (long i = 0; i < 3; ++i) pthread_create(&t[n++], NULL, f, (void *)i);
+    } else if (!strcmp(g_mode, "inherit")) {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, NULL);
+        pthread_sigmask(SIG_SETMASK, NULL, &g_full_view);
+        pthread_create(&t[n++], NULL, inherit_thread, (void *)0L);
     } else if (!strcmp(g_mode, "futex")) {
         pthread_create(&t[n++], NULL, futex_thread, NULL);
         futex_main();
