@@ -177,7 +177,9 @@ enum FdFlags : uint32_t {
 // Kind payloads (the kinds not listed have none).
 struct FdSelfPipePayload {
     uint32_t pipe_size;  // F_GETPIPE_SZ of the pipe
-    uint32_t pad;
+    // A read end: the bytes it held unread, which follow this header (0 in images before
+    // they were saved, where this was padding).
+    uint32_t unread;
 };
 // Inherited and Standard: what the descriptor was, for ckptctl inspect.
 struct FdOriginPayload {

@@ -18,7 +18,7 @@ packages=(
   # the application-level libraries (libraries/): the SQLite stores
   libsqlite3-dev
   # the multi-threaded programs of tests/threads (coreutils sort is essential)
-  zstd openjdk-17-jdk-headless
+  zstd openjdk-17-jdk-headless nodejs
 )
 
 missing=()
