@@ -148,6 +148,7 @@ enum class FdKind : uint32_t {
     Epoll = 10,     // its interest list re-armed once every descriptor is back
     Inotify = 11,   // its watches re-added by path, in watch-descriptor order
     Memfd = 12,     // contents, seals and the shared mappings of it
+    ListenSocket = 13,  // a listening TCP or unix stream socket: bound and listening again
 };
 
 // Format 3: the descriptor section (n_fds records from fds_offset) is a sequence of tagged
@@ -244,6 +245,32 @@ struct FdMemfdPayload {
     uint32_t n_mappings;     // the program's MAP_SHARED mappings of this memfd
     uint32_t pad;
     FdMemfdMapping mappings[kMemfdMaxMappings];
+};
+
+// ListenSocket: what a new socket needs to be the same listener. The options are those the
+// kind restores (kind_listen_socket.cpp), as getsockopt gave them; a restore sets only those
+// that differ from a new socket's.
+inline constexpr uint32_t kMaxSockOptions = 32;
+struct FdSockOption {
+    int32_t level, name;
+    uint32_t len;  // bytes of value used
+    uint32_t pad;
+    uint8_t value[16];
+};
+struct FdListenSocketPayload {
+    int32_t family;    // AF_INET, AF_INET6, AF_UNIX
+    int32_t type;      // SO_TYPE (SOCK_STREAM)
+    int32_t protocol;  // SO_PROTOCOL
+    int32_t backlog;   // as the program passed it to listen()
+    uint32_t addr_len; // getsockname
+    uint32_t n_options;
+    uint8_t addr[128];
+    // A unix socket bound to a path: the socket file as it was at the checkpoint (0, 0: there
+    // was none there), and its permission bits.
+    uint64_t file_dev, file_ino;
+    uint32_t file_mode;
+    uint32_t pad;
+    FdSockOption options[kMaxSockOptions];
 };
 
 // Formats 1 and 2: fixed records, converted by the reader.

@@ -304,6 +304,14 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     for (const FdEntry &f : out.fds) {
         if (f.c.path != kNoString && f.c.path >= out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
+        // A listening socket's address and options are copied by their lengths.
+        if (f.c.kind == FdKind::ListenSocket) {
+            FdListenSocketPayload l;
+            std::memcpy(&l, f.payload.data(), sizeof l);
+            bool ok = l.addr_len <= sizeof l.addr && l.n_options <= kMaxSockOptions;
+            for (uint32_t k = 0; ok && k < l.n_options; ++k) ok = l.options[k].len <= sizeof l.options[k].value;
+            if (!ok) return fail(ImageError::BadLayout, path + ": a listening socket's record is inconsistent");
+        }
         // A memfd's contents are read from memory the image restores: all inside one region.
         if (f.c.kind == FdKind::Memfd) {
             FdMemfdPayload m;

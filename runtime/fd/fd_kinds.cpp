@@ -9,7 +9,7 @@ namespace ckpt::fd {
 
 // Each defined in its kind's file.
 extern const KindOps kInherited, kNamespace, kMemfd, kDeletedFile, kStandard, kRegularFile, kDirectory,
-    kTerminal, kCharDevice, kSelfPipe, kSocket, kEventfd, kEpoll, kTimerfd, kSignalfd, kInotify, kFanotify,
+    kTerminal, kCharDevice, kSelfPipe, kListenSocket, kSocket, kEventfd, kEpoll, kTimerfd, kSignalfd, kInotify, kFanotify,
     kOtherObject;
 
 namespace {
@@ -18,7 +18,7 @@ namespace {
 // before the kinds whose st_mode they share (a namespace is S_IFREG), the catch-all last.
 const KindOps *const kTable[] = {
     &kInherited, &kNamespace, &kMemfd, &kDeletedFile, &kStandard, &kRegularFile, &kDirectory, &kTerminal,
-    &kCharDevice, &kSelfPipe, &kSocket, &kEventfd, &kEpoll, &kTimerfd, &kSignalfd, &kInotify, &kFanotify,
+    &kCharDevice, &kSelfPipe, &kListenSocket, &kSocket, &kEventfd, &kEpoll, &kTimerfd, &kSignalfd, &kInotify, &kFanotify,
     &kOtherObject,
 };
 

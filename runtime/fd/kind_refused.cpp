@@ -1,6 +1,7 @@
 // Descriptor kinds a checkpoint refuses, each with the reason the message gives. A namespace
 // descriptor would make every later image unrestorable; a deleted file cannot be found again
-// by path; a socket or fanotify instance has state outside the process.
+// by path; a connected socket or a fanotify instance has state outside the process (a
+// listening socket is kind_listen_socket.cpp).
 #include <fcntl.h>
 
 #include "fd_kind.h"
@@ -40,7 +41,7 @@ constexpr KindOps refused(const char *name, bool (*m)(const Probe &), const char
 
 extern const KindOps kNamespace = refused("namespace", namespace_fd, "a namespace descriptor (not supported)");
 extern const KindOps kDeletedFile = refused("deleted file", deleted_file, "a deleted file");
-extern const KindOps kSocket = refused("socket", socket, "a socket (not supported yet)");
+extern const KindOps kSocket = refused("socket", socket, "a socket not listening (not supported yet)");
 extern const KindOps kFanotify = refused("fanotify", fanotify, "a fanotify instance (not supported)");
 extern const KindOps kOtherObject = refused("other", anything, "a kernel object ckpt does not know (not supported)");
 

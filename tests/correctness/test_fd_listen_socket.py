@@ -1,0 +1,38 @@
+#!/usr/bin/python3
+"""Issue 10: listening sockets come back, and a thread blocked in accept() on one accepts
+after the restore. tests/programs/fd_listen.c listens on loopback TCP (SO_REUSEADDR, backlog
+7) and on a unix socket file (mode 0600), with a thread blocked in accept() on each at the
+checkpoint, plus an abstract unix listener and a non-blocking TCP listener on every address;
+after a checkpoint it is SIGKILLed and restored, then it connects to each as a client: the
+blocked threads must serve it, and address, options, backlog and flags must be as before.
+A connected socket is still refused, with a message naming it, and the program runs on."""
+import os
+
+import ckpt_harness
+from ckpt_harness import check, log
+from fdkind_common import run_kind
+
+
+def connected_refused(h):
+    case_dir = h.path("connected")
+    os.makedirs(case_dir, exist_ok=True)
+    launcher = h.start("fd-listen-connected", [h.program("fd_listen"), case_dir, "connected"], h.make_output("c.out"))
+    h.poll(lambda: os.path.exists(os.path.join(case_dir, "ready")) or launcher.poll() is not None, "fd_listen: ready")
+    m = h.wait_for_log(launcher, r"checkpoint refused: [^\n]*a socket not listening \(not supported yet\)"
+                       r": fd \d+ -> socket:\[\d+\]", "a refusal naming the connected socket",
+                       timeout=30)
+    check(h.versions(launcher.job_path) == [], f"a checkpoint was committed: {h.versions(launcher.job_path)}")
+    open(os.path.join(case_dir, "go"), "w").close()
+    rc = launcher.wait()
+    check(rc == 0, f"fd_listen connected ended with {rc}; log:\n{launcher.log_text()}")
+    log(f"connected socket: {m.group(0)!r}; the program ran on and ended normally")
+
+
+def body(h):
+    run_kind(h, "fd_listen", 11, inspect_words=("listening TCP socket 127.0.0.1:", "backlog 7, SO_REUSEADDR",
+                                                "listening TCP socket 0.0.0.0:", "listening unix socket /",
+                                                "listening unix socket @ckpt-fd-listen-"))
+    connected_refused(h)
+
+
+ckpt_harness.main("fd_listen_socket", body)
