@@ -7,7 +7,10 @@
  *
  *   fd_listen DIR             the case above ("ok" lines)
  *   fd_listen DIR connected   also holds a connected loopback TCP pair (a checkpoint must be
- *                             refused, naming it) until DIR/go */
+ *                             refused, naming it) until DIR/go
+ *   fd_listen DIR pending     only a loopback TCP listener, its port in DIR/port; a client
+ *                             (the test) connects; after DIR/go1 the connection is accepted
+ *                             and closed (DIR/drained), then the program waits for DIR/go */
 #include "fdkind_common.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -103,8 +106,27 @@ static int ping(int s, const char *msg)
 int main(int argc, char **argv)
 {
     const int connected_mode = argc == 3 && strcmp(argv[2], "connected") == 0;
-    start(connected_mode ? 2 : argc, argv);
+    const int pending_mode = argc == 3 && strcmp(argv[2], "pending") == 0;
+    start(connected_mode || pending_mode ? 2 : argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (pending_mode) {
+        int l = listen_tcp(INADDR_LOOPBACK, 4, SOCK_CLOEXEC);
+        struct sockaddr_in a;
+        socklen_t alen = sizeof a;
+        getsockname(l, (struct sockaddr *)&a, &alen);
+        FILE *f = fopen(at("port.tmp"), "w");
+        if (!f) die("port");
+        fprintf(f, "%d\n", ntohs(a.sin_port));
+        fclose(f);
+        if (rename(at("port.tmp"), at("port")) != 0) die("rename");
+        wait_for("go1");
+        int c = accept(l, NULL, NULL);
+        if (c < 0) die("accept");
+        close(c);
+        touch("drained");
+        wait_for("go");
+        return 0;
+    }
     tcp_listener = listen_tcp(INADDR_LOOPBACK, 7, 0);
     any_listener = listen_tcp(INADDR_ANY, 3, SOCK_NONBLOCK | SOCK_CLOEXEC);
     struct sockaddr_un path_addr = {.sun_family = AF_UNIX};
