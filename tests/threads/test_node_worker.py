@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""node (unmodified; about ten threads of its own: V8 platform workers, libuv's pool, the
-inspector's, a worker_threads Worker's; epoll, eventfds and self-pipes, one of which holds
-libuv's signal lock byte) runs a timer-driven loop: the main thread hands a SHA-256 chain to a
+"""node (unmodified; eight threads here: V8's platform workers, the main and a worker_threads
+Worker's event loops; epoll instances, eventfds and self-pipes, one of which, libuv's signal
+lock pipe, always holds a byte) runs a timer-driven loop: the main thread hands a SHA-256 chain to a
 Worker, which extends it and posts it back, and the next step is scheduled with setTimeout;
 a progress line every 40 steps. Killed 3 times under ckpt-run and resumed; the output must be
 byte-identical to an uninterrupted run. Skipped (77) without node."""
