@@ -2,7 +2,8 @@
 """Issue 10: listening sockets come back, and a thread blocked in accept() on one accepts
 after the restore. tests/programs/fd_listen.c listens on loopback TCP (SO_REUSEADDR, backlog
 7) and on a unix socket file (mode 0600), with a thread blocked in accept() on each at the
-checkpoint, plus an abstract unix listener and a non-blocking TCP listener on every address;
+checkpoint, plus an abstract unix listener, a non-blocking TCP listener on every address and
+an IPv6 loopback listener (where there is IPv6);
 after a checkpoint it is SIGKILLed and restored, then it connects to each as a client: the
 blocked threads must serve it, and address, options, backlog and flags must be as before.
 A connected socket is still refused, with a message naming it, and the program runs on; so
@@ -64,7 +65,7 @@ def pending_refused(h):
 
 
 def body(h):
-    run_kind(h, "fd_listen", 11, inspect_words=("listening TCP socket 127.0.0.1:", "backlog 7, SO_REUSEADDR",
+    run_kind(h, "fd_listen", 12, inspect_words=("listening TCP socket 127.0.0.1:", "backlog 7, SO_REUSEADDR",
                                                 "listening TCP socket 0.0.0.0:", "listening unix socket /",
                                                 "listening unix socket @ckpt-fd-listen-"))
     connected_refused(h)

@@ -1,7 +1,8 @@
 /* Listening sockets across a checkpoint (issue 10): a loopback TCP listener (SO_REUSEADDR,
  * backlog 7) and a unix socket bound to DIR/sock (mode 0600, backlog 5), each with a thread
- * blocked in accept() on it at the checkpoint; an abstract unix listener and a non-blocking
- * TCP listener on every address nobody accepts on. After DIR/go, the main thread is the
+ * blocked in accept() on it at the checkpoint; an abstract unix listener, a non-blocking
+ * TCP listener on every address and an IPv6 loopback one (IPV6_V6ONLY, TCP_NODELAY; where
+ * the machine has IPv6) nobody accepts on. After DIR/go, the main thread is the
  * client: each accepting thread must take its connection and answer it, and the listeners
  * must have their addresses, options, backlog and flags.
  *
@@ -139,6 +140,19 @@ int main(int argc, char **argv)
     const socklen_t abs_socklen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)abs_len);
     abstract_listener = listen_unix(&abs_addr, abs_socklen, 2);
 
+    /* IPv6 loopback, where there is IPv6 (the line printed is the same either way). */
+    int v6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in6 v6_addr = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int one = 1;
+    if (v6 >= 0 && (setsockopt(v6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0 ||
+                    setsockopt(v6, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+                    bind(v6, (struct sockaddr *)&v6_addr, sizeof v6_addr) != 0 || listen(v6, 9) != 0)) {
+        close(v6);
+        v6 = -1;
+    }
+    socklen_t v6len = sizeof v6_addr;
+    if (v6 >= 0) getsockname(v6, (struct sockaddr *)&v6_addr, &v6len);
+
     struct sockaddr_in tcp_addr, any_addr;
     socklen_t len = sizeof tcp_addr;
     getsockname(tcp_listener, (struct sockaddr *)&tcp_addr, &len);
@@ -214,6 +228,24 @@ int main(int argc, char **argv)
     expect(got >= 0, "the abstract unix listener accepts a client", NULL);
     close(c);
     close(got);
+    if (v6 >= 0) {
+        struct sockaddr_in6 v6now;
+        v6len = sizeof v6now;
+        getsockname(v6, (struct sockaddr *)&v6now, &v6len);
+        int only = 0, nodelay = 0;
+        len = sizeof only;
+        getsockopt(v6, IPPROTO_IPV6, IPV6_V6ONLY, &only, &len);
+        len = sizeof nodelay;
+        getsockopt(v6, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
+        c = connect_to(AF_INET6, &v6_addr, sizeof v6_addr);
+        got = accept(v6, NULL, NULL);
+        expect(v6now.sin6_port == v6_addr.sin6_port && only == 1 && nodelay == 1 && got >= 0,
+               "IPv6 loopback listener: same port, IPV6_V6ONLY and TCP_NODELAY kept, accepts a client", NULL);
+        close(c);
+        close(got);
+    } else {
+        expect(1, "IPv6 loopback listener: same port, IPV6_V6ONLY and TCP_NODELAY kept, accepts a client", NULL);
+    }
     unlink(path_addr.sun_path);
     return failures != 0;
 }
