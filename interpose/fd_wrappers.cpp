@@ -210,7 +210,7 @@ CKPT_EXPORT off_t lseek(int fd, off_t off, int whence)
     off_t r = f ? f(fd, off, whence) : off_t(raw_result(sys_lseek(fd, off, whence)));
     if (r >= 0 && persist::enabled()) {
         const int saved = errno;
-        persist::stream_repositioned(fd);
+        persist::fd_repositioned(fd);
         errno = saved;
     }
     return r;
@@ -222,7 +222,7 @@ CKPT_EXPORT off64_t lseek64(int fd, off64_t off, int whence)
     off64_t r = f ? f(fd, off, whence) : off64_t(raw_result(sys_lseek(fd, off, whence)));
     if (r >= 0 && persist::enabled()) {
         const int saved = errno;
-        persist::stream_repositioned(fd);
+        persist::fd_repositioned(fd);
         errno = saved;
     }
     return r;

@@ -125,7 +125,7 @@ int before_shared_mmap(int fd)
     long fl = sys_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || (fl & O_ACCMODE) != O_RDWR) return 0;  // can never be written through
     if (fd < kMaxFd) g_fds[fd].gen = 0;
-    return protect_fd(fd, StreamKind::Whole);
+    return protect_fd(fd, StreamKind::Whole, /*stdio=*/false);  // stores to a mapping never grow a file
 }
 
 void after_shared_mmap(int fd, void *addr, size_t len)

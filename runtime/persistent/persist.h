@@ -71,7 +71,9 @@ public:
 
 // All return 0 to let the call proceed, or an errno the call must fail with (undo data could
 // not be recorded and --on-undo-failure=fail). Offsets: -1 = the descriptor's current offset.
-int before_write(int fd, int64_t offset, uint64_t len, bool force_append = false);
+// `count`: the write counts towards the file's growth (growth.h; false for callers that count
+// the growth themselves).
+int before_write(int fd, int64_t offset, uint64_t len, bool force_append = false, bool count = true);
 int before_ftruncate(int fd, int64_t length);
 int before_truncate(const char *path, int64_t length);
 int before_fallocate(int fd, int mode, int64_t offset, int64_t len);
@@ -109,6 +111,7 @@ int before_sync(int fd);
 
 // Descriptor table changes the per-descriptor cache must see.
 void fd_closed(int fd);
+void fd_repositioned(int fd);      // lseek: its offset may lie beyond the end now
 void fd_replaced(int fd);           // dup2/dup3/fcntl F_DUPFD target, fcntl F_SETFL
 void fds_closed(unsigned first, unsigned last);
 
