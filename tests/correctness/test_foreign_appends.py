@@ -8,7 +8,10 @@ other process's lines. Now:
   * --on-undo-failure=proceed: the recovery goes on and the log keeps its bytes (the other
     process's line among them);
   * control: without a foreign append the same scenario recovers as before (the log is cut
-    back to its checkpoint size).
+    back to its checkpoint size), and so does a program that grows files in every way the
+    growth count follows (pwrite beyond the end, ftruncate/posix_fallocate up, a write after
+    lseek past the end, after a truncation, after O_TRUNC, writev/dprintf on O_APPEND,
+    copy_file_range, sendfile): none of it is taken for another process's append.
 
 The program appends through write() on an O_APPEND descriptor, before and after the other
 process's append (so its own bytes lie on both sides of the foreign ones); the other process is
@@ -48,6 +51,56 @@ int main(int argc, char **argv)
 
 BEFORE = b"before the checkpoint\n"
 FOREIGN = b"FOREIGN line from another process\n"
+
+
+# The program alone, growing files in every way the growth count follows: its recovery must
+# not mistake any of it for another process's append.
+GROWER = r"""
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+static int at_open(const char *n, int flags) { int fd = open(at(n), flags); if (fd < 0) die(n); return fd; }
+int main(int argc, char **argv)
+{
+    g_work = argv[1];
+    checkpoint_or_exit();
+    char buf[3000];
+    memset(buf, 'n', sizeof buf);
+    int fd = at_open("pwrite_beyond", O_WRONLY);
+    if (pwrite(fd, buf, 100, 50000) != 100) die("pwrite beyond the end");
+    close(fd);
+    fd = at_open("ftruncate_up", O_RDWR);
+    if (ftruncate(fd, 70000) != 0) die("ftruncate up");
+    close(fd);
+    fd = at_open("fallocate_up", O_RDWR);
+    if (posix_fallocate(fd, 0, 90000) != 0) die("posix_fallocate");
+    close(fd);
+    /* Empty at the checkpoint (nothing to save: writes take the hot path), then written at an
+     * offset moved past the end and at an offset a truncation left past the end. */
+    fd = at_open("seek_hole", O_WRONLY);
+    if (write(fd, buf, 10) != 10 || lseek(fd, 80000, SEEK_SET) != 80000 || write(fd, buf, 10) != 10)
+        die("lseek past the end, write");
+    close(fd);
+    fd = at_open("shrink_then_write", O_RDWR);
+    if (write(fd, buf, 3000) != 3000 || ftruncate(fd, 10) != 0 || write(fd, buf, 20) != 20)
+        die("shrink, write at the old end");
+    close(fd);
+    fd = at_open("reopened_trunc", O_WRONLY | O_TRUNC);
+    if (write(fd, buf, 3000) != 3000 || write(fd, buf, 3000) != 3000) die("write after O_TRUNC");
+    close(fd);
+    fd = at_open("append_writev", O_WRONLY | O_APPEND);
+    struct iovec iov[2] = {{buf, 1000}, {buf, 2000}};
+    if (writev(fd, iov, 2) != 3000 || dprintf(fd, "%s\n", "dprintf line") <= 0) die("writev, dprintf");
+    close(fd);
+    int src = at_open("source", O_RDONLY), out = at_open("copied", O_WRONLY);  /* not O_APPEND: EBADF */
+    if (lseek(out, 0, SEEK_END) < 0 || copy_file_range(src, NULL, out, NULL, 5000, 0) != 5000) die("copy_file_range");
+    if (lseek(src, 0, SEEK_SET) != 0 || sendfile(out, src, NULL, 4000) != 4000) die("sendfile");
+    close(src);
+    close(out);
+    ready_and_wait(argv[2]);
+}
+"""
+GROWN = ["pwrite_beyond", "ftruncate_up", "fallocate_up", "seek_hole", "shrink_then_write", "reopened_trunc",
+         "append_writev", "copied"]
 
 
 def job_files(job_path):
@@ -128,6 +181,20 @@ def body(h):
     check("restored from checkpoint version" in err, f"the control rerun did not recover the job; log:\n{err}")
     check(cc.read_file(logp) == BEFORE, f"after the control recovery the log is {cc.read_file(logp)!r}")
     log("control: no foreign append, the log rolled back to its checkpoint size")
+
+    exe = cc.build(h, "own_grower", GROWER)
+    work = h.path("work-grow")
+    os.makedirs(work)
+    originals = {n: bytes([65 + i]) * (1000 + 7 * i) for i, n in enumerate(GROWN)}
+    originals["source"] = b"s" * 9000
+    originals["seek_hole"] = originals["shrink_then_write"] = b""
+    for n, d in originals.items():
+        cc.write_file(os.path.join(work, n), d)
+    cc.changed_after_checkpoint(h, "grow", exe, work)
+    for n, d in originals.items():
+        now = cc.read_file(os.path.join(work, n))
+        check(now == d, f"after the recovery {n} holds {len(now)} bytes, not its {len(d)} of the checkpoint")
+    log("control: every kind of own growth recovered, none taken for another process's")
 
 
 if __name__ == "__main__":
