@@ -52,9 +52,10 @@ namespace {
 int close_piece(unsigned from, unsigned to, int flags)
 {
     const int r = real_close_range()(from, to, flags);
-    if (r == 0 && persist::enabled() && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+    if (r == 0 && !(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) {
         const int saved = errno;
-        persist::fds_closed(from, to);
+        if (persist::enabled()) persist::fds_closed(from, to);
+        else persist::streams_closed_while_off(from, to);
         errno = saved;
     }
     return r;
@@ -89,11 +90,10 @@ CKPT_EXPORT int close(int fd)
     }
     auto f = real_close();
     int r = f ? f(fd) : int(raw_result(sys_close(fd)));
-    if (persist::enabled()) {
-        const int saved = errno;
-        persist::fd_closed(fd);
-        errno = saved;
-    }
+    const int saved = errno;
+    if (persist::enabled()) persist::fd_closed(fd);
+    else if (fd >= 0) persist::streams_closed_while_off(unsigned(fd), unsigned(fd));
+    errno = saved;
     return r;
 }
 
@@ -200,7 +200,9 @@ CKPT_EXPORT void closefrom(int lowfd)
     // close_range refused (an old kernel): one by one, as glibc's own fallback does.
     for (int fd = lowfd; fd < 65536; ++fd) {
         if (internal_fds::is_internal(fd)) continue;
-        if (sys_close(fd) == 0 && persist::enabled()) persist::fd_closed(fd);
+        if (sys_close(fd) != 0) continue;
+        if (persist::enabled()) persist::fd_closed(fd);
+        else persist::streams_closed_while_off(unsigned(fd), unsigned(fd));
     }
 }
 
@@ -210,7 +212,7 @@ CKPT_EXPORT off_t lseek(int fd, off_t off, int whence)
     off_t r = f ? f(fd, off, whence) : off_t(raw_result(sys_lseek(fd, off, whence)));
     if (r >= 0 && persist::enabled()) {
         const int saved = errno;
-        persist::stream_repositioned(fd);
+        persist::fd_repositioned(fd);
         errno = saved;
     }
     return r;
@@ -222,7 +224,7 @@ CKPT_EXPORT off64_t lseek64(int fd, off64_t off, int whence)
     off64_t r = f ? f(fd, off, whence) : off64_t(raw_result(sys_lseek(fd, off, whence)));
     if (r >= 0 && persist::enabled()) {
         const int saved = errno;
-        persist::stream_repositioned(fd);
+        persist::fd_repositioned(fd);
         errno = saved;
     }
     return r;

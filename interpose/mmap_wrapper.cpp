@@ -24,7 +24,16 @@ bool shared_writable(int prot, int flags, int fd)
 template <typename Call>
 void *map_common(void *addr, size_t len, int prot, int flags, int fd, Call call)
 {
-    if (!persist::enabled() || !shared_writable(prot, flags, fd)) return call();
+    if (!shared_writable(prot, flags, fd)) return call();
+    if (!persist::enabled()) {
+        // Recording off (standalone, before the first chkpnt()): remembered, protected when
+        // recording starts.
+        void *p = call();
+        const int saved = errno;
+        if (p != MAP_FAILED) persist::shared_mmap_noted(fd, p, len);
+        errno = saved;
+        return p;
+    }
     persist::Section section;
     if (int e = persist::before_shared_mmap(fd)) {
         errno = e;
@@ -62,9 +71,9 @@ CKPT_EXPORT int munmap(void *addr, size_t len)
 {
     auto f = real_munmap();
     int r = f ? f(addr, len) : int(raw_result(sys_munmap(addr, len)));
-    if (r == 0 && persist::enabled()) {
+    if (r == 0) {
         const int saved = errno;
-        persist::after_munmap(addr, len);
+        persist::after_munmap(addr, len, persist::enabled());
         errno = saved;
     }
     return r;

@@ -63,10 +63,25 @@ Mode parse_mode(const char *m)
     return r;
 }
 
+// Recording off: a stream opened for writing is remembered (persist::stream_noted).
+void note_stream(FILE *f, const char *mode)
+{
+    if (!f) return;
+    const Mode m = parse_mode(mode);
+    if (!m.writable) return;
+    const int saved = errno;
+    persist::stream_noted(fileno(f), m.kind);
+    errno = saved;
+}
+
 template <typename Call>
 FILE *open_stream(const char *path, const char *mode, Call call)
 {
-    if (!persist::enabled()) return call();
+    if (!persist::enabled()) {
+        FILE *f = call();
+        note_stream(f, mode);
+        return f;
+    }
     persist::Section section;
     const Mode m = parse_mode(mode);
     persist::OpenNote note;
@@ -88,7 +103,15 @@ FILE *open_stream(const char *path, const char *mode, Call call)
 template <typename Call>
 FILE *reopen_stream(const char *path, const char *mode, FILE *stream, Call call)
 {
-    if (!persist::enabled()) return call();
+    if (!persist::enabled()) {
+        const int old_fd = stream ? fileno(stream) : -1;
+        FILE *f = call();
+        const int saved = errno;
+        if (old_fd >= 0) persist::streams_closed_while_off(unsigned(old_fd), unsigned(old_fd));
+        errno = saved;
+        note_stream(f, mode);
+        return f;
+    }
     persist::Section section;
     const Mode m = parse_mode(mode);
     const int old_fd = stream ? fileno(stream) : -1;
@@ -156,24 +179,34 @@ CKPT_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 CKPT_EXPORT FILE *fdopen(int fd, const char *mode)
 {
     FILE *f = real_fdopen()(fd, mode);
-    if (!f || !persist::enabled()) return f;
+    if (!f) return f;
     const Mode m = parse_mode(mode);
     if (!m.writable) return f;
-    persist::Section section;
+    const bool on = persist::enabled();
+    persist::Section section;  // (harmless while recording is off)
     const int saved = errno;
     const int fl = fcntl(fd, F_GETFL);
     persist::StreamKind kind = m.kind;
     if (fl >= 0 && (fl & O_APPEND)) kind = persist::StreamKind::Append;
     else if (fl >= 0 && (fl & O_ACCMODE) == O_RDWR && m.kind != persist::StreamKind::Append)
         kind = persist::StreamKind::Whole;
-    persist::stream_opened(fd, kind);
+    if (on) persist::stream_opened(fd, kind);
+    else persist::stream_noted(fd, kind);
     errno = saved;
     return f;
 }
 
 CKPT_EXPORT int fclose(FILE *f)
 {
-    if (!persist::enabled() || !f) return real_fclose()(f);
+    if (!f) return real_fclose()(f);
+    if (!persist::enabled()) {
+        const int fd = fileno(f);
+        const int r = real_fclose()(f);
+        const int saved = errno;
+        if (fd >= 0) persist::streams_closed_while_off(unsigned(fd), unsigned(fd));
+        errno = saved;
+        return r;
+    }
     const int fd = fileno(f);
     int r = real_fclose()(f);
     const int saved = errno;

@@ -211,7 +211,7 @@ bool has_undo_work(const JobDir &job, uint64_t version)
 // program until it ends. Returns -1 when the program ran (outcome filled), else an exit code
 // of ckpt-run's own.
 int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const std::string &name,
-              RunOutcome &outcome, const std::function<bool(uint64_t)> &recover)
+              RunOutcome &outcome, const std::function<int(uint64_t)> &recover)
 {
     // A rollback that died while retiring the versions it abandoned is completed first: those
     // versions belong to a timeline the files no longer match, and must never be restored.
@@ -280,7 +280,7 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
                           "checkpoints are kept", name, it->version, r.message);
             return world ? exit_code::kIncompatible : exit_code::kAttrsRefused;
         }
-        if (!recover(it->version)) return exit_code::kUndoFailed;
+        if (int rc = recover(it->version)) return rc;
         outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
         // A restorer that crashed (killed by a signal, or failed after tearing down its own
@@ -338,7 +338,7 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
         return exit_code::kBadImage;
     }
     if (!started) {
-        if (!recover(0)) return exit_code::kUndoFailed;
+        if (int rc = recover(0)) return rc;
         rewind_standard_streams();
         outcome = supervisor.run("");
     }
@@ -641,7 +641,8 @@ int main(int argc, char **argv)
 
     // Recovery of the persistent state: every change since `version` is undone before the
     // program runs again (version 0: a fresh start, back to how the files were at its start).
-    auto recover = [&](uint64_t version) -> bool {
+    // 0, or ckpt-run's exit code.
+    auto recover = [&](uint64_t version) -> int {
         persist::UndoOptions uo;
         uo.exclude = cfg.exclude;
         uo.no_undo = no_undo_abs;
@@ -658,13 +659,27 @@ int main(int argc, char **argv)
                          version ? "checkpoint version " + std::to_string(version) : std::string("the program's start"),
                          r.undone, r.epochs, r.skipped,
                          r.failed ? ", " + std::to_string(r.failed) + " could not be undone (see above)" : std::string());
+        if (!r.ok && !r.foreign.empty()) {
+            std::string paths;
+            for (const auto &f : r.foreign) paths += (paths.empty() ? "" : " ") + f.path;
+            spdlog::error("cannot roll the files back to {}: another process appended to {} since: {}; undoing the "
+                          "program's changes would cut those bytes off. Nothing was rolled back or restored and the "
+                          "checkpoints are kept; run again with --on-undo-failure=proceed to keep the bytes (the "
+                          "file{} keep{} {} current size) or with --no-undo {} to leave {} as {} {}",
+                          version ? "checkpoint version " + std::to_string(version) : std::string("the program's start"),
+                          r.foreign.size() == 1 ? "a file the program changed" : "files the program changed", r.error,
+                          r.foreign.size() == 1 ? "" : "s", r.foreign.size() == 1 ? "s" : "",
+                          r.foreign.size() == 1 ? "its" : "their", paths, r.foreign.size() == 1 ? "it" : "them",
+                          r.foreign.size() == 1 ? "it" : "they", r.foreign.size() == 1 ? "is" : "are");
+            return exit_code::kForeignAppends;
+        }
         if (!r.ok)
             spdlog::error("cannot roll the files back: {}; nothing was restored, checkpoints kept (to go on "
                           "without what is lost, run again with --on-undo-failure=proceed)", r.error);
         if (!r.lost.empty())
             spdlog::error("{} change(s) could not be rolled back and were accepted as lost "
                           "(--on-undo-failure=proceed): files and memory may not match", r.lost.size());
-        return r.ok;
+        return r.ok ? 0 : exit_code::kUndoFailed;
     };
 
     RunOutcome outcome;

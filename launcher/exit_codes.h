@@ -21,6 +21,10 @@ inline constexpr int kTimeout = 81;        // ckptctl checkpoint: no checkpoint 
 inline constexpr int kCheckpointFailed = 82;  // ckptctl checkpoint: the runtime reported failure
 inline constexpr int kUndoFailed = 83;     // the persistent state could not be rolled back
 inline constexpr int kWrongProgram = 84;   // the job's checkpoints are of another command
+// Another process appended to a file the program changed since the checkpoint: the recovery
+// would cut its bytes off. Refused with one message naming the files and byte counts; nothing
+// rolled back, checkpoints kept (--on-undo-failure=proceed keeps the bytes and goes on).
+inline constexpr int kForeignAppends = 85;
 inline constexpr int kNotJobDir = 86;      // ROOT/NAME exists but is not a ckpt job directory (no marker)
 // Not provably yours: a root or job directory owned by someone else, writable by others
 // without the sticky bit, or a symbolic link; an image, PCT log or undo directory not owned by

@@ -11,6 +11,7 @@
 //   pct-NNNNNN.log            epoch logs              pct-NNNNNN.progress   recovery progress
 //   pct-NNNNNN.log.reset      an undone epoch's empty log, before it replaces the old one
 //   undo-NNNNNN/              kept files, named by number (nothing else is removed in there)
+//   grow-NNNNNN.map           the program's own growth of the files it changed (growth_format.h)
 //   lock  status  .status.tmp  .probe  .protected-PID
 //   lineage  .lineage.tmp     a rollback's retirement of newer versions, while it is under way
 //                             (runtime/persistent/lineage.h)
@@ -28,7 +29,7 @@ inline constexpr const char kMarkerName[] = ".ckpt-job";
 inline constexpr const char kMarkerText[] = "ckpt job directory\nformat 1\n";
 inline constexpr size_t kMarkerLen = sizeof kMarkerText - 1;
 
-enum class Entry { Foreign, Image, ImageTemp, PctLog, PctLogTemp, PctProgress, UndoDir, Lock, Status, StatusTemp, Probe,
+enum class Entry { Foreign, Image, ImageTemp, PctLog, PctLogTemp, PctProgress, UndoDir, GrowthMap, Lock, Status, StatusTemp, Probe,
                    Protected, Marker, Lineage, LineageTemp };
 
 namespace detail {
@@ -58,6 +59,7 @@ inline Entry classify(const char *n)
     if (numbered(n, "pct-", ".log.reset")) return Entry::PctLogTemp;  // an undone epoch's fresh log
     if (numbered(n, "pct-", ".progress")) return Entry::PctProgress;
     if (numbered(n, "undo-", "")) return Entry::UndoDir;
+    if (numbered(n, "grow-", ".map")) return Entry::GrowthMap;
     if (numbered(n, ".protected-", "")) return Entry::Protected;
     if (eq(n, "lock")) return Entry::Lock;
     if (eq(n, "status")) return Entry::Status;

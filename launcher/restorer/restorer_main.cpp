@@ -396,6 +396,14 @@ int ckpt_restorer_main(int argc, char **argv)
             for (const auto &p : problems) all += (all.empty() ? "" : "; ") + p;
             die(exit_code::kUndoFailed, "rollback: cannot roll the files back (nothing was changed): " + all);
         }
+        if (!uo.accept_loss) {
+            std::string all;
+            for (const auto &f : persist::check_growth(info.job_dir, pr.checkpoint_version, uo))
+                all += (all.empty() ? "" : "; ") + f.describe();
+            if (!all.empty())
+                die(exit_code::kForeignAppends, "rollback: cannot roll the files back (nothing was changed): " + all +
+                                                    "; undoing the program's changes would cut those bytes off");
+        }
         persist::Retirement ret = persist::retire_newer(info.job_dir, pr.checkpoint_version);
         if (!ret.ok) die(exit_code::kOsError, "rollback: " + ret.error);
         persist::UndoResult r = persist::undo_to(info.job_dir, pr.checkpoint_version, uo);

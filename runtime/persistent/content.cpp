@@ -6,6 +6,7 @@
 #include "../sys/raw_syscall.h"
 #include "../text.h"
 #include "failure.h"
+#include "growth.h"
 #include "paths.h"
 #include "pct_log.h"
 
@@ -23,6 +24,7 @@ int record_meta(FileState *f, const char *path, uint16_t flags, const struct sta
         f->flags |= kMetaDone;
         f->orig_size = S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
         if (f->orig_size == 0) f->flags |= kAllCovered;
+        if (S_ISREG(st.st_mode)) growth_track(f, uint64_t(st.st_dev), uint64_t(st.st_ino), f->orig_size);
     }
     return 0;
 }
@@ -122,7 +124,7 @@ bool classify(int fd, FdEntry &e, struct stat &st, uint16_t &rflags)
     return true;
 }
 
-int protect_fd(int fd, StreamKind kind)
+int protect_fd(int fd, StreamKind kind, bool stdio)
 {
     FdEntry e;
     struct stat st;
@@ -131,6 +133,7 @@ int protect_fd(int fd, StreamKind kind)
     cache_fd(fd, e);
     FileState *f = e.file;
     if (int err = record_meta(f, g_path, rf, st)) return fail(err, f, g_path);
+    if (stdio) growth_unknown(f);  // glibc writes the stream's buffer with calls no wrapper sees
     if ((f->flags & kAllCovered) || (e.flags & kFdAppend) || kind == StreamKind::Append) return 0;
     uint64_t from = 0;
     if (kind == StreamKind::Sequential) {

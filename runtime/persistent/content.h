@@ -40,7 +40,7 @@ bool classify(int fd, FdEntry &e, struct stat &st, uint16_t &rflags);
 
 // Protection of a descriptor whose writes are invisible: from the offset (Sequential), all
 // (Whole), or only its size (Append), to the end.
-int protect_fd(int fd, StreamKind kind);
+int protect_fd(int fd, StreamKind kind, bool stdio = true);
 
 // A path-based change to an existing object's attributes (or its size).
 int path_meta(int dirfd, const char *path, bool follow, FileState **out_f, struct stat &st);

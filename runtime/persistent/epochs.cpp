@@ -11,6 +11,7 @@
 #include "../sys/safe_path.h"
 #include "fd_cache.h"
 #include "file_state.h"
+#include "growth.h"
 #include "invisible_writers.h"
 #include "paths.h"
 #include "pct_log.h"
@@ -26,6 +27,7 @@ namespace {
 void new_epoch(uint64_t epoch)
 {
     reset_files();
+    growth_reset();
     g_log = LogState{};
     g_log.epoch = epoch;
     forget_all_fds();
@@ -98,6 +100,7 @@ bool before_checkpoint()
         if (d >= 0) { sys_fsync(int(d)); sys_close(int(d)); }
         g_log.dir_synced = true;
     }
+    growth_unmap();  // the job directory's, not the program's: no image holds it
     // The record buffer holds nothing between calls: keep its pages out of the image.
     if (g_buf) sys_madvise(g_buf, kBufSize, MADV_DONTNEED);
     return true;

@@ -14,6 +14,7 @@ enum FdFlags : uint32_t {
     kFdTracked = 1,
     kFdAppend = 2,
     kFdReadable = 4,
+    kFdMoved = 8,  // repositioned (lseek) since its last write: the offset may lie beyond the end
 };
 struct FdEntry {
     uint32_t gen;  // valid when equal to g_gen

@@ -57,7 +57,7 @@ FileState *get_state(uint64_t dev, uint64_t ino)
     }
     auto *f = static_cast<FileState *>(alloc(sizeof(FileState)));
     if (!f) return nullptr;
-    *f = FileState{dev, ino, 0, 0, 0, 0, nullptr, 0};
+    *f = FileState{dev, ino, 0, 0, 0, 0, nullptr, 0, 0};
     map_insert(g_map, g_map_cap, f);
     ++g_map_n;
     return f;

@@ -14,6 +14,7 @@ enum FileFlags : uint32_t {
     kCreated = 4,       // created in this epoch: undo deletes it
     kUnprotected = 8,   // recording failed and the change went ahead (on-undo-failure=proceed)
     kReported = 16,     // a recording failure was reported
+    kShrunk = 32,       // made shorter in the epoch: a descriptor's offset may lie beyond its end (growth.h)
 };
 
 struct Interval {
@@ -27,6 +28,7 @@ struct FileState {
     uint32_t n_iv, cap_iv;
     Interval *iv;
     uint64_t undo_id;  // removed in this epoch and kept as undo-K/<id> (a hard link)
+    uint32_t grow_slot;  // its slot in grow-K.map + 1 (growth.h); 0: none, its growth is not counted
 };
 
 FileState *find_state(uint64_t dev, uint64_t ino);

@@ -106,6 +106,29 @@ void stream_opened(int fd, StreamKind kind)
     protect_fd(fd, kind);
 }
 
+void stream_noted(int fd, StreamKind kind)
+{
+    if (fd < 0) return;
+    SlowGuard g;
+    int i = 0;
+    while (i < g_n_streams && g_streams[i].fd != fd) ++i;
+    if (i == g_n_streams) {
+        if (g_n_streams == kMaxStreams) return;  // protected when recording starts only if noted
+        ++g_n_streams;
+    }
+    g_streams[i] = {fd, kind};
+}
+
+void streams_closed_while_off(unsigned first, unsigned last)
+{
+    bool any = false;
+    for (int i = 0; i < __atomic_load_n(&g_n_streams, __ATOMIC_RELAXED) && !any; ++i)
+        any = unsigned(g_streams[i].fd) >= first && unsigned(g_streams[i].fd) <= last;
+    if (!any) return;
+    SlowGuard g;
+    forget_streams(first, last);
+}
+
 void stream_repositioned(int fd)
 {
     if (fd < 0 || fd >= kMaxFd) return;
@@ -125,20 +148,31 @@ int before_shared_mmap(int fd)
     long fl = sys_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || (fl & O_ACCMODE) != O_RDWR) return 0;  // can never be written through
     if (fd < kMaxFd) g_fds[fd].gen = 0;
-    return protect_fd(fd, StreamKind::Whole);
+    return protect_fd(fd, StreamKind::Whole, /*stdio=*/false);  // stores to a mapping never grow a file
 }
 
 void after_shared_mmap(int fd, void *addr, size_t len)
 {
     SlowGuard g;
     if (sys_getpid() != g_pid) return;
+    remember_map(fd, addr, len, true);
+}
+
+void shared_mmap_noted(int fd, void *addr, size_t len)
+{
+    SlowGuard g;
+    remember_map(fd, addr, len, false);  // exclusions are not loaded yet: protect_map checks them
+}
+
+void remember_map(int fd, void *addr, size_t len, bool recording)
+{
     long fl = sys_fcntl(fd, F_GETFL, 0);
     if (fl < 0 || (fl & O_ACCMODE) != O_RDWR) return;
     struct stat st;
     if (sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
-    if (fd_path(fd, g_tmp, sizeof g_tmp) != 1 || path_excluded(g_tmp)) return;
+    if (fd_path(fd, g_tmp, sizeof g_tmp) != 1 || (recording && path_excluded(g_tmp))) return;
     if (g_n_maps == kMaxMaps) {
-        report_failure(g_tmp, ENOSPC, true);  // too many shared mappings to follow
+        if (recording) report_failure(g_tmp, ENOSPC, true);  // too many shared mappings to follow
         return;
     }
     SharedMap &m = g_maps[g_n_maps++];
@@ -149,11 +183,11 @@ void after_shared_mmap(int fd, void *addr, size_t len)
     text::Builder(m.path, sizeof m.path).add(g_tmp);
 }
 
-void after_munmap(void *addr, size_t len)
+void after_munmap(void *addr, size_t len, bool recording)
 {
     if (!g_n_maps) return;
     SlowGuard g;
-    if (sys_getpid() != g_pid) return;  // a vfork() child's mappings are its own
+    if (recording && sys_getpid() != g_pid) return;  // a vfork() child's mappings are its own
     const uint64_t a = reinterpret_cast<uint64_t>(addr), b = a + len;
     for (int i = 0; i < g_n_maps;) {
         if (g_maps[i].addr >= a && g_maps[i].addr + g_maps[i].len <= b) {

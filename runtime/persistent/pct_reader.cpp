@@ -181,6 +181,11 @@ std::string progress_path(const std::string &job_dir, uint64_t epoch)
     return job_dir + "/" + name_for("pct-", epoch, ".progress");
 }
 
+std::string growth_path(const std::string &job_dir, uint64_t epoch)
+{
+    return job_dir + "/" + name_for("grow-", epoch, ".map");
+}
+
 std::vector<EpochFiles> list_epochs(const std::string &job_dir)
 {
     std::map<uint64_t, EpochFiles> m;
@@ -192,6 +197,7 @@ std::vector<EpochFiles> list_epochs(const std::string &job_dir)
         if (parse_epoch_name(n, "pct-", ".log", k)) m[k].log = job_dir + "/" + n;
         else if (parse_epoch_name(n, "pct-", ".progress", k)) m[k].progress = job_dir + "/" + n;
         else if (parse_epoch_name(n, "undo-", "", k)) m[k].undo_dir = job_dir + "/" + n;
+        else if (parse_epoch_name(n, "grow-", ".map", k)) m[k].growth = job_dir + "/" + n;
         else continue;
         m[k].epoch = k;
     }

@@ -62,6 +62,7 @@ struct EpochFiles {
     std::string log;       // pct-K.log ("" if absent)
     std::string undo_dir;  // undo-K ("" if absent)
     std::string progress;  // pct-K.progress ("" if absent)
+    std::string growth;    // grow-K.map ("" if absent)
 };
 
 // Every epoch with a log, an undo directory or a progress file in the job directory, oldest first.
@@ -69,6 +70,7 @@ std::vector<EpochFiles> list_epochs(const std::string &job_dir);
 std::string log_path(const std::string &job_dir, uint64_t epoch);
 std::string undo_dir_path(const std::string &job_dir, uint64_t epoch);
 std::string progress_path(const std::string &job_dir, uint64_t epoch);
+std::string growth_path(const std::string &job_dir, uint64_t epoch);
 
 struct VerifyResult {
     bool ok = true;

@@ -23,6 +23,7 @@
 #include "failure.h"
 #include "fd_cache.h"
 #include "file_state.h"
+#include "growth.h"
 #include "invisible_writers.h"
 #include "names.h"
 #include "paths.h"
@@ -34,8 +35,9 @@ namespace ckpt::persist {
 
 namespace {
 
-// Slow path of a content change through a descriptor.
-int write_slow(int fd, int64_t offset, uint64_t len, bool force_append)
+// Slow path of a content change through a descriptor. `file`, `fdflags`: the tracked file
+// written and its descriptor's flags (for the growth count); `offset` is set when found.
+int write_slow(int fd, int64_t &offset, uint64_t len, bool force_append, FileState *&file, uint32_t &fdflags)
 {
     // Another process: a fork() child (its own copy of this state) or a vfork() child (ours,
     // shared): record nothing, and write nothing here either.
@@ -55,6 +57,8 @@ int write_slow(int fd, int64_t offset, uint64_t len, bool force_append)
     }
     if (!(e.flags & kFdTracked)) return 0;
     FileState *f = e.file;
+    file = f;
+    fdflags = e.flags;
     if (f->flags & kAllCovered) return 0;
     if (!have_path) {
         if (!record_path_for_fd(fd, f, g_path, sizeof g_path, rf)) {
@@ -83,7 +87,7 @@ int write_slow(int fd, int64_t offset, uint64_t len, bool force_append)
 
 }  // namespace
 
-int before_write(int fd, int64_t offset, uint64_t len, bool force_append)
+int before_write(int fd, int64_t offset, uint64_t len, bool force_append, bool count)
 {
     if (len == 0) return 0;
     // Hot path: no system call, no lock.
@@ -100,12 +104,40 @@ int before_write(int fd, int64_t offset, uint64_t len, bool force_append)
                 else if ((ff & kMetaDone) && offset >= 0 && covered(f, uint64_t(offset), uint64_t(offset) + len))
                     done = true;
             }
-            if (done && __atomic_load_n(&g_mut, __ATOMIC_ACQUIRE) == m) return 0;
+            if (done && __atomic_load_n(&g_mut, __ATOMIC_ACQUIRE) == m &&
+                (!count || !(e.flags & kFdTracked) ||
+                 grow_fast(e.file, (e.flags & kFdAppend) || force_append, e.flags & kFdMoved, offset, len)))
+                return 0;
         }
     }
     SlowGuard g;
-    return write_slow(fd, offset, len, force_append);
+    FileState *file = nullptr;
+    uint32_t fdflags = 0;
+    const int err = write_slow(fd, offset, len, force_append, file, fdflags);
+    if (!err && file && count) {
+        grow_slow(fd, file, (fdflags & kFdAppend) || force_append, offset, len);
+        if (fd >= 0 && fd < kMaxFd && g_fds[fd].gen == g_gen && g_fds[fd].file == file)
+            __atomic_and_fetch(&g_fds[fd].flags, ~uint32_t(kFdMoved), __ATOMIC_RELAXED);
+    }
+    return err;
 }
+
+namespace {
+
+// The tracked file a descriptor refers to, or null (slow path).
+FileState *file_of(int fd)
+{
+    if (fd >= 0 && fd < kMaxFd && g_fds[fd].gen == g_gen)
+        return (g_fds[fd].flags & kFdTracked) ? g_fds[fd].file : nullptr;
+    FdEntry e;
+    struct stat st;
+    uint16_t rf = 0;
+    const bool tracked = classify(fd, e, st, rf);
+    cache_fd(fd, e);
+    return tracked ? e.file : nullptr;
+}
+
+}  // namespace
 
 int before_ftruncate(int fd, int64_t length)
 {
@@ -119,8 +151,12 @@ int before_ftruncate(int fd, int64_t length)
     cache_fd(fd, e);
     if (!tracked) return 0;
     FileState *f = e.file;
-    if (f->flags & kAllCovered) return 0;
+    if (f->flags & kAllCovered) {
+        grow_resize(f, uint64_t(length));
+        return 0;
+    }
     if (int err = record_meta(f, g_path, rf, st)) return fail(err, f, g_path);
+    grow_resize(f, uint64_t(length));
     if (uint64_t(length) >= f->orig_size) return 0;
     Source src;
     int err = open_source_fd(fd, src);
@@ -136,6 +172,7 @@ int before_truncate(const char *path, int64_t length)
     struct stat st;
     FileState *f = nullptr;
     if (int err = path_meta(AT_FDCWD, path, true, &f, st)) return err;
+    if (f && S_ISREG(st.st_mode)) grow_resize(f, uint64_t(length));
     if (!f || !S_ISREG(st.st_mode) || (f->flags & kAllCovered) || uint64_t(length) >= f->orig_size) return 0;
     long fd = open_for_reading(g_path);
     if (fd < 0) return fail(int(-fd), f, g_path);
@@ -147,12 +184,24 @@ int before_truncate(const char *path, int64_t length)
 int before_fallocate(int fd, int mode, int64_t offset, int64_t len)
 {
     if (offset < 0 || len <= 0) return 0;
+    int err;
     if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
-        return before_write(fd, offset, uint64_t(len));
-    if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
-        return before_write(fd, offset, ~uint64_t(0) >> 2);  // everything from offset moves
-    // Plain allocation may grow the file: the old size is enough.
-    return before_write(fd, -1, 1, true);
+        err = before_write(fd, offset, uint64_t(len), false, false);
+    else if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
+        err = before_write(fd, offset, ~uint64_t(0) >> 2, false, false);  // everything from offset moves
+    else
+        err = before_write(fd, -1, 1, true, false);  // plain allocation may grow the file: the old size is enough
+    if (err || ((mode & FALLOC_FL_KEEP_SIZE) && !(mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))))
+        return err;
+    // The size may change: the growth count (growth.h) follows.
+    SlowGuard g;
+    if (sys_getpid() != g_pid || ensure_buf()) return 0;
+    FileState *f = file_of(fd);
+    if (!f) return 0;
+    if (mode & FALLOC_FL_INSERT_RANGE) grow_insert(f, uint64_t(len));
+    else if (mode & FALLOC_FL_COLLAPSE_RANGE) grow_collapse(f, uint64_t(len));
+    else grow_to(f, uint64_t(offset) + uint64_t(len));
+    return 0;
 }
 
 int before_open(int dirfd, const char *path, int flags, OpenNote &note)
@@ -206,6 +255,7 @@ void after_open(int fd, int flags, const OpenNote &note)
     FileState *f = get_state(st.st_dev, st.st_ino);
     if (!f) { if (fd < kMaxFd) g_fds[fd].gen = 0; return; }
     if (note.created) f->flags |= kCreated | kAllCovered | kMetaDone;
+    if (note.truncated) grow_resize(f, 0);
     FdEntry e{g_gen, uint32_t(kFdTracked) | ((flags & O_APPEND) ? uint32_t(kFdAppend) : 0u) |
                          (readable_flags(flags) ? uint32_t(kFdReadable) : 0u), f};
     cache_fd(fd, e);
@@ -320,6 +370,13 @@ void fd_closed(int fd)
         if (fd == g_log.undo_dir_fd) g_log.undo_dir_fd = -1;
         if (fd >= 0) forget_streams(unsigned(fd), unsigned(fd));
     }
+}
+
+void fd_repositioned(int fd)
+{
+    // The next plain write() through it asks for its offset (growth.h).
+    if (fd >= 0 && fd < kMaxFd) __atomic_or_fetch(&g_fds[fd].flags, uint32_t(kFdMoved), __ATOMIC_RELAXED);
+    stream_repositioned(fd);
 }
 
 void fd_replaced(int fd)

@@ -71,7 +71,9 @@ public:
 
 // All return 0 to let the call proceed, or an errno the call must fail with (undo data could
 // not be recorded and --on-undo-failure=fail). Offsets: -1 = the descriptor's current offset.
-int before_write(int fd, int64_t offset, uint64_t len, bool force_append = false);
+// `count`: the write counts towards the file's growth (growth.h; false for callers that count
+// the growth themselves).
+int before_write(int fd, int64_t offset, uint64_t len, bool force_append = false, bool count = true);
 int before_ftruncate(int fd, int64_t length);
 int before_truncate(const char *path, int64_t length);
 int before_fallocate(int fd, int mode, int64_t offset, int64_t len);
@@ -98,9 +100,16 @@ int before_attr_fd(int fd);                                        // fchmod, fc
 enum class StreamKind : uint8_t { Append = 1, Sequential = 2, Whole = 3 };
 void stream_opened(int fd, StreamKind kind);
 void stream_repositioned(int fd);  // fseek & co, lseek on such a descriptor
+// While recording is off (a program started without ckpt-run, before its first chkpnt()):
+// streams opened are only remembered, so that they are protected once recording starts
+// (standalone mode starts it at the first chkpnt(), when they may be open already).
+void stream_noted(int fd, StreamKind kind);
+void streams_closed_while_off(unsigned first, unsigned last);
 int before_shared_mmap(int fd);    // writable MAP_SHARED of a file: the whole file, now
 void after_shared_mmap(int fd, void *addr, size_t len);
-void after_munmap(void *addr, size_t len);
+// `recording`: false while recording is off (the mappings noted by shared_mmap_noted).
+void after_munmap(void *addr, size_t len, bool recording = true);
+void shared_mmap_noted(int fd, void *addr, size_t len);  // recording off: protected once it starts
 
 // fsync, fdatasync, msync, sync_file_range, syncfs, sync (fd -1: not one file): before the
 // program's change can become durable, what undoes it is made durable (the epoch's log and
@@ -109,6 +118,7 @@ int before_sync(int fd);
 
 // Descriptor table changes the per-descriptor cache must see.
 void fd_closed(int fd);
+void fd_repositioned(int fd);      // lseek: its offset may lie beyond the end now
 void fd_replaced(int fd);           // dup2/dup3/fcntl F_DUPFD target, fcntl F_SETFL
 void fds_closed(unsigned first, unsigned last);
 

@@ -60,6 +60,7 @@ struct Ctx {
     std::string log_path, undo_dir;
     Rules rules;
 
+    std::vector<std::pair<uint64_t, uint64_t>> keep_size;  // dev, inode: extended by another process, never cut
     const PctLog *log_records = nullptr;  // the epoch's log, and the record being applied
     size_t index = 0;
     uint64_t steps = 0;  // changes made so far (UndoOptions::test_stop_step)
@@ -279,7 +280,8 @@ Applied apply(Ctx &c, const PctRecord &r, const Identity &expected, std::string 
         const Identity now{uint64_t(st.st_dev), uint64_t(st.st_ino)};
         if (expected.present() && now != expected) return not_expected(path, now);
         const bool link = S_ISLNK(st.st_mode);
-        if (S_ISREG(st.st_mode) && uint64_t(st.st_size) != h.size) {
+        const bool keep = std::find(c.keep_size.begin(), c.keep_size.end(), std::pair{now.dev, now.ino}) != c.keep_size.end();
+        if (S_ISREG(st.st_mode) && uint64_t(st.st_size) != h.size && !(keep && uint64_t(st.st_size) > h.size)) {
             CKPT_STEP();
             if (::truncate(path.c_str(), off_t(h.size)) != 0) return fail("truncate " + path + ": " + err_text(errno));
         }
@@ -503,6 +505,7 @@ void remove_epoch_files(const std::string &job_dir, uint64_t epoch, bool keep_lo
     if (!keep_log) ::unlinkat(dfd, base(log_path(job_dir, epoch)).c_str(), 0);  // first: from here on the epoch counts as undone
     layout::remove_undo_dir(dfd, base(undo_dir_path(job_dir, epoch)).c_str());
     ::unlinkat(dfd, base(progress_path(job_dir, epoch)).c_str(), 0);
+    ::unlinkat(dfd, base(growth_path(job_dir, epoch)).c_str(), 0);
     ::close(dfd);
 }
 
@@ -854,6 +857,18 @@ std::vector<std::string> check_epoch(const std::string &job_dir, uint64_t epoch)
     return problems;
 }
 
+std::vector<ForeignGrowth> check_growth(const std::string &job_dir, uint64_t version, const UndoOptions &opts)
+{
+    UndoResult res;
+    Ctx c{job_dir, opts, res};
+    c.rules.job_dir = normalized(job_dir);
+    uint64_t rules_of = 0;  // the log whose exclusion records c.rules holds (by nonce)
+    return find_foreign_growth(job_dir, version, [&](const PctLog &log, const PctRecord &r) {
+        if (rules_of != log.header.nonce || !rules_of) { set_rules(c, log); rules_of = log.header.nonce; }
+        return skipped(c, r);
+    });
+}
+
 UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptions &opts)
 {
     UndoResult res;
@@ -876,6 +891,20 @@ UndoResult undo_to(const std::string &job_dir, uint64_t version, const UndoOptio
     }
     Ctx c{job_dir, opts, res};
     c.rules.job_dir = normalized(job_dir);
+    // Files another process extended since: truncating them would lose its bytes.
+    res.foreign = check_growth(job_dir, version, opts);
+    if (!res.foreign.empty()) {
+        std::string what;
+        for (size_t i = 0; i < res.foreign.size(); ++i) what += (i ? "; " : "") + res.foreign[i].describe();
+        if (!opts.accept_loss) {
+            res.ok = false;
+            res.error = what;
+            return res;
+        }
+        for (const auto &f : res.foreign) c.keep_size.emplace_back(f.dev, f.ino);
+        c.log(1, what + " (--on-undo-failure=proceed: these files keep their current size, the bytes after their "
+                        "size at the checkpoint stay, the program's own included; the rest of their changes is undone)");
+    }
     auto epochs = list_epochs(job_dir);
     for (auto it = epochs.rbegin(); it != epochs.rend(); ++it) {
         if (it->epoch < version) break;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "foreign_growth.h"
+
 namespace ckpt::persist {
 
 struct UndoOptions {
@@ -28,7 +30,10 @@ struct UndoOptions {
     std::vector<std::string> keep;
     // --on-undo-failure=proceed: undo data found damaged or missing before the undo (see
     // check_undo) does not stop the recovery; what cannot be undone is left as it is and listed
-    // in UndoResult::lost. Without it, such a recovery changes nothing and fails.
+    // in UndoResult::lost. Without it, such a recovery changes nothing and fails. The same for
+    // files another process extended (find_foreign_growth): without it nothing is changed and
+    // UndoResult::foreign names them; with it they keep their current size (everything else
+    // about them is undone).
     bool accept_loss = false;
     // For tests only (no command-line option reaches these): stop, as if the launcher died,
     // after this many records were undone in total (stop_after), or before the change number
@@ -53,6 +58,7 @@ struct UndoResult {
     std::vector<std::string> warnings;
     std::vector<std::string> lost;  // accept_loss: what check_undo found and was not rolled back
     std::string error;             // !ok: why (a record that cannot be applied is named)
+    std::vector<ForeignGrowth> foreign;  // files another process extended (refused, or kept with accept_loss)
 };
 
 // Undoes every epoch >= version of the job directory. First checks (check_undo) that all of it
@@ -81,6 +87,10 @@ std::vector<UndoStep> plan_undo(const PctLog &log, uint64_t done, const std::str
 // the very object, its checksum), changes recorded as unprotected. One message per problem;
 // empty: yes. Records undo_to would skip (exclusions, --no-undo) are not checked.
 std::vector<std::string> check_undo(const std::string &job_dir, uint64_t version, const UndoOptions &opts = {});
+
+// The files an undo to `version` would cut bytes off that another process appended
+// (find_foreign_growth, with the records undo_to would skip left out). Changes nothing.
+std::vector<ForeignGrowth> check_growth(const std::string &job_dir, uint64_t version, const UndoOptions &opts = {});
 
 // The same check for one epoch (ckptctl verify).
 std::vector<std::string> check_epoch(const std::string &job_dir, uint64_t epoch);

@@ -1,10 +1,11 @@
-/* rollback() undoes file changes made after the checkpoint, except in excluded files.
+/* rollback() undoes file changes made after the checkpoint, except in excluded files, the
+ * same way whether the program runs under ckpt-run or started directly (standalone mode sets
+ * the runtime up at the first API call, after the program opened a stdio stream).
  *
  *   api_file_undo WORK_DIR     prints API-FILE-UNDO-OK
  *
- * Needs the persistent-state layer (ckpt_exclude() and the file undo log), which lands on
- * another branch: until then this test is registered DISABLED in CMakeLists.txt. The two
- * calls are referenced weakly so that the program links (and says so) without them. */
+ * ckpt_exclude() and ckpt_include() are referenced weakly so that the program links (and says
+ * so) without the persistent-state layer. */
 #define _GNU_SOURCE
 #include <ckpt/ckpt.h>
 
@@ -45,6 +46,12 @@ int main(int argc, char **argv)
         return 1;
     }
     CHECK(argc == 2);
+    /* A stream opened before any API call: its writes after the checkpoint are undone too. */
+    char streamed[4096];
+    snprintf(streamed, sizeof streamed, "%s/streamed.txt", argv[1]);
+    FILE *early = fopen(streamed, "w");
+    CHECK(early != NULL);
+    CHECK(fputs("A", early) >= 0 && fflush(early) == 0);
     char tracked[4096], excluded[4096], created[4096], removed[4096], reincluded[4096];
     snprintf(tracked, sizeof tracked, "%s/tracked.txt", argv[1]);
     snprintf(excluded, sizeof excluded, "%s/excluded.txt", argv[1]);
@@ -63,6 +70,7 @@ int main(int argc, char **argv)
     const int r = chkpnt();
     if (r == 0) {
         step = 1;
+        CHECK(fputs("B", early) >= 0 && fflush(early) == 0);
         put(tracked, "after");
         put(excluded, "after");
         put(created, "after");
@@ -77,6 +85,8 @@ int main(int argc, char **argv)
     CHECK(has(removed, "before"));    /* removed after the checkpoint: back */
     CHECK(access(created, F_OK) != 0);/* created after the checkpoint: gone */
     CHECK(has(excluded, "after"));    /* excluded: the change stays */
+    CHECK(has(streamed, "A"));        /* written through stdio after the checkpoint: undone */
+    CHECK(fclose(early) == 0);
     puts("API-FILE-UNDO-OK");
     return 0;
 }

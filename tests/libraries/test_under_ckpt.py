@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Runs under_ckpt.c under ckpt-run in a fresh work directory and checkpoint root; it must print
-LIBRARIES-UNDER-CKPT-OK (the program checks what a rollback did to each library's files).
+"""Runs under_ckpt.c started directly (standalone mode) and under ckpt-run, each in a fresh work
+directory and checkpoint root; it must print LIBRARIES-UNDER-CKPT-OK (the program checks what a rollback did to each library's files).
 
   test_under_ckpt.py --program PATH --ckpt-run PATH"""
 import argparse
@@ -26,9 +26,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ckp-under-")
     try:
         ok = True
-        # Under ckpt-run only: started directly, the runtime's rollback does not undo stdio writes
-        # (a runtime defect reported with this branch), which the cp_* check would trip on.
-        for mode in ("ckpt-run",):
+        # Started directly (standalone mode: the runtime sets itself up at the first API call)
+        # and under ckpt-run: the rollback must undo the same, stdio writes included.
+        for mode in ("direct", "ckpt-run"):
             work = os.path.join(tmp, mode)
             root = os.path.join(tmp, mode + "-root")
             os.mkdir(work)

@@ -341,6 +341,7 @@ TEST_CASE("job layout: the names ckpt writes", "[launcher][jobdir][layout]")
     CHECK(layout::classify("pct-000002.log") == Entry::PctLog);
     CHECK(layout::classify("pct-000002.progress") == Entry::PctProgress);
     CHECK(layout::classify("undo-000002") == Entry::UndoDir);
+    CHECK(layout::classify("grow-000002.map") == Entry::GrowthMap);
     CHECK(layout::classify(".protected-42") == Entry::Protected);
     CHECK(layout::classify("lock") == Entry::Lock);
     CHECK(layout::classify("status") == Entry::Status);
