@@ -254,12 +254,13 @@ namespace {
 // writer's buffers are in the arena, not on the stack; this leaves a wide margin).
 constexpr uint64_t kHandlerStackNeed = 64 * 1024;
 
-// Sent by the launcher (kill, sigqueue, or its death as the parent-death signal) or by
-// chkpnt() (no siginfo): a checkpoint. Anything else with this number (the program's own
-// raise(), another process, a timer) is the program's signal.
+// Sent by the launcher (kill, sigqueue, or its death as the parent-death signal), by
+// chkpnt() (no siginfo) or handed on by another thread (threads.h): a checkpoint. Anything
+// else with this number (the program's own raise(), another process, a timer) is the
+// program's signal.
 bool from_ckpt(const siginfo_t *si)
 {
-    if (!si) return true;
+    if (!si || threads::handoffs(si) > 0) return true;
     if (si->si_code != SI_USER && si->si_code != SI_QUEUE) return false;
     return g_rt.launcher_pid > 0 && si->si_pid == g_rt.launcher_pid;
 }
@@ -309,13 +310,15 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
     const uint64_t t_start = sys_monotonic_ns();
     // One checkpoint at a time, of every thread: this thread coordinates it, or another one
     // already does and stops this one too.
-    if (!threads::begin(uc)) {
+    if (si ? !threads::begin_or_request(uc, threads::handoffs(si)) : !threads::begin(uc)) {
         if (!si) threads::wait_for_other_coordinator();  // chkpnt(): its checkpoint is that one
         errno = saved_errno;
         return;
     }
     if (CaptureError err = threads::stop_others()) {
-        if (err.err == EAGAIN) {
+        if (err.err == EINPROGRESS) {
+            // Another thread takes it (handed on).
+        } else if (err.err == EAGAIN) {
             if (g_rt.status_fd >= 0)
                 report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
                        "a thread of the program blocks the checkpoint signal: taken when it unblocks it");

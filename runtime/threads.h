@@ -26,6 +26,10 @@ namespace ckpt::threads {
 // Most threads one checkpoint handles (a larger process is refused with a message).
 constexpr int kMaxThreads = 1024;
 
+// If `si` is a checkpoint another thread handed to this one (from this process, tagged): how
+// many times it was handed on (glibc's stack-cache lock, see stop_others()); else 0.
+int handoffs(const siginfo_t *si);
+
 // Whether `si` is a coordinator's stop request (from this process, tagged).
 bool is_stop_request(const siginfo_t *si);
 
@@ -36,15 +40,24 @@ bool is_stop_request(const siginfo_t *si);
 bool on_stop_request(const siginfo_t *si, void *uc);
 
 // Becomes the coordinator of a checkpoint, `uc` the frame of the code it interrupted
-// (nullptr from chkpnt()). False if another thread coordinates one already: its checkpoint
+// (nullptr from chkpnt()), `handed` its handoffs(). False if another thread coordinates one already: its checkpoint
 // includes this thread, which parks when that thread's stop request reaches it.
-bool begin(void *uc);
+bool begin(void *uc, int handed = 0);
+
+// For a checkpoint request (from the launcher, or handed on): begin(), or, if another thread
+// coordinates one (the launcher's next request can arrive before the last one's coordinator
+// has let go: it reported first), notes the request, which that coordinator queues to the
+// process again when it lets go (release()). True if this thread coordinates now.
+bool begin_or_request(void *uc, int handed);
 
 // chkpnt() in a thread while another thread coordinates: returns once that checkpoint is over.
 void wait_for_other_coordinator();
 
 // Stops every other thread. A thread that blocks the checkpoint signal by the program's
-// choice defers the checkpoint (err.err EAGAIN) until it unblocks it. On other failures (a thread that never takes the signal: it blocked it
+// choice defers the checkpoint (err.err EAGAIN) until it unblocks it. If glibc's stack-cache
+// lock stays taken (glibc_stack_lock.h), the checkpoint is handed to another thread (err.err
+// EINPROGRESS: nothing to report; up to 3 times, then it waits 100 ms for the lock and goes on
+// without it). On other failures (a thread that never takes the signal: it blocked it
 // by a raw system call, or it is a leader that exited before the others) nothing is stopped
 // any more: release() was called.
 CaptureError stop_others();
