@@ -319,9 +319,7 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         if (err.err == EINPROGRESS) {
             // Another thread takes it (handed on).
         } else if (err.err == EAGAIN) {
-            if (g_rt.status_fd >= 0)
-                report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
-                       "a thread of the program blocks the checkpoint signal: taken when it unblocks it");
+            if (g_rt.status_fd >= 0) report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0, err.what);
         } else {
             // A thread that never takes the signal may be glibc's helper of a SIGEV_THREAD
             // timer, which the attributes refuse anyway: say that, it is what the user made.

@@ -7,6 +7,7 @@
 #include <ucontext.h>
 
 #include "cpu_context.h"
+#include "persistent/persist.h"
 #include "glibc_stack_lock.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
@@ -23,6 +24,9 @@ constexpr uint32_t kHandoffTag = 0x7e4e;  // of a checkpoint handed to another t
 constexpr int kMaxHandoffs = 3;
 // How long the coordinator waits for a thread that does not arrive before it refuses.
 constexpr uint64_t kStopTimeoutNs = 2000000000ull;
+// How long it waits for a thread inside a file-changing wrapper's section before it defers the
+// checkpoint to that thread's return from the call (the other threads wait stopped meanwhile).
+constexpr uint64_t kSectionWaitNs = 200000000ull;
 // How long it waits for glibc's stack-cache lock before a stop (glibc_stack_lock.h).
 constexpr uint64_t kStackLockWaitNs = 100000000ull;
 constexpr uint64_t kHandoffAfterNs = 2000000ull;
@@ -32,6 +36,7 @@ struct Slot {
     image::ThreadRecord rec;
     volatile int32_t arrived;  // its state is saved, it parks
     int32_t gone;              // exited before it took the request
+    volatile int32_t in_section;  // took it inside a wrapper's section: stops when it leaves it
 };
 
 struct State {
@@ -47,7 +52,8 @@ struct State {
     uint64_t stop_ns = 0;              // how long the last stop_others() took
     int32_t handoffs = 0;              // times the current checkpoint was handed on
     volatile int32_t requested = 0;    // a checkpoint was asked for while this one ran
-    volatile int32_t deferred = 0;     // a stop gave way to a thread that blocks the signal
+    volatile int32_t deferred = 0;     // a stop gave way to a thread (it blocks the signal, or
+                                       // is inside a section): its next request takes it
     Slot slots[kMaxThreads];
 };
 
@@ -56,6 +62,9 @@ State g;
 // This thread's slot during a stop: thread-local, so it is found again after a restore
 // (under its old tid or a new one); TLS is memory, restored with the thread's FS base.
 __thread Slot *t_slot __attribute__((tls_model("initial-exec")));
+// The tag of a stop this thread was asked for inside a wrapper's section (0: none): asked
+// again when the section ends (stop_owed()).
+__thread uint32_t t_owed_stop __attribute__((tls_model("initial-exec")));
 
 uint32_t load(const volatile uint32_t &w) { return __atomic_load_n(&w, __ATOMIC_ACQUIRE); }
 
@@ -234,6 +243,17 @@ bool in_futex_wait(int32_t tid, char *buf, size_t cap)
     return text::starts_with(buf, size_t(n), "202 ");
 }
 
+// A thread asked and not parked that is inside a wrapper's section, or nullptr.
+Slot *in_section_thread()
+{
+    for (int i = 1; i < g.n; ++i) {
+        Slot &s = g.slots[i];
+        if (!s.gone && !__atomic_load_n(&s.arrived, __ATOMIC_ACQUIRE) && __atomic_load_n(&s.in_section, __ATOMIC_ACQUIRE))
+            return &s;
+    }
+    return nullptr;
+}
+
 // Whether every thread asked and not parked (nor gone) has every signal blocked.
 bool all_late_blocked(char *buf, size_t cap)
 {
@@ -347,6 +367,13 @@ bool on_stop_request(const siginfo_t *si, void *uc)
         return __atomic_exchange_n(&g.deferred, 0, __ATOMIC_SEQ_CST) != 0;
     Slot *s = find(int32_t(sys_gettid()));
     if (!s || s->arrived) return false;
+    // Between a wrapper's check (and record) and its change: stopped here, the change would
+    // fall after the checkpoint, unrecorded in its epoch. It stops when the section ends.
+    if (persist::defer_to_section_end()) {
+        t_owed_stop = gen;
+        __atomic_store_n(&s->in_section, 1, __ATOMIC_RELEASE);
+        return false;
+    }
     t_slot = s;
     image::ThreadRecord &r = s->rec;
     save_frame(r, uc);
@@ -372,6 +399,16 @@ bool on_stop_request(const siginfo_t *si, void *uc)
     if (uc && g_rt.signal > 0)
         static_cast<ucontext_t *>(uc)->uc_sigmask.__val[0] &= ~(1ull << (g_rt.signal - 1));
     return false;
+}
+
+bool stop_owed()
+{
+    const uint32_t gen = t_owed_stop;
+    if (!gen) return false;
+    t_owed_stop = 0;
+    // Parks if that stop still waits, else (it gave way: `deferred`) takes the checkpoint.
+    send_stop(int(sys_getpid()), int(sys_gettid()), gen);
+    return true;
 }
 
 bool begin(void *uc, int handed)
@@ -419,6 +456,7 @@ CaptureError stop_others()
     const uint64_t deadline = t0 + kStopTimeoutNs;
     char buf[2048];
     int rounds = 0, retries = 0;
+    uint64_t section_wait_start = 0;
     // No thread is stopped inside glibc's stack-cache lock while this thread holds it
     // (glibc_stack_lock.h). Not free within 100 ms (a holder not scheduled, or this thread's
     // own interrupted code holds it): the stop goes on without it, with the retries below.
@@ -481,6 +519,20 @@ CaptureError stop_others()
                 else late = &s;
             }
             if (!late) break;
+            // A thread inside a wrapper's section stops when it leaves it; if that takes
+            // long (a write blocked on a pipe), the checkpoint is its to take when it does.
+            if (Slot *busy = in_section_thread()) {
+                const uint64_t now = sys_monotonic_ns();
+                if (!section_wait_start) section_wait_start = now;
+                if (now - section_wait_start > kSectionWaitNs) {
+                    __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
+                    err.err = EAGAIN;
+                    err.what = "a thread of the program is inside a file-changing call that has not returned: "
+                               "taken when it returns";
+                    text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(busy->rec.tid));
+                    goto fail;
+                }
+            }
             if (++rounds % 8 == 0) {
                 // Every thread not parked yet has every signal blocked (on its way out, or
                 // creating a thread): none of those can be stopped, and the parked ones can
@@ -503,7 +555,7 @@ CaptureError stop_others()
                 if (why == Late::Deliberate) {
                     __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
                     err.err = EAGAIN;
-                    err.what = "a thread blocks the checkpoint signal";
+                    err.what = "a thread of the program blocks the checkpoint signal: taken when it unblocks it";
                     text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
                     goto fail;
                 }

@@ -39,6 +39,11 @@ bool is_stop_request(const siginfo_t *si);
 // unless that stop gave way to this thread's block: then true, take the checkpoint now.
 bool on_stop_request(const siginfo_t *si, void *uc);
 
+// At the end of this thread's outermost wrapper section: if a stop reached it inside the
+// section, asks for that stop again (it parks now, or takes the checkpoint that gave way to
+// it) and returns true.
+bool stop_owed();
+
 // Becomes the coordinator of a checkpoint, `uc` the frame of the code it interrupted
 // (nullptr from chkpnt()), `handed` its handoffs(). False if another thread coordinates one already: its checkpoint
 // includes this thread, which parks when that thread's stop request reaches it.
@@ -54,7 +59,9 @@ bool begin_or_request(void *uc, int handed);
 void wait_for_other_coordinator();
 
 // Stops every other thread. A thread that blocks the checkpoint signal by the program's
-// choice defers the checkpoint (err.err EAGAIN) until it unblocks it. If glibc's stack-cache
+// choice defers the checkpoint (err.err EAGAIN, err.what the whole message) until it unblocks
+// it; so does one that stays inside a wrapper's section (persist.h) for 200 ms, until it
+// leaves it. If glibc's stack-cache
 // lock stays taken (glibc_stack_lock.h), the checkpoint is handed to another thread (err.err
 // EINPROGRESS: nothing to report; up to 3 times, then it waits 100 ms for the lock and goes on
 // without it). On other failures (a thread that never takes the signal: it blocked it
