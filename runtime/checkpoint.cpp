@@ -219,9 +219,24 @@ void finish_restore()
     if (info.mm_map_result != 0)
         warn_restore("the kernel refused the saved memory layout (brk, /proc): PR_SET_MM_MAP failed");
     if (info.rseq_result != 0) warn_restore("could not register rseq again");
-    if (threads::changed_tids() > 0)
-        warn_restore("threads came back under new thread ids (clone3 set_tid not allowed): a lock held "
-                     "across the checkpoint by such a thread still names the old id");
+    // Unprivileged (clone3 set_tid refused): a lock that records an old tid would fail its
+    // owner; it cannot be told from other memory for sure, so it is not rewritten: refused.
+    if (threads::changed_tids() > 0) {
+        tid_locks::Found f;
+        if (threads::find_tid_lock(f)) {
+            // The status message holds 88 bytes: the address and the way out are in the docs.
+            char msg[128];
+            text::Builder(msg, sizeof msg)
+                .add("no CAP_CHECKPOINT_RESTORE: thread ")
+                .add(uint64_t(f.tid))
+                .add(" holds ")
+                .add(f.kind)
+                .add(" with its id");
+            refuse_attrs(msg);
+        }
+        warn_restore("threads came back under new thread ids (clone3 set_tid not allowed); no lock records an "
+                     "old one");
+    }
     // Process attributes, once the descriptors (their locks) are back; the credentials are
     // kept for the very end (the section lives in the blob area, unmapped below).
     attrs::View view;

@@ -37,6 +37,7 @@ struct Slot {
     volatile int32_t arrived;  // its state is saved, it parks
     int32_t gone;              // exited before it took the request
     volatile int32_t in_section;  // took it inside a wrapper's section: stops when it leaves it
+    int32_t new_tid;              // after a restore: its tid now
 };
 
 struct State {
@@ -129,9 +130,11 @@ void save_frame(image::ThreadRecord &r, void *uc)
 }
 
 // The thread's kernel state again, in a restored process (its registers come with sigreturn).
-void restore_kernel_state(const image::ThreadRecord &r)
+void restore_kernel_state(Slot &s)
 {
+    const image::ThreadRecord &r = s.rec;
     const int32_t tid = int32_t(sys_gettid());
+    s.new_tid = tid;
     if (tid != r.tid) {
         __atomic_add_fetch(&g.changed, 1, __ATOMIC_SEQ_CST);
         // glibc caches the tid in struct pthread (raise(), mutex owners, pthread_kill).
@@ -391,7 +394,7 @@ bool on_stop_request(const siginfo_t *si, void *uc)
     }
     // Restored: the blob cloned this thread into the context above.
     Slot *me = t_slot;
-    restore_kernel_state(me->rec);
+    restore_kernel_state(*me);
     __atomic_add_fetch(&g.resumed, 1, __ATOMIC_SEQ_CST);
     wake_all(g.resumed);
     while (load(g.go) == 0) wait_while(g.go, 0, 0);
@@ -666,7 +669,21 @@ void await_restored()
         if (int(back) >= others) break;
         wait_while(g.resumed, back, 0);
     }
-    restore_kernel_state(t_slot->rec);
+    restore_kernel_state(*t_slot);
+}
+
+bool find_tid_lock(tid_locks::Found &out)
+{
+    static int32_t old[kMaxThreads];
+    static uint64_t robust[kMaxThreads];
+    int n = 0, m = 0;
+    for (int i = 0; i < g.n; ++i) {
+        const Slot &s = g.slots[i];
+        if (s.gone) continue;
+        if (s.new_tid != s.rec.tid) old[n++] = s.rec.tid;
+        robust[m++] = s.rec.robust_list;
+    }
+    return tid_locks::find(old, n, robust, m, out);
 }
 
 int stopped_count()

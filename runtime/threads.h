@@ -20,6 +20,7 @@
 #include <signal.h>
 
 #include "capture_set.h"
+#include "tid_locks.h"
 
 namespace ckpt::threads {
 
@@ -78,6 +79,10 @@ void release();
 // In the restored coordinator, first thing: waits until every other thread is back in the
 // runtime (then none runs in the restorer's area any more), restores its own kernel state.
 void await_restored();
+
+// After a restore with changed tids: a lock that names the old tid of a thread that came
+// back under another one (tid_locks.h).
+bool find_tid_lock(tid_locks::Found &out);
 
 // Threads in the last stop and, after a restore, how many came back under another tid.
 int stopped_count();
