@@ -223,7 +223,7 @@ void finish_restore()
     // owner; it cannot be told from other memory for sure, so it is not rewritten: refused.
     if (threads::changed_tids() > 0) {
         tid_locks::Found f;
-        if (threads::find_tid_lock(f)) {
+        if (threads::find_tid_lock(info.blob_addr, info.blob_len, f)) {
             // The status message holds 88 bytes: the address and the way out are in the docs.
             char msg[128];
             text::Builder(msg, sizeof msg)

@@ -672,7 +672,7 @@ void await_restored()
     restore_kernel_state(*t_slot);
 }
 
-bool find_tid_lock(tid_locks::Found &out)
+bool find_tid_lock(uint64_t restorer_lo, uint64_t restorer_len, tid_locks::Found &out)
 {
     static int32_t old[kMaxThreads];
     static uint64_t robust[kMaxThreads];
@@ -683,7 +683,10 @@ bool find_tid_lock(tid_locks::Found &out)
         if (s.new_tid != s.rec.tid) old[n++] = s.rec.tid;
         robust[m++] = s.rec.robust_list;
     }
-    return tid_locks::find(old, n, robust, m, out);
+    // The thread records (here and in the restorer's area) hold the old ids.
+    const tid_locks::Range own[] = {{reinterpret_cast<uint64_t>(&g), reinterpret_cast<uint64_t>(&g + 1)},
+                                    {restorer_lo, restorer_lo + restorer_len}};
+    return tid_locks::find(old, n, robust, m, own, 2, out);
 }
 
 int stopped_count()

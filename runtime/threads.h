@@ -82,7 +82,8 @@ void await_restored();
 
 // After a restore with changed tids: a lock that names the old tid of a thread that came
 // back under another one (tid_locks.h).
-bool find_tid_lock(tid_locks::Found &out);
+// [restorer_lo, +len): the restorer's area, still mapped (it holds the old ids too).
+bool find_tid_lock(uint64_t restorer_lo, uint64_t restorer_len, tid_locks::Found &out);
 
 // Threads in the last stop and, after a restore, how many came back under another tid.
 int stopped_count();

@@ -133,7 +133,7 @@ bool walk_robust(uint64_t head, const int32_t *old, int n, const MapsEntry *maps
 
 }  // namespace
 
-bool find(const int32_t *old, int n, const uint64_t *robust_lists, int m, Found &out)
+bool find(const int32_t *old, int n, const uint64_t *robust_lists, int m, const Range *own, int k, Found &out)
 {
     if (n <= 0) return false;
     g_min = old[0];
@@ -180,6 +180,9 @@ bool find(const int32_t *old, int n, const uint64_t *robust_lists, int m, Found 
         const MapsEntry &e = maps[i];
         if ((e.prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE) || is_kernel_special(e)) continue;
         if (reinterpret_cast<uint64_t>(buf) >= e.start && reinterpret_cast<uint64_t>(buf) < e.end) continue;
+        bool ours = false;
+        for (int j = 0; j < k; ++j) ours = ours || (own[j].lo < e.end && own[j].hi > e.start);
+        if (ours) continue;
         found = scan_region(int(pagemap), e.start, e.end, old, n, out);
     }
     if (pagemap >= 0) sys_close(int(pagemap));

@@ -27,7 +27,12 @@ struct Found {
 };
 
 // old: the ids of the threads that came back under another one (n of them, any order);
-// robust_lists: each thread's robust list head (0: none), m of them. True if a lock was found.
-bool find(const int32_t *old, int n, const uint64_t *robust_lists, int m, Found &out);
+// robust_lists: each thread's robust list head (0: none), m of them; own: k ranges [lo, hi)
+// of ckpt's own memory (its records of those ids): the mappings they touch are not scanned.
+// True if a lock was found.
+struct Range {
+    uint64_t lo, hi;
+};
+bool find(const int32_t *old, int n, const uint64_t *robust_lists, int m, const Range *own, int k, Found &out);
 
 }  // namespace ckpt::tid_locks
