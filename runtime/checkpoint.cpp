@@ -219,9 +219,24 @@ void finish_restore()
     if (info.mm_map_result != 0)
         warn_restore("the kernel refused the saved memory layout (brk, /proc): PR_SET_MM_MAP failed");
     if (info.rseq_result != 0) warn_restore("could not register rseq again");
-    if (threads::changed_tids() > 0)
-        warn_restore("threads came back under new thread ids (clone3 set_tid not allowed): a lock held "
-                     "across the checkpoint by such a thread still names the old id");
+    // Unprivileged (clone3 set_tid refused): a lock that records an old tid would fail its
+    // owner; it cannot be told from other memory for sure, so it is not rewritten: refused.
+    if (threads::changed_tids() > 0) {
+        tid_locks::Found f;
+        if (threads::find_tid_lock(info.blob_addr, info.blob_len, f)) {
+            // The status message holds 88 bytes: the address and the way out are in the docs.
+            char msg[128];
+            text::Builder(msg, sizeof msg)
+                .add("no CAP_CHECKPOINT_RESTORE: thread ")
+                .add(uint64_t(f.tid))
+                .add(" holds ")
+                .add(f.kind)
+                .add(" with its id");
+            refuse_attrs(msg);
+        }
+        warn_restore("threads came back under new thread ids (clone3 set_tid not allowed); no lock records an "
+                     "old one");
+    }
     // Process attributes, once the descriptors (their locks) are back; the credentials are
     // kept for the very end (the section lives in the blob area, unmapped below).
     attrs::View view;
@@ -254,12 +269,13 @@ namespace {
 // writer's buffers are in the arena, not on the stack; this leaves a wide margin).
 constexpr uint64_t kHandlerStackNeed = 64 * 1024;
 
-// Sent by the launcher (kill, sigqueue, or its death as the parent-death signal) or by
-// chkpnt() (no siginfo): a checkpoint. Anything else with this number (the program's own
-// raise(), another process, a timer) is the program's signal.
+// Sent by the launcher (kill, sigqueue, or its death as the parent-death signal), by
+// chkpnt() (no siginfo) or handed on by another thread (threads.h): a checkpoint. Anything
+// else with this number (the program's own raise(), another process, a timer) is the
+// program's signal.
 bool from_ckpt(const siginfo_t *si)
 {
-    if (!si) return true;
+    if (!si || threads::handoffs(si) > 0) return true;
     if (si->si_code != SI_USER && si->si_code != SI_QUEUE) return false;
     return g_rt.launcher_pid > 0 && si->si_pid == g_rt.launcher_pid;
 }
@@ -309,16 +325,16 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
     const uint64_t t_start = sys_monotonic_ns();
     // One checkpoint at a time, of every thread: this thread coordinates it, or another one
     // already does and stops this one too.
-    if (!threads::begin(uc)) {
+    if (si ? !threads::begin_or_request(uc, threads::handoffs(si)) : !threads::begin(uc)) {
         if (!si) threads::wait_for_other_coordinator();  // chkpnt(): its checkpoint is that one
         errno = saved_errno;
         return;
     }
     if (CaptureError err = threads::stop_others()) {
-        if (err.err == EAGAIN) {
-            if (g_rt.status_fd >= 0)
-                report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0,
-                       "a thread of the program blocks the checkpoint signal: taken when it unblocks it");
+        if (err.err == EINPROGRESS) {
+            // Another thread takes it (handed on).
+        } else if (err.err == EAGAIN) {
+            if (g_rt.status_fd >= 0) report(StatusType::CheckpointDeferred, 0, 0, 0, 0, 0, err.what);
         } else {
             // A thread that never takes the signal may be glibc's helper of a SIGEV_THREAD
             // timer, which the attributes refuse anyway: say that, it is what the user made.

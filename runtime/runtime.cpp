@@ -20,6 +20,7 @@
 #include "events.h"
 #include "process_info.h"
 #include "fd/fd_table.h"
+#include "glibc_stack_lock.h"
 #include "runtime_state.h"
 #include "signal_state.h"
 #include "sys/raw_syscall.h"
@@ -247,6 +248,7 @@ __attribute__((constructor)) void runtime_init()
     g_rt.signal = env_int("CKPT_SIGNAL", 0);
     g_rt.launcher_pid = env_int("CKPT_LAUNCHER_PID", 0);
     g_rt.tid_offset = find_tid_offset();
+    glibc_stack_lock::find();
     // Only the launcher's own child takes checkpoints; processes it starts inherit the
     // environment but stay passive (process trees are a later phase). Without a launcher the
     // runtime waits for chkpnt() (standalone, inserted mode).

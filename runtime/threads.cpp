@@ -7,6 +7,8 @@
 #include <ucontext.h>
 
 #include "cpu_context.h"
+#include "persistent/persist.h"
+#include "glibc_stack_lock.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
 #include "text.h"
@@ -17,14 +19,25 @@ namespace {
 constexpr int kFutexWait = 0 | 128;  // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
 constexpr int kFutexWake = 1 | 128;
 constexpr uint32_t kStopTag = 0x7e4d;  // si_value >> 16 of a stop request
+constexpr uint32_t kHandoffTag = 0x7e4e;  // of a checkpoint handed to another thread
+// How many times a checkpoint is handed on before its coordinator waits for the lock itself.
+constexpr int kMaxHandoffs = 3;
 // How long the coordinator waits for a thread that does not arrive before it refuses.
 constexpr uint64_t kStopTimeoutNs = 2000000000ull;
+// How long it waits for a thread inside a file-changing wrapper's section before it defers the
+// checkpoint to that thread's return from the call (the other threads wait stopped meanwhile).
+constexpr uint64_t kSectionWaitNs = 200000000ull;
+// How long it waits for glibc's stack-cache lock before a stop (glibc_stack_lock.h).
+constexpr uint64_t kStackLockWaitNs = 100000000ull;
+constexpr uint64_t kHandoffAfterNs = 2000000ull;
 constexpr int kPrGetName = 16, kPrSetName = 15, kPrGetTidAddress = 40;
 
 struct Slot {
     image::ThreadRecord rec;
     volatile int32_t arrived;  // its state is saved, it parks
     int32_t gone;              // exited before it took the request
+    volatile int32_t in_section;  // took it inside a wrapper's section: stops when it leaves it
+    int32_t new_tid;              // after a restore: its tid now
 };
 
 struct State {
@@ -38,7 +51,10 @@ struct State {
     int32_t n = 0;                     // slots in use (the coordinator's is slots[0])
     int32_t changed = 0;               // restored threads whose tid differs
     uint64_t stop_ns = 0;              // how long the last stop_others() took
-    volatile int32_t deferred = 0;     // a stop gave way to a thread that blocks the signal
+    int32_t handoffs = 0;              // times the current checkpoint was handed on
+    volatile int32_t requested = 0;    // a checkpoint was asked for while this one ran
+    volatile int32_t deferred = 0;     // a stop gave way to a thread (it blocks the signal, or
+                                       // is inside a section): its next request takes it
     Slot slots[kMaxThreads];
 };
 
@@ -47,6 +63,9 @@ State g;
 // This thread's slot during a stop: thread-local, so it is found again after a restore
 // (under its old tid or a new one); TLS is memory, restored with the thread's FS base.
 __thread Slot *t_slot __attribute__((tls_model("initial-exec")));
+// The tag of a stop this thread was asked for inside a wrapper's section (0: none): asked
+// again when the section ends (stop_owed()).
+__thread uint32_t t_owed_stop __attribute__((tls_model("initial-exec")));
 
 uint32_t load(const volatile uint32_t &w) { return __atomic_load_n(&w, __ATOMIC_ACQUIRE); }
 
@@ -111,9 +130,11 @@ void save_frame(image::ThreadRecord &r, void *uc)
 }
 
 // The thread's kernel state again, in a restored process (its registers come with sigreturn).
-void restore_kernel_state(const image::ThreadRecord &r)
+void restore_kernel_state(Slot &s)
 {
+    const image::ThreadRecord &r = s.rec;
     const int32_t tid = int32_t(sys_gettid());
+    s.new_tid = tid;
     if (tid != r.tid) {
         __atomic_add_fetch(&g.changed, 1, __ATOMIC_SEQ_CST);
         // glibc caches the tid in struct pthread (raise(), mutex owners, pthread_kill).
@@ -225,6 +246,65 @@ bool in_futex_wait(int32_t tid, char *buf, size_t cap)
     return text::starts_with(buf, size_t(n), "202 ");
 }
 
+// A thread asked and not parked that is inside a wrapper's section, or nullptr.
+Slot *in_section_thread()
+{
+    for (int i = 1; i < g.n; ++i) {
+        Slot &s = g.slots[i];
+        if (!s.gone && !__atomic_load_n(&s.arrived, __ATOMIC_ACQUIRE) && __atomic_load_n(&s.in_section, __ATOMIC_ACQUIRE))
+            return &s;
+    }
+    return nullptr;
+}
+
+// Whether every thread asked and not parked (nor gone) has every signal blocked.
+bool all_late_blocked(char *buf, size_t cap)
+{
+    for (int i = 1; i < g.n; ++i) {
+        Slot &s = g.slots[i];
+        if (s.gone || __atomic_load_n(&s.arrived, __ATOMIC_ACQUIRE)) continue;
+        if (why_late(s.rec.tid, buf, cap) != Late::AllBlocked) return false;
+    }
+    return true;
+}
+
+// Whether /proc/self/task (open at `fd`) lists a thread that has no slot yet.
+bool unlisted_threads(int fd, char *buf, size_t cap)
+{
+    const int32_t self = int32_t(sys_gettid());
+    sys_lseek(fd, 0, 0);
+    for (;;) {
+        const long n = sys_getdents64(fd, buf, cap);
+        if (n <= 0) return false;
+        for (long off = 0; off < n;) {
+            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
+            off += d->d_reclen;
+            const char *p = d->d_name, *end = p + text::length(p);
+            uint64_t v = 0;
+            if (!text::parse_u64(p, end, v) || p != end || v == 0) continue;
+            if (int32_t(v) != self && !find(int32_t(v))) return true;
+        }
+    }
+}
+
+// A thread of /proc/self/task (open at `fd`) other than this one, 0 if none.
+int32_t other_thread(int fd, char *buf, size_t cap)
+{
+    const int32_t self = int32_t(sys_gettid());
+    sys_lseek(fd, 0, 0);
+    for (;;) {
+        const long n = sys_getdents64(fd, buf, cap);
+        if (n <= 0) return 0;
+        for (long off = 0; off < n;) {
+            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
+            off += d->d_reclen;
+            const char *p = d->d_name, *end = p + text::length(p);
+            uint64_t v = 0;
+            if (text::parse_u64(p, end, v) && p == end && v != 0 && int32_t(v) != self) return int32_t(v);
+        }
+    }
+}
+
 // Lets the parked threads of the current stop go; the coordinator stays.
 void end_stop()
 {
@@ -254,7 +334,28 @@ void park(uint32_t seen)
     while (load(g.release_gen) == seen) wait_while(g.release_gen, seen, 0);
 }
 
+// Queues the checkpoint signal to the process, tagged as handed on (`hops` times).
+void hand_on(int hops)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = g_rt.signal;
+    si.si_code = SI_QUEUE;
+    si.si_pid = int(sys_getpid());
+    si.si_value.sival_int = int((kHandoffTag << 16) | uint32_t(hops));
+    // Blocked in this thread until its handler returns: another one takes it if it can.
+    sys_rt_sigqueueinfo(int(sys_getpid()), g_rt.signal, &si);
+}
+
 }  // namespace
+
+int handoffs(const siginfo_t *si)
+{
+    if (!si || si->si_code != SI_QUEUE || (uint32_t(si->si_value.sival_int) >> 16) != kHandoffTag ||
+        si->si_pid != int(sys_getpid()))
+        return 0;
+    return int(uint32_t(si->si_value.sival_int) & 0xffffu);
+}
 
 bool is_stop_request(const siginfo_t *si)
 {
@@ -269,6 +370,13 @@ bool on_stop_request(const siginfo_t *si, void *uc)
         return __atomic_exchange_n(&g.deferred, 0, __ATOMIC_SEQ_CST) != 0;
     Slot *s = find(int32_t(sys_gettid()));
     if (!s || s->arrived) return false;
+    // Between a wrapper's check (and record) and its change: stopped here, the change would
+    // fall after the checkpoint, unrecorded in its epoch. It stops when the section ends.
+    if (persist::defer_to_section_end()) {
+        t_owed_stop = gen;
+        __atomic_store_n(&s->in_section, 1, __ATOMIC_RELEASE);
+        return false;
+    }
     t_slot = s;
     image::ThreadRecord &r = s->rec;
     save_frame(r, uc);
@@ -286,7 +394,7 @@ bool on_stop_request(const siginfo_t *si, void *uc)
     }
     // Restored: the blob cloned this thread into the context above.
     Slot *me = t_slot;
-    restore_kernel_state(me->rec);
+    restore_kernel_state(*me);
     __atomic_add_fetch(&g.resumed, 1, __ATOMIC_SEQ_CST);
     wake_all(g.resumed);
     while (load(g.go) == 0) wait_while(g.go, 0, 0);
@@ -296,12 +404,23 @@ bool on_stop_request(const siginfo_t *si, void *uc)
     return false;
 }
 
-bool begin(void *uc)
+bool stop_owed()
+{
+    const uint32_t gen = t_owed_stop;
+    if (!gen) return false;
+    t_owed_stop = 0;
+    // Parks if that stop still waits, else (it gave way: `deferred`) takes the checkpoint.
+    send_stop(int(sys_getpid()), int(sys_gettid()), gen);
+    return true;
+}
+
+bool begin(void *uc, int handed)
 {
     const int32_t self = int32_t(sys_gettid());
     int32_t none = 0;
     if (!__atomic_compare_exchange_n(&g.coordinator, &none, self, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return false;
+    g.handoffs = handed;
     Slot &s = g.slots[0];
     memset(&s, 0, sizeof s);
     s.rec.tid = self;
@@ -340,6 +459,27 @@ CaptureError stop_others()
     const uint64_t deadline = t0 + kStopTimeoutNs;
     char buf[2048];
     int rounds = 0, retries = 0;
+    uint64_t section_wait_start = 0;
+    // No thread is stopped inside glibc's stack-cache lock while this thread holds it
+    // (glibc_stack_lock.h). Not free within 100 ms (a holder not scheduled, or this thread's
+    // own interrupted code holds it): the stop goes on without it, with the retries below.
+    // The lock not free for 2 ms: perhaps this thread's own interrupted code holds it (glibc
+    // frees cached stacks with munmap inside it), and then no stop could complete here. The
+    // checkpoint is handed on to the process (queued to it, not to one thread, which could
+    // exit first): another thread takes it, and sleeps on the lock until this one, back in
+    // its code, gives it back. Without other threads the lock does not matter.
+    const bool threaded = other_thread(int(fd), buf, sizeof buf) != 0;
+    const bool may_hand_on = threaded && glibc_stack_lock::known() && g.handoffs < kMaxHandoffs;
+    bool stack_lock = threaded && glibc_stack_lock::take(may_hand_on ? kHandoffAfterNs : kStackLockWaitNs);
+    if (!stack_lock && may_hand_on) {
+        sys_close(int(fd));
+        const int hops = g.handoffs + 1;
+        release();  // first: the next thread becomes the coordinator
+        hand_on(hops);
+        err.err = EINPROGRESS;
+        err.what = "handed on";
+        return err;
+    }
     for (;;) {
         bool added = false, restart = false;
         sys_lseek(int(fd), 0, 0);
@@ -382,7 +522,35 @@ CaptureError stop_others()
                 else late = &s;
             }
             if (!late) break;
+            // A thread inside a wrapper's section stops when it leaves it; if that takes
+            // long (a write blocked on a pipe), the checkpoint is its to take when it does.
+            if (Slot *busy = in_section_thread()) {
+                const uint64_t now = sys_monotonic_ns();
+                if (!section_wait_start) section_wait_start = now;
+                if (now - section_wait_start > kSectionWaitNs) {
+                    __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
+                    err.err = EAGAIN;
+                    err.what = "a thread of the program is inside a file-changing call that has not returned: "
+                               "taken when it returns";
+                    text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(busy->rec.tid));
+                    goto fail;
+                }
+            }
             if (++rounds % 8 == 0) {
+                // Every thread not parked yet has every signal blocked (on its way out, or
+                // creating a thread): none of those can be stopped, and the parked ones can
+                // take the lock no more. Give it back, so that an exiting thread can finish,
+                // once a listing shows no thread that has not been asked yet (else ask those
+                // first).
+                if (stack_lock && all_late_blocked(buf, sizeof buf)) {
+                    if (unlisted_threads(int(fd), buf, sizeof buf)) {
+                        restart = true;
+                        break;
+                    }
+                    glibc_stack_lock::drop();
+                    stack_lock = false;
+                    continue;
+                }
                 const Late why = why_late(late->rec.tid, buf, sizeof buf);
                 // Blocked by the program's choice: the checkpoint waits until it unblocks it
                 // (its stop request, still pending, then takes it), as in a single-threaded
@@ -390,7 +558,7 @@ CaptureError stop_others()
                 if (why == Late::Deliberate) {
                     __atomic_store_n(&g.deferred, 1, __ATOMIC_SEQ_CST);
                     err.err = EAGAIN;
-                    err.what = "a thread blocks the checkpoint signal";
+                    err.what = "a thread of the program blocks the checkpoint signal: taken when it unblocks it";
                     text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
                     goto fail;
                 }
@@ -405,7 +573,8 @@ CaptureError stop_others()
                     text::Builder(err.detail, sizeof err.detail).add("thread ").add(uint64_t(late->rec.tid));
                     goto fail;
                 }
-                if (why == Late::AllBlocked && in_futex_wait(late->rec.tid, buf, sizeof buf) && retries < 50) {
+                if (!stack_lock && why == Late::AllBlocked && in_futex_wait(late->rec.tid, buf, sizeof buf) &&
+                    retries < 50) {
                     ++retries;
                     end_stop();
                     // Until that thread has its lock (it sleeps no more), at most 50 ms.
@@ -415,6 +584,7 @@ CaptureError stop_others()
                         RAW2(SYS_nanosleep, &ts, nullptr);
                     }
                     new_stop();
+                    stack_lock = glibc_stack_lock::take(kStackLockWaitNs);
                     restart = true;
                     break;
                 }
@@ -431,6 +601,7 @@ CaptureError stop_others()
         if (restart) continue;
         if (!added) break;
     }
+    if (stack_lock) glibc_stack_lock::drop();
     for (int i = 1; i < g.n; ++i) {
         Slot &s = g.slots[i];
         while (!s.gone && !in_futex_wait(s.rec.tid, buf, sizeof buf)) {
@@ -443,6 +614,7 @@ CaptureError stop_others()
     g.stop_ns = sys_monotonic_ns() - t0;
     return err;
 fail:
+    if (stack_lock) glibc_stack_lock::drop();
     sys_close(int(fd));
     release();
     return err;
@@ -473,10 +645,23 @@ void release()
     end_stop();
     // Last: a new coordinator may begin only once this stop's threads are let go.
     __atomic_store_n(&g.coordinator, 0, __ATOMIC_SEQ_CST);
+    // The launcher's next request reached another thread before this point: its checkpoint.
+    if (__atomic_exchange_n(&g.requested, 0, __ATOMIC_SEQ_CST)) hand_on(1);
+}
+
+bool begin_or_request(void *uc, int handed)
+{
+    if (begin(uc, handed)) return true;
+    __atomic_store_n(&g.requested, 1, __ATOMIC_SEQ_CST);
+    // The coordinator may have ended meanwhile, before it could see the request.
+    if (!begin(uc, handed)) return false;
+    __atomic_store_n(&g.requested, 0, __ATOMIC_SEQ_CST);
+    return true;
 }
 
 void await_restored()
 {
+    __atomic_store_n(&g.requested, 0, __ATOMIC_SEQ_CST);  // asked of the old process
     int others = 0;
     for (int i = 1; i < g.n; ++i) others += g.slots[i].gone ? 0 : 1;
     for (;;) {
@@ -484,7 +669,24 @@ void await_restored()
         if (int(back) >= others) break;
         wait_while(g.resumed, back, 0);
     }
-    restore_kernel_state(t_slot->rec);
+    restore_kernel_state(*t_slot);
+}
+
+bool find_tid_lock(uint64_t restorer_lo, uint64_t restorer_len, tid_locks::Found &out)
+{
+    static int32_t old[kMaxThreads];
+    static uint64_t robust[kMaxThreads];
+    int n = 0, m = 0;
+    for (int i = 0; i < g.n; ++i) {
+        const Slot &s = g.slots[i];
+        if (s.gone) continue;
+        if (s.new_tid != s.rec.tid) old[n++] = s.rec.tid;
+        robust[m++] = s.rec.robust_list;
+    }
+    // The thread records (here and in the restorer's area) hold the old ids.
+    const tid_locks::Range own[] = {{reinterpret_cast<uint64_t>(&g), reinterpret_cast<uint64_t>(&g + 1)},
+                                    {restorer_lo, restorer_lo + restorer_len}};
+    return tid_locks::find(old, n, robust, m, own, 2, out);
 }
 
 int stopped_count()

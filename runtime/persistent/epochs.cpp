@@ -72,15 +72,7 @@ void program_start()
 
 bool before_checkpoint()
 {
-    if (__atomic_load_n(&g_busy, __ATOMIC_SEQ_CST) > 0) {
-        // Sections deeper than this handler's frame are gone (a siglongjmp left them).
-        char here;
-        drop_stale_sections(reinterpret_cast<uintptr_t>(&here), false);
-    }
-    if (__atomic_load_n(&g_busy, __ATOMIC_SEQ_CST) > 0) {
-        __atomic_store_n(&g_pending, 1, __ATOMIC_SEQ_CST);
-        return false;
-    }
+    if (defer_to_section_end()) return false;
     if (!enabled() || sys_getpid() != g_pid) return true;
     // Default durability: everything recorded in the epoch that ends is on disk before the
     // image that ends it is committed. Our descriptors are closed so that no image holds them.

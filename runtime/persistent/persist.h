@@ -18,16 +18,14 @@
 namespace ckpt::persist {
 
 extern int g_enabled;  // the runtime is active in this process and recording is on
-extern int g_busy;     // wrappers inside their check-record-change section
-extern int g_pending;  // a checkpoint signal arrived while busy
 
 inline bool enabled() { return __atomic_load_n(&g_enabled, __ATOMIC_RELAXED) != 0; }
 
-void reraise_checkpoint();
-
 // A wrapper's check-record-change section: a checkpoint signal arriving inside it is deferred
 // (before_checkpoint() says no) and taken when the outermost section ends, so the record and
-// the change it protects always fall in the same epoch.
+// the change it protects always fall in the same epoch. Sections are per thread: a thread
+// asked to stop for another thread's checkpoint inside one does not stop there; it stops when
+// its outermost section ends (threads.h: on_stop_request), and the checkpoint waits for it.
 //
 // A section can end without its destructor: the program's signal handler siglongjmp()s out of
 // a blocked write(). Each section therefore records where it lives (the address of the Section
@@ -38,10 +36,24 @@ void reraise_checkpoint();
 // is every section recorded after it. Nothing is judged while running on the alternate
 // signal stack, where addresses say nothing about the interrupted stack. A stale section
 // therefore defers checkpoints only until the next wrapper call (or a checkpoint signal taken
-// deeper than it), never for good. The addresses compare frames of one stack: this assumes the
-// single thread ckpt checkpoints (with threads, checkpoints are refused anyway).
+// deeper than it), never for good. The addresses compare frames of one stack, this thread's:
+// the record is thread-local.
 constexpr int kMaxSectionDepth = 16;
-extern uintptr_t g_section_sp[kMaxSectionDepth];  // 0: not known (yet)
+struct Sections {
+    int busy;                        // depth of this thread's sections
+    int pending;                     // a checkpoint (or another thread's stop) waits for the end
+    uintptr_t sp[kMaxSectionDepth];  // where each lives; 0: not known (yet)
+};
+// Initial-exec TLS: memory of the image, read in the signal handler without a call.
+extern __thread Sections t_sections __attribute__((tls_model("initial-exec")));
+
+// Called when the outermost section ends with `pending` set: takes the deferred checkpoint,
+// or the stop another thread's checkpoint asked for.
+void reraise_checkpoint();
+
+// In the checkpoint handler: whether this thread is inside a section (stale ones dropped);
+// if so, marks the checkpoint pending until it leaves it.
+bool defer_to_section_end();
 
 // Drops the stale sections (see above) given the address `here` of a live frame; `inclusive`:
 // a section at exactly `here` is stale too (a new section in the same frame slot).
@@ -49,20 +61,23 @@ void drop_stale_sections(uintptr_t here, bool inclusive);
 
 class Section {
 public:
+    // Only this thread and its signal handlers touch t_sections: the atomics order the
+    // accesses against a handler, not against other threads.
     Section()
     {
+        Sections &t = t_sections;
         const uintptr_t me = reinterpret_cast<uintptr_t>(this);
-        if (__atomic_load_n(&g_busy, __ATOMIC_SEQ_CST) > 0) drop_stale_sections(me, true);
-        const int depth = __atomic_add_fetch(&g_busy, 1, __ATOMIC_SEQ_CST);
-        if (depth <= kMaxSectionDepth) __atomic_store_n(&g_section_sp[depth - 1], me, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&t.busy, __ATOMIC_SEQ_CST) > 0) drop_stale_sections(me, true);
+        const int depth = __atomic_add_fetch(&t.busy, 1, __ATOMIC_SEQ_CST);
+        if (depth <= kMaxSectionDepth) __atomic_store_n(&t.sp[depth - 1], me, __ATOMIC_SEQ_CST);
     }
     ~Section()
     {
-        const int depth = __atomic_load_n(&g_busy, __ATOMIC_SEQ_CST);
+        Sections &t = t_sections;
+        const int depth = __atomic_load_n(&t.busy, __ATOMIC_SEQ_CST);
         if (depth <= 0) return;  // dropped as stale by a section that was in fact ours (alternate stacks)
-        if (depth <= kMaxSectionDepth) __atomic_store_n(&g_section_sp[depth - 1], uintptr_t(0), __ATOMIC_SEQ_CST);
-        if (__atomic_sub_fetch(&g_busy, 1, __ATOMIC_SEQ_CST) == 0 &&
-            __atomic_load_n(&g_pending, __ATOMIC_SEQ_CST))
+        if (depth <= kMaxSectionDepth) __atomic_store_n(&t.sp[depth - 1], uintptr_t(0), __ATOMIC_SEQ_CST);
+        if (__atomic_sub_fetch(&t.busy, 1, __ATOMIC_SEQ_CST) == 0 && __atomic_load_n(&t.pending, __ATOMIC_SEQ_CST))
             reraise_checkpoint();
     }
     Section(const Section &) = delete;

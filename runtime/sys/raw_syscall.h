@@ -104,6 +104,7 @@ RAW_INLINE long sys_madvise(void *a, size_t n, int adv) { return RAW3(SYS_madvis
 /* Threads (runtime/threads.cpp, the restorer blob). */
 RAW_INLINE long sys_futex(volatile void *uaddr, int op, uint32_t val, const void *timeout) { return RAW4(SYS_futex, uaddr, op, val, timeout); }
 RAW_INLINE long sys_rt_tgsigqueueinfo(int pid, int tid, int sig, void *info) { return RAW4(SYS_rt_tgsigqueueinfo, pid, tid, sig, info); }
+RAW_INLINE long sys_rt_sigqueueinfo(int pid, int sig, void *info) { return RAW3(SYS_rt_sigqueueinfo, pid, sig, info); }
 RAW_INLINE long sys_get_robust_list(int tid, void *head_ptr, void *len_ptr) { return RAW3(SYS_get_robust_list, tid, head_ptr, len_ptr); }
 RAW_INLINE long sys_set_robust_list(void *head, size_t len) { return RAW2(SYS_set_robust_list, head, len); }
 RAW_INLINE long sys_set_tid_address(void *addr) { return RAW1(SYS_set_tid_address, addr); }
