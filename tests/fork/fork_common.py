@@ -11,6 +11,7 @@ from ckpt_harness import check
 HEAP_CODE = r"""
 import sys
 n, every = int(sys.argv[1]), int(sys.argv[2])
+log = open(sys.argv[3], "a") if len(sys.argv) > 3 else None  # O_APPEND: a line not undone stays twice
 heap = bytearray(b"\x5a") * (256 << 20)
 h = 7
 for i in range(1, n + 1):
@@ -18,12 +19,15 @@ for i in range(1, n + 1):
     if i % every == 0:
         heap[(i // every * 4096) % len(heap)] = h & 0xff
         print(i, h, heap[0], flush=True)
+        if log:
+            log.write(f"{i} {h}\n")
+            log.flush()
 print("final", h)
 """
 
 
-def heap_argv(h, steps=12000000, every=50000):
-    return [h.which("python3"), "-c", HEAP_CODE, str(steps), str(every)]
+def heap_argv(h, steps=12000000, every=50000, append_to=None):
+    return [h.which("python3"), "-c", HEAP_CODE, str(steps), str(every)] + ([append_to] if append_to else [])
 
 
 def comm(pid):
