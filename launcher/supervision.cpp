@@ -181,19 +181,22 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
         return;
     case StatusType::CheckpointDone: {
         const bool forked = writing_open_ && m.version == writing_version_;
-        schedule_.finished(now, std::chrono::nanoseconds(m.ns_a));
+        // A forked version's pause is the program's own figure (its CheckpointWriting), not
+        // the writer's, which starts to count later.
+        const uint64_t pause_ns = forked ? writing_pause_ns_ : m.ns_a;
+        schedule_.finished(now, std::chrono::nanoseconds(pause_ns));
         // The time the checkpoint held the program does not count against its heartbeat.
-        last_alive_ = std::min(now, last_alive_ + std::chrono::nanoseconds(m.ns_a));
+        last_alive_ = std::min(now, last_alive_ + std::chrono::nanoseconds(pause_ns));
         status_.checkpoints++;
         status_.last_version = m.version;
         status_.last_checkpoint_ns = realtime_ns();
-        status_.last_pause_ns = m.ns_a;
+        status_.last_pause_ns = pause_ns;
         status_.last_image_bytes = m.bytes;
         status_.last_error.clear();
         status_.seq++;
         if (forked)
             spdlog::info("checkpoint version {} committed: {}, program paused {}, written in {} by a forked writer",
-                         m.version, mib(m.bytes), ms(m.ns_a), ms(uint64_t((now - writing_since_).count())));
+                         m.version, mib(m.bytes), ms(pause_ns), ms(uint64_t((now - writing_since_).count())));
         else
             spdlog::info("checkpoint version {} committed: {}, program paused {}", m.version, mib(m.bytes), ms(m.ns_a));
         if (forked) end_writing();
