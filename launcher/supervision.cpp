@@ -184,6 +184,7 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
         // A forked version's pause is the program's own figure (its CheckpointWriting), not
         // the writer's, which starts to count later.
         const uint64_t pause_ns = forked ? writing_pause_ns_ : m.ns_a;
+        ended_version_ = std::max(ended_version_, m.version);
         schedule_.finished(now, std::chrono::nanoseconds(pause_ns));
         // The time the checkpoint held the program does not count against its heartbeat.
         last_alive_ = std::min(now, last_alive_ + std::chrono::nanoseconds(pause_ns));
@@ -216,7 +217,8 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
     case StatusType::CheckpointFailed:
     case StatusType::CheckpointRefused: {
         const bool refused = m.type == StatusType::CheckpointRefused;
-        if (writing_open_) {  // the writer's (its reports of failures carry no version)
+        if (m.version) ended_version_ = std::max(ended_version_, m.version);  // a writer's
+        if (writing_open_ && (m.version == 0 || m.version == writing_version_)) {
             fx_.discard_temp(writing_version_);
             end_writing();
         }
@@ -285,6 +287,10 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
 void Supervision::on_writing(const StatusMessage &m, TimePoint now)
 {
     writer_pid_ = int(m.ns_b);
+    if (m.version <= ended_version_) {  // its writer was faster than this record
+        spdlog::debug("checkpoint version {}: written by a forked writer (pid {}) already", m.version, writer_pid_);
+        return;
+    }
     writing_version_ = m.version;
     writing_open_ = true;
     writing_pause_ns_ = m.ns_a;

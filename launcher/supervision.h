@@ -143,6 +143,9 @@ private:
     int writer_pid_ = 0;
     uint64_t writing_version_ = 0;
     bool writing_open_ = false;
+    // The newest version whose commit or failure was reported: the writer may report before
+    // the program's CheckpointWriting arrives (a small image), which then opens nothing.
+    uint64_t ended_version_ = 0;
     uint64_t writing_pause_ns_ = 0;
     TimePoint writing_since_{};
     // A writer could not see all of the program's memory: every request from now on asks for

@@ -27,7 +27,9 @@
 namespace ckpt {
 namespace {
 
-void report_error(const CaptureError &e, bool refused)
+// version: the forked writer's, so that the launcher can tell its report apart (0: the
+// synchronous writer's).
+void report_error(const CaptureError &e, bool refused, uint64_t version = 0)
 {
     g_rt.last_error = e.err ? e.err : EIO;
     char msg[88];
@@ -35,7 +37,7 @@ void report_error(const CaptureError &e, bool refused)
     b.add(e.what);
     // A full disk: the launcher words it with the directory and the free space from e.bytes.
     if (e.detail[0] && !(e.bytes && g_rt.status_fd >= 0)) b.add(": ").add(e.detail);
-    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, 0, e.bytes, 0, 0, msg);
+    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, version, e.bytes, 0, 0, msg);
 }
 
 // Without a launcher nobody else prunes: keep the newest kStandaloneRetain versions.
@@ -97,12 +99,11 @@ uint64_t next_version(int64_t latest)
 
 // The forked writer: from the clone on, a copy of this thread alone, in a copy of the
 // program's memory as it was at the fork. Scans, writes, commits, reports and exits.
-[[noreturn]] void write_in_writer(CaptureSet &set, uint64_t version, uint64_t t_fork, int32_t program_pid)
+[[noreturn]] void write_in_writer(CaptureSet &set, uint64_t version, int32_t program_pid)
 {
     g_rt.report_pid = program_pid;  // the launcher knows the program, not this process
     if (!forked::become_writer(g_rt.status_fd, g_rt.lock_fd, g_rt.launcher_pid)) sys_exit_group(1);
     const uint64_t t_run = sys_monotonic_ns();
-    (void)t_fork;  // the image statistics (format 6) record the fork
     char detail[80];
     if (const char *blind = forked::blind_spot(set, detail, sizeof detail)) {
         char msg[88];
@@ -112,7 +113,7 @@ uint64_t next_version(int64_t latest)
     }
     CaptureError err = capture_memory(set, set.arena.begin(), set.arena.end());
     if (err) {
-        report_error(err, err.err == EOPNOTSUPP);
+        report_error(err, err.err == EOPNOTSUPP, version);
         sys_exit_group(1);
     }
     set.process.stats.scan_ns = sys_monotonic_ns() - t_run;
@@ -120,7 +121,7 @@ uint64_t next_version(int64_t latest)
     if (dirfd < 0) {
         err.err = int(-dirfd);
         err.what = "cannot open the checkpoint directory";
-        report_error(err, false);
+        report_error(err, false, version);
         sys_exit_group(1);
     }
     WriteResult written;
@@ -128,7 +129,7 @@ uint64_t next_version(int64_t latest)
     if (err) {
         // The epoch's log stays: the program records into it. The next checkpoint takes a
         // higher version, and a recovery to an older one undoes this epoch too.
-        report_error(err, false);
+        report_error(err, false, version);
         sys_exit_group(1);
     }
     if (written.dir_sync_err)
@@ -237,7 +238,7 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
         const long pid = forked::spawn();
         if (pid == 0) {
             set.t_resumed_ns = sys_monotonic_ns();
-            write_in_writer(set, version, t_fork, program_pid);
+            write_in_writer(set, version, program_pid);
         }
         if (pid > 0) {
             // Said by the program before it goes on, so that the launcher knows the writer

@@ -367,3 +367,21 @@ TEST_CASE("supervision: --no-fork sends every request synchronously")
     REQUIRE(r.fx.queued.size() == 1);
     CHECK((uint32_t(r.fx.queued[0]) >> 16) == kSyncTag);
 }
+
+TEST_CASE("supervision: a writer that reports its commit before the program's CheckpointWriting is no failure")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    REQUIRE(r.fx.checkpoint_signals() == 1);
+    r.commit(2);                 // a small image: the writer was faster
+    r.rec(writing(2, 780));      // the program's record comes second
+    CHECK(r.m->request() == Supervision::Request::Idle);
+    CHECK(r.status.writing_version == 0);
+    CHECK(r.m->writer_running());
+    r.event({Kind::WriterExited, {}, 0, 0, 780});
+    CHECK(!r.m->writer_running());
+    CHECK(r.status.failures == 0);
+    CHECK(r.fx.temps_discarded.empty());
+    CHECK(r.status.last_version == 2);
+}
