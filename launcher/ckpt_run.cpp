@@ -388,6 +388,7 @@ int main(int argc, char **argv)
     bool keep = false, quiet = false, fresh = false;
     int verbosity = 0;
     long long retain = 3;
+    bool no_fork = false;
     std::vector<std::string> command;
     CLI::Option *name_opt =
         app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
@@ -401,6 +402,10 @@ int main(int argc, char **argv)
                    "real-time signal)")->envname("CKPT_SIGNAL");
     app.add_flag("--fresh", fresh, "discard the job's checkpoints (as `ckptctl rm` does) and start the program anew");
     app.add_option("--retain", retain, "number of checkpoint versions kept (0 = all)")->envname("CKPT_RETAIN");
+    app.add_flag("--no-fork", no_fork,
+                 "write every checkpoint synchronously (the program waits for the write) instead of from a "
+                 "forked copy-on-write writer")
+        ->envname("CKPT_NO_FORK");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
@@ -502,6 +507,7 @@ int main(int argc, char **argv)
         cfg.stop_timeout = *stop_timeout;
     }
     cfg.retain = size_t(retain);
+    cfg.no_fork = no_fork;
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where

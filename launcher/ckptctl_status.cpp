@@ -44,6 +44,10 @@ Runner add_status(CLI::App &app)
                           << ", " << format_size(st->last_image_bytes) << ", pause " << format_ns(st->last_pause_ns) << "\n";
             else
                 std::cout << "none by this launcher\n";
+            // A write in progress: the program runs on while a forked writer writes its snapshot.
+            if (running && st->writing_version)
+                std::cout << "writing:          version " << st->writing_version << " (writer pid " << st->writer_pid
+                          << ", since " << format_local_time(st->writing_since_ns) << ")\n";
             if (!st->last_error.empty()) std::cout << "last failure:     " << printable(st->last_error) << "\n";
             // Only a running launcher's word is current: a stall it recorded before it ended is not.
             if (running && st->stalled_since_ns)

@@ -421,6 +421,14 @@ void JobDir::remove_stale_temps() const
     ::closedir(d);
 }
 
+void JobDir::remove_image_temp(uint64_t version) const
+{
+    if (dir_fd() < 0) return;
+    char name[40];
+    std::snprintf(name, sizeof name, ".ckpt-%06llu.img.tmp", static_cast<unsigned long long>(version));
+    ::unlinkat(dir_fd_, name, 0);  // the name itself, even if it is a link
+}
+
 void JobDir::prune(size_t retain) const
 {
     if (retain == 0 || dir_fd() < 0) return;
@@ -466,7 +474,9 @@ void JobDir::write_status(const JobStatus &s) const
         << "\nlast_error=" << escape_value(s.last_error) << "\nrestores=" << s.restores
         << "\nrestored_version=" << s.restored_version << "\nlast_restore_ns=" << s.last_restore_ns
         << "\nrestarts=" << s.restarts << "\nrestart_causes=" << escape_value(s.restart_causes)
-        << "\nstalled_since_ns=" << s.stalled_since_ns << "\nstall_reason=" << escape_value(s.stall_reason) << "\n";
+        << "\nstalled_since_ns=" << s.stalled_since_ns << "\nstall_reason=" << escape_value(s.stall_reason)
+        << "\nwriting_version=" << s.writing_version << "\nwriter_pid=" << s.writer_pid
+        << "\nwriting_since_ns=" << s.writing_since_ns << "\n";
     const std::string text = out.str();
     // A new file every time (a stale one, or a link planted under its name, is unlinked
     // first, never written through), renamed over the old status.
@@ -519,6 +529,9 @@ std::optional<JobStatus> JobDir::read_status() const
         else if (k == "restart_causes") s.restart_causes = unescape_value(v);
         else if (k == "stalled_since_ns") s.stalled_since_ns = int64_t(num());
         else if (k == "stall_reason") s.stall_reason = unescape_value(v);
+        else if (k == "writing_version") s.writing_version = num();
+        else if (k == "writer_pid") s.writer_pid = int(num());
+        else if (k == "writing_since_ns") s.writing_since_ns = int64_t(num());
     }
     return s;
 }

@@ -62,6 +62,11 @@ struct JobStatus {
     // of the last checkpoint, or of the program's start; 0 = not stalled) and why.
     int64_t stalled_since_ns = 0;
     std::string stall_reason;
+    // A forked writer is writing this version (0: none), as process writer_pid, since
+    // writing_since_ns (CLOCK_REALTIME).
+    uint64_t writing_version = 0;
+    int writer_pid = 0;
+    int64_t writing_since_ns = 0;
 };
 
 // Why a root or job directory is not used. The message names the path (and the owner).
@@ -116,6 +121,8 @@ public:
     bool locked_by_other() const;
 
     void remove_stale_temps() const;
+    // The temporary image of one version (a forked writer that died while writing it).
+    void remove_image_temp(uint64_t version) const;
     // Deletes all but the newest `retain` versions (0 keeps all).
     void prune(size_t retain) const;
     // Deletes what ckpt wrote (names of runtime/job_layout.h, never through a link) and then

@@ -1,6 +1,7 @@
 #include "supervision.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <algorithm>
@@ -82,6 +83,9 @@ void Supervision::handle(const SupervisionEvent &e, TimePoint now)
         phase_ = Phase::Exited;
         out_.wait_status = e.wait_status;
         break;
+    case SupervisionEvent::Kind::WriterExited:
+        on_writer_exited(e.pid, e.wait_status, now);
+        break;
     }
     update_stall(now);
 }
@@ -90,7 +94,8 @@ Supervision::TimePoint Supervision::next_wakeup() const
 {
     if (exited()) return TimePoint::max();
     TimePoint t = next_tick_;
-    if (ready() && !suspended_) t = std::min(t, schedule_.next_wakeup());
+    // While a forked writer writes, its request cannot become stale: only its end counts.
+    if (ready() && !suspended_ && request_ != Request::Writing) t = std::min(t, schedule_.next_wakeup());
     return std::min(t, stall_.deadline(schedule_.interval()));
 }
 
@@ -163,18 +168,39 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
         status_.last_restore_ns = m.ns_b - m.ns_a;
         spdlog::info("restored from checkpoint version {} in {}", m.version, ms(m.ns_b - m.ns_a));
         break;
-    case StatusType::CheckpointDone:
-        schedule_.finished(now, std::chrono::nanoseconds(m.ns_a));
+    case StatusType::CheckpointWriting:
+        on_writing(m, now);
+        break;
+    case StatusType::ForkUnsafe:
+        // The writer exits without an image; its exit asks again, synchronously.
+        if (!fork_unsafe_)
+            spdlog::warn("the forked checkpoint writer cannot see all of the program's memory: {}; checkpoints are "
+                         "written synchronously from now on (the program waits for each write)", text);
+        fork_unsafe_ = true;
+        if (writing_open_ && m.version == writing_version_) retry_sync_ = true;
+        return;
+    case StatusType::CheckpointDone: {
+        const bool forked = writing_open_ && m.version == writing_version_;
+        // A forked version's pause is the program's own figure (its CheckpointWriting), not
+        // the writer's, which starts to count later.
+        const uint64_t pause_ns = forked ? writing_pause_ns_ : m.ns_a;
+        ended_version_ = std::max(ended_version_, m.version);
+        schedule_.finished(now, std::chrono::nanoseconds(pause_ns));
         // The time the checkpoint held the program does not count against its heartbeat.
-        last_alive_ = std::min(now, last_alive_ + std::chrono::nanoseconds(m.ns_a));
+        last_alive_ = std::min(now, last_alive_ + std::chrono::nanoseconds(pause_ns));
         status_.checkpoints++;
         status_.last_version = m.version;
         status_.last_checkpoint_ns = realtime_ns();
-        status_.last_pause_ns = m.ns_a;
+        status_.last_pause_ns = pause_ns;
         status_.last_image_bytes = m.bytes;
         status_.last_error.clear();
         status_.seq++;
-        spdlog::info("checkpoint version {} committed: {}, program paused {}", m.version, mib(m.bytes), ms(m.ns_a));
+        if (forked)
+            spdlog::info("checkpoint version {} committed: {}, program paused {}, written in {} by a forked writer",
+                         m.version, mib(m.bytes), ms(pause_ns), ms(uint64_t((now - writing_since_).count())));
+        else
+            spdlog::info("checkpoint version {} committed: {}, program paused {}", m.version, mib(m.bytes), ms(m.ns_a));
+        if (forked) end_writing();
         if (stall_.progress(now) == CheckpointStall::Change::Ended) {
             spdlog::info("checkpoints resumed: version {} committed; the stall is over", m.version);
             status_.stalled_since_ns = 0;
@@ -187,9 +213,15 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
         fx_.prune(cfg_.retain ? cfg_.retain + unconfirmed_.size() : 0);
         on_checkpoint_ended(m, now);
         break;
+    }
     case StatusType::CheckpointFailed:
     case StatusType::CheckpointRefused: {
         const bool refused = m.type == StatusType::CheckpointRefused;
+        if (m.version) ended_version_ = std::max(ended_version_, m.version);  // a writer's
+        if (writing_open_ && (m.version == 0 || m.version == writing_version_)) {
+            fx_.discard_temp(writing_version_);
+            end_writing();
+        }
         schedule_.finished(now, std::chrono::nanoseconds(0));
         status_.failures++;
         status_.last_error = text + (m.err ? std::string(" (") + std::strerror(m.err) + ")" : "");
@@ -250,6 +282,67 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
     fx_.publish(status_);
 }
 
+// The program forked a writer and runs on: the request stays outstanding until the writer
+// reports the commit (or its failure), or is found dead.
+void Supervision::on_writing(const StatusMessage &m, TimePoint now)
+{
+    writer_pid_ = int(m.ns_b);
+    if (m.version <= ended_version_) {  // its writer was faster than this record
+        spdlog::debug("checkpoint version {}: written by a forked writer (pid {}) already", m.version, writer_pid_);
+        return;
+    }
+    writing_version_ = m.version;
+    writing_open_ = true;
+    writing_pause_ns_ = m.ns_a;
+    writing_since_ = now;
+    if (schedule_.outstanding()) request_ = Request::Writing;
+    status_.writing_version = m.version;
+    status_.writer_pid = writer_pid_;
+    status_.writing_since_ns = realtime_ns();
+    spdlog::debug("checkpoint version {}: program paused {}, a forked writer (pid {}) writes it", m.version,
+                  ms(m.ns_a), writer_pid_);
+}
+
+void Supervision::end_writing()
+{
+    writing_open_ = false;
+    status_.writing_version = 0;
+    status_.writer_pid = 0;
+    status_.writing_since_ns = 0;
+    if (request_ == Request::Writing) request_ = Request::Requested;
+}
+
+// A child of ckpt-run that is not the program ended: the writer, or something the program
+// left behind (ckpt-run is their subreaper).
+void Supervision::on_writer_exited(int pid, int wait_status, TimePoint now)
+{
+    if (pid == 0 || pid != writer_pid_) return;
+    writer_pid_ = 0;
+    if (!writing_open_) return;  // it reported the commit or its failure
+    const uint64_t version = writing_version_;
+    fx_.discard_temp(version);
+    end_writing();
+    schedule_.finished(now, std::chrono::nanoseconds(writing_pause_ns_));
+    if (retry_sync_) {
+        retry_sync_ = false;
+        request_ = Request::Idle;
+        spdlog::info("checkpoint version {} not written by the forked writer; asking for a synchronous one", version);
+        request_checkpoint("synchronous retry", now);
+        fx_.publish(status_);
+        return;
+    }
+    const std::string how = WIFSIGNALED(wait_status) ? "killed by " + signal_name(WTERMSIG(wait_status))
+                                                     : "exit status " + std::to_string(WEXITSTATUS(wait_status));
+    status_.failures++;
+    status_.last_error = "the checkpoint writer of version " + std::to_string(version) + " died (" + how + ")";
+    status_.seq++;
+    last_outcome_ = "failed: " + status_.last_error;
+    spdlog::warn("checkpoint failed: {} before committing it; the program keeps running and the previous "
+                 "checkpoints are intact", status_.last_error);
+    fx_.publish(status_);
+    on_checkpoint_ended(StatusMessage{}, now);
+}
+
 // Committed, failed or refused: the request is answered; a ckptctl request that waited goes now.
 void Supervision::on_checkpoint_ended(const StatusMessage &, TimePoint now)
 {
@@ -269,6 +362,12 @@ void Supervision::request_checkpoint(const char *why, TimePoint now)
         spdlog::debug("checkpoint ({}) skipped: the program is not ready yet", why);
         return;
     }
+    // A forked writer still writes: the next checkpoint waits for it (never two at once).
+    if (request_ == Request::Writing || writing_open_) {
+        spdlog::debug("checkpoint ({}) waits: version {} is still being written", why, writing_version_);
+        if (std::string(why) == "ckptctl") explicit_pending_ = true;
+        return;
+    }
     if (schedule_.stale(now)) {
         spdlog::warn("the checkpoint requested last has not ended after a long time; asking again");
         schedule_.abandoned(now);
@@ -279,7 +378,10 @@ void Supervision::request_checkpoint(const char *why, TimePoint now)
         return;
     }
     spdlog::debug("checkpoint requested ({})", why);
-    if (int err = fx_.signal_program(cfg_.signal); err == 0) {
+    // --no-fork, or a writer that could not see all memory: the request says "synchronous"
+    // (sigqueue with kSyncTag); otherwise a plain signal, which the runtime may fork for.
+    const bool sync = cfg_.no_fork || fork_unsafe_;
+    if (int err = sync ? fx_.poll_program(cfg_.signal, int(kSyncTag << 16)) : fx_.signal_program(cfg_.signal); err == 0) {
         schedule_.requested(now);
         request_ = Request::Requested;
         send_failed_ = false;
@@ -335,7 +437,8 @@ void Supervision::watchdog(TimePoint now)
     if (!ready()) return;
     // A checkpoint in progress keeps the handler busy legitimately and does not count, unless
     // the process is stopped or the checkpoint takes unreasonably long.
-    bool checkpoint_running = schedule_.outstanding();
+    // The program runs while a forked writer writes: that time counts.
+    bool checkpoint_running = schedule_.outstanding() && request_ != Request::Writing;
     if (checkpoint_running && (fx_.program_stopped() || schedule_.stale(now))) {
         schedule_.abandoned(now);
         request_ = Request::Idle;
@@ -376,6 +479,10 @@ std::string Supervision::stall_reason(TimePoint now) const
     if (request_ == Request::Deferred)
         return "deferred by the runtime: " + deferred_why_ + " (a write to a full pipe?); the checkpoint is taken "
                "when it returns";
+    if (request_ == Request::Writing)
+        return "version " + std::to_string(writing_version_) + " is still being written by a forked writer (pid " +
+               std::to_string(writer_pid_) + ") after " + ms(uint64_t((now - writing_since_).count())) +
+               " (a slow disk?)";
     if (request_ == Request::Requested) {
         if (now - schedule_.requested_at() < std::max<std::chrono::nanoseconds>(schedule_.interval(), std::chrono::seconds(1)))
             return {};

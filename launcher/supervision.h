@@ -38,6 +38,7 @@ public:
     virtual void publish(const JobStatus &status) = 0; // the status file
     virtual void prune(size_t retain) = 0;             // keep the newest `retain` versions (0: all)
     virtual void discard(uint64_t version) = 0;        // delete one version
+    virtual void discard_temp(uint64_t version) = 0;   // delete the temporary image of a version
     virtual void notify_running(bool restored) = 0;    // systemd: READY=1 (once), STATUS=
     virtual void notify_watchdog() = 0;                // systemd: WATCHDOG=1
 };
@@ -50,10 +51,12 @@ struct SupervisionEvent {
         ChildStopped,    // the program was stopped by signo (SIGSTOP, SIGTSTP, ...)
         ChildContinued,  // ... and continued
         ChildExited,     // wait_status
+        WriterExited,    // a process other than the program ended: pid, wait_status
     } kind;
     StatusMessage record{};
     int signo = 0;
     int wait_status = 0;
+    int pid = 0;
 };
 
 class Supervision {
@@ -61,7 +64,9 @@ public:
     using Clock = CheckpointSchedule::Clock;
     using TimePoint = CheckpointSchedule::TimePoint;
     enum class Phase { Starting, Running, Stopping, Exited };
-    enum class Request { Idle, Requested, Deferred };
+    // Writing: the program went on and a forked writer writes the version; the request ends
+    // when the writer reports the commit or failure, or is found dead.
+    enum class Request { Idle, Requested, Deferred, Writing };
 
     // The program (pid `child`, started at `now`) runs under `cfg`; `out` and `status` are
     // filled as it goes. sd_watchdog_usec: systemd's WatchdogSec= (0 = none).
@@ -77,6 +82,9 @@ public:
     Phase phase() const { return phase_; }
     Request request() const { return request_; }
     bool exited() const { return phase_ == Phase::Exited; }
+    // A forked writer that has not been reaped yet: ckpt-run waits for it before it exits.
+    bool writer_running() const { return writer_pid_ != 0; }
+    int writer_pid() const { return writer_pid_; }
     bool suspended() const { return suspended_; }
     const CheckpointStall &stall() const { return stall_; }
     const CheckpointSchedule &schedule() const { return schedule_; }
@@ -89,6 +97,9 @@ private:
     void on_signal(int sig, TimePoint now);
     void on_ready(TimePoint now);
     void on_checkpoint_ended(const StatusMessage &m, TimePoint now);
+    void on_writing(const StatusMessage &m, TimePoint now);
+    void on_writer_exited(int pid, int wait_status, TimePoint now);
+    void end_writing();
     void watchdog(TimePoint now);
 
     void request_checkpoint(const char *why, TimePoint now);
@@ -126,6 +137,21 @@ private:
     bool poll_outstanding_ = false;
     uint32_t poll_seq_ = 0;
     std::vector<uint64_t> unconfirmed_;  // versions committed since the last heartbeat
+
+    // The forked writer (runtime/forked_writer.h): its pid until it is reaped; the version it
+    // writes, while neither its commit nor its failure has been reported.
+    int writer_pid_ = 0;
+    uint64_t writing_version_ = 0;
+    bool writing_open_ = false;
+    // The newest version whose commit or failure was reported: the writer may report before
+    // the program's CheckpointWriting arrives (a small image), which then opens nothing.
+    uint64_t ended_version_ = 0;
+    uint64_t writing_pause_ns_ = 0;
+    TimePoint writing_since_{};
+    // A writer could not see all of the program's memory: every request from now on asks for
+    // a synchronous checkpoint, and the one it could not write is asked again at once.
+    bool fork_unsafe_ = false;
+    bool retry_sync_ = false;
 };
 
 }  // namespace ckpt

@@ -102,6 +102,7 @@ public:
     void publish(const JobStatus &status) override { job_.write_status(status); }
     void prune(size_t retain) override { job_.prune(retain); }
     void discard(uint64_t version) override { ::unlink(job_.image_path(version).c_str()); }
+    void discard_temp(uint64_t version) override { job_.remove_image_temp(version); }
     void notify_running(bool restored) override
     {
         // READY=1 once per ckpt-run (an exec in the program or a restart only updates STATUS).
@@ -257,17 +258,24 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
     // Reap everything: the launcher is the program's reaper (and a subreaper for whatever the
     // program leaves behind). The program's stops and continues are events too.
     auto reap = [&] {
+        // A forked writer reports before it exits: its records are read first.
+        if (pipe_open) drain_pipe();
         for (;;) {
             int st;
             pid_t p = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
             if (p <= 0) break;
-            if (p != child) continue;
+            if (p != child) {
+                if (WIFEXITED(st) || WIFSIGNALED(st)) feed({SupervisionEvent::Kind::WriterExited, {}, 0, st, int(p)});
+                continue;
+            }
             if (WIFSTOPPED(st)) feed({SupervisionEvent::Kind::ChildStopped, {}, WSTOPSIG(st)});
             else if (WIFCONTINUED(st)) feed({SupervisionEvent::Kind::ChildContinued});
             else feed({SupervisionEvent::Kind::ChildExited, {}, 0, st});
         }
     };
-    while (!machine.exited()) {
+    // After the program ended, a forked writer still writing is waited for (its version may
+    // be the one the next run restores; the clean-up after exit 0 must not race with it).
+    while (!machine.exited() || machine.writer_running()) {
         itimerspec its{};
         if (const auto at = machine.next_wakeup(); at != clock::time_point::max()) {
             const auto ns = std::max<int64_t>(1, at.time_since_epoch().count());

@@ -21,6 +21,7 @@ struct RunConfig {
     std::string command_id;        // identity of the command (command_identity.h)
     int signal = 0;
     size_t retain = 3;
+    bool no_fork = false;  // --no-fork: every checkpoint written synchronously (kSyncTag)
     // Hang detection (watchdog): 0 = off.
     std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
     std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long

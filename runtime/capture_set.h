@@ -101,6 +101,12 @@ struct CaptureSet {
     char *scratch = nullptr;  // one large buffer for /proc reads
     size_t scratch_size = 0;
     uint64_t t_start_ns = 0;  // CLOCK_MONOTONIC at handler entry
+    // When the program went on (CLOCK_MONOTONIC): the forked writer's fork; 0 while the
+    // program waits for the whole write (the synchronous writer).
+    uint64_t t_resumed_ns = 0;
+    // The program's /proc/self/maps at the fork, for the forked writer's check of its view.
+    char *program_maps = nullptr;
+    size_t program_maps_len = 0;
 
     bool init()
     {

@@ -8,6 +8,7 @@
 #include "events.h"
 #include "../launcher/exit_codes.h"
 #include "fd/fd_table.h"
+#include "forked_writer.h"
 #include "image_writer.h"
 #include "memory_capture.h"
 #include "process_attrs.h"
@@ -26,7 +27,9 @@
 namespace ckpt {
 namespace {
 
-void report_error(const CaptureError &e, bool refused)
+// version: the forked writer's, so that the launcher can tell its report apart (0: the
+// synchronous writer's).
+void report_error(const CaptureError &e, bool refused, uint64_t version = 0)
 {
     g_rt.last_error = e.err ? e.err : EIO;
     char msg[88];
@@ -34,7 +37,7 @@ void report_error(const CaptureError &e, bool refused)
     b.add(e.what);
     // A full disk: the launcher words it with the directory and the free space from e.bytes.
     if (e.detail[0] && !(e.bytes && g_rt.status_fd >= 0)) b.add(": ").add(e.detail);
-    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, 0, e.bytes, 0, 0, msg);
+    report(refused ? StatusType::CheckpointRefused : StatusType::CheckpointFailed, e.err, version, e.bytes, 0, 0, msg);
 }
 
 // Without a launcher nobody else prunes: keep the newest kStandaloneRetain versions.
@@ -75,7 +78,72 @@ struct FdCaptureScope {
     ~FdCaptureScope() { fd::end_fd_capture(); }
 };
 
-void run_checkpoint(uint64_t t_start)
+// Why the last checkpoint that could have been forked was written synchronously: said once
+// (a Warning record) each time it changes, not at every checkpoint. Empty: it was forked.
+char g_sync_reason[88];
+
+void note_sync_reason(const char *why, int err)
+{
+    if (text::equal(why, g_sync_reason)) return;
+    text::Builder(g_sync_reason, sizeof g_sync_reason).add(why);
+    if (why[0]) report(StatusType::Warning, err, 0, 0, 0, 0, why);
+}
+
+// Not the version a forked writer may still be writing, nor one whose writer failed: that
+// epoch's log is the program's current one (events::after_checkpoint ran at the fork).
+uint64_t next_version(int64_t latest)
+{
+    const uint64_t committed = latest > 0 ? uint64_t(latest) : 0;
+    return (committed > g_rt.forked_version ? committed : g_rt.forked_version) + 1;
+}
+
+// The forked writer: from the clone on, a copy of this thread alone, in a copy of the
+// program's memory as it was at the fork. Scans, writes, commits, reports and exits.
+[[noreturn]] void write_in_writer(CaptureSet &set, uint64_t version, int32_t program_pid)
+{
+    g_rt.report_pid = program_pid;  // the launcher knows the program, not this process
+    if (!forked::become_writer(g_rt.status_fd, g_rt.lock_fd, g_rt.launcher_pid)) sys_exit_group(1);
+    const uint64_t t_run = sys_monotonic_ns();
+    char detail[80];
+    if (const char *blind = forked::blind_spot(set, detail, sizeof detail)) {
+        char msg[88];
+        text::Builder(msg, sizeof msg).add(blind).add(" at ").add(detail);
+        report(StatusType::ForkUnsafe, 0, version, 0, 0, 0, msg);
+        sys_exit_group(3);
+    }
+    CaptureError err = capture_memory(set, set.arena.begin(), set.arena.end());
+    if (err) {
+        report_error(err, err.err == EOPNOTSUPP, version);
+        sys_exit_group(1);
+    }
+    set.process.stats.scan_ns = sys_monotonic_ns() - t_run;
+    long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (dirfd < 0) {
+        err.err = int(-dirfd);
+        err.what = "cannot open the checkpoint directory";
+        report_error(err, false, version);
+        sys_exit_group(1);
+    }
+    WriteResult written;
+    err = write_image(set, int(dirfd), version, written);
+    if (err) {
+        // The epoch's log stays: the program records into it. The next checkpoint takes a
+        // higher version, and a recovery to an older one undoes this epoch too.
+        report_error(err, false, version);
+        sys_exit_group(1);
+    }
+    if (written.dir_sync_err)
+        report(StatusType::Warning, written.dir_sync_err, version, 0, 0, 0,
+               "checkpoint committed, but syncing the checkpoint directory failed: after a crash "
+               "the previous version may be the newest");
+    report(StatusType::CheckpointDone, 0, version, written.bytes, set.process.stats.pause_ns,
+           set.process.stats.pages_written, nullptr);
+    sys_exit_group(0);
+}
+
+// may_fork: the launcher asked for this checkpoint and may have it written by a forked
+// writer; otherwise (or when a fork cannot be afforded) it is written here, synchronously.
+void run_checkpoint(uint64_t t_start, bool may_fork)
 {
     FdCaptureScope fd_scope;
     CaptureSet set;
@@ -129,9 +197,25 @@ void run_checkpoint(uint64_t t_start)
             return report_error(err, true);
         }
     }
-    err = capture_memory(set, set.arena.begin(), set.arena.end());
-    if (err) return report_error(err, err.err == EOPNOTSUPP);
-    pr.stats.scan_ns = sys_monotonic_ns() - t_start;
+    g_rt.sync_wanted = false;  // this is the checkpoint it asked for
+    bool fork = may_fork;
+    if (fork) {
+        char why[88];
+        forked::check_affordable(set, why, sizeof why);
+        if (why[0]) {
+            note_sync_reason(why, 0);
+            fork = false;
+        }
+    }
+    if (fork && !forked::keep_program_view(set)) {
+        note_sync_reason("cannot read /proc/self/maps for the forked writer: written synchronously", 0);
+        fork = false;
+    }
+    if (!fork) {
+        err = capture_memory(set, set.arena.begin(), set.arena.end());
+        if (err) return report_error(err, err.err == EOPNOTSUPP);
+        pr.stats.scan_ns = sys_monotonic_ns() - t_start;
+    }
 
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
@@ -139,11 +223,56 @@ void run_checkpoint(uint64_t t_start)
         err.what = "cannot open the checkpoint directory";
         return report_error(err, false);
     }
-    int64_t latest = latest_version(int(dirfd), set.scratch, set.scratch_size);
-    if (latest < 0) latest = 0;
-    const uint64_t version = uint64_t(latest) + 1;
+    const uint64_t version = next_version(latest_version(int(dirfd), set.scratch, set.scratch_size));
     WriteResult written;
     pr.flags = events::before_commit(version, pr.created_realtime_ns) ? image::kProcEpochLog : 0;
+    if (fork) {
+        sys_close(int(dirfd));
+        // The snapshot instant: the writer's memory is the program's as it is now, and the
+        // new epoch begins now (its log was started by before_commit).
+        const uint64_t t_fork = sys_monotonic_ns();
+        const uint64_t forked_before = g_rt.forked_version;
+        g_rt.forked_version = version;  // before the clone: the image records it too
+        const int32_t program_pid = int32_t(sys_getpid());
+        set.t_resumed_ns = t_fork;  // the writer's copy; the clone's own time is added below
+        const long pid = forked::spawn();
+        if (pid == 0) {
+            set.t_resumed_ns = sys_monotonic_ns();
+            write_in_writer(set, version, program_pid);
+        }
+        if (pid > 0) {
+            // Said by the program before it goes on, so that the launcher knows the writer
+            // (and waits for it) before the program can exit.
+            report(StatusType::CheckpointWriting, 0, version, 0, sys_monotonic_ns() - t_start, uint64_t(pid), nullptr);
+            note_sync_reason("", 0);
+            events::after_checkpoint(version);
+            g_rt.last_error = 0;
+            return;
+        }
+        // No writer (ENOMEM: overcommit mode 2 without commit headroom, EAGAIN: a process
+        // limit): written here after all, as the same version.
+        g_rt.forked_version = forked_before;
+        char why[88];
+        text::Builder(why, sizeof why)
+            .add("cannot fork the checkpoint writer (errno ")
+            .add(uint64_t(-pid))
+            .add("): written synchronously");
+        note_sync_reason(why, int(-pid));
+        err = capture_memory(set, set.arena.begin(), set.arena.end());
+        if (err) {
+            events::before_commit_failed(version);
+            return report_error(err, err.err == EOPNOTSUPP);
+        }
+        pr.stats.scan_ns = sys_monotonic_ns() - t_start;
+        set.t_resumed_ns = 0;
+        dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (dirfd < 0) {
+            events::before_commit_failed(version);
+            err.err = int(-dirfd);
+            err.what = "cannot open the checkpoint directory";
+            return report_error(err, false);
+        }
+    }
     err = write_image(set, int(dirfd), version, written);
     if (err) {
         events::before_commit_failed(version);
@@ -288,14 +417,13 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
     // Counted even when forwarded: a wait it interrupted resumes unless a handler of the
     // program ran (the forwarded handler counts as the program's).
     sigstate::note_checkpoint_tick();
-    bool deferred_here = false;
-    if (threads::is_stop_request(si)) {  // another thread takes a checkpoint: stop here
-        deferred_here = threads::on_stop_request(si, uc);
-        if (!deferred_here) {
-            errno = saved_errno;
-            return;
-        }
-        // A checkpoint deferred because this thread blocked the signal: taken now.
+    // Another thread takes a checkpoint: stop here. Unless that checkpoint was deferred
+    // because this thread blocked the signal: then it is taken now (deferred_here).
+    const bool stop_request = threads::is_stop_request(si);
+    const bool deferred_here = stop_request && threads::on_stop_request(si, uc);
+    if (stop_request && !deferred_here) {
+        errno = saved_errno;
+        return;
     }
     if (!deferred_here && !from_ckpt(si) && sigstate::forward_foreign(sig, si, uc)) {
         errno = saved_errno;
@@ -322,6 +450,12 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         errno = saved_errno;
         return;
     }
+    // The launcher's request, and whether it asked for a synchronous write (kept until a
+    // checkpoint is taken: it may be deferred).
+    const bool from_launcher = !deferred_here ? (si && from_ckpt(si) && g_rt.status_fd >= 0 && !g_rt.standalone)
+                                              : g_rt.status_fd >= 0 && !g_rt.standalone;
+    if (from_launcher && si && si->si_code == SI_QUEUE && (uint32_t(si->si_value.sival_int) >> 16) == kSyncTag)
+        g_rt.sync_wanted = true;
     const uint64_t t_start = sys_monotonic_ns();
     // One checkpoint at a time, of every thread: this thread coordinates it, or another one
     // already does and stops this one too.
@@ -356,7 +490,11 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         return;
     }
     if (ckpt_context_save(&g_rt.ctx) == 0) {
-        run_checkpoint(t_start);
+        // Forked only when the launcher asked (chkpnt() returns once its version is
+        // committed; a last checkpoint of an orphan has nobody to reap a writer), and it did
+        // not ask for a synchronous one.
+        const bool may_fork = from_launcher && !orphaned && !launcher_died() && !g_rt.sync_wanted;
+        run_checkpoint(t_start, may_fork);
         // Orphaned now or during this checkpoint (its report found the socket closed): this
         // was the last one, committed or not. The restored copy goes on in the other branch.
         if (orphaned || launcher_died()) die_without_launcher();

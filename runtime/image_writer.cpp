@@ -173,8 +173,9 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
         for (uint64_t i = 0; i < n; ++i) meta[at + i] = s[i];
     };
     // The sync is still to come: the recorded pause covers everything before it, and the
-    // launcher hears the full figure in its status message.
-    set.process.stats.pause_ns = t_meta - set.t_start_ns;
+    // launcher hears the full figure in its status message. A forked writer's program went
+    // on at the fork.
+    set.process.stats.pause_ns = (set.t_resumed_ns ? set.t_resumed_ns : t_meta) - set.t_start_ns;
     put(0, &set.process, sizeof(ProcessRecord));
     put(regions_off, set.regions.data(), set.regions.size() * sizeof(RegionRecord));
     put(runs_off, set.runs.data(), set.runs.size() * sizeof(PageRun));

@@ -19,7 +19,7 @@ void report(StatusType type, int err, uint64_t version, uint64_t bytes, uint64_t
     StatusMessage m{};
     m.magic = kStatusMagic;
     m.type = type;
-    m.pid = int32_t(sys_getpid());
+    m.pid = g_rt.report_pid ? g_rt.report_pid : int32_t(sys_getpid());
     m.err = err;
     m.version = version;
     m.bytes = bytes;

@@ -30,6 +30,16 @@ struct RuntimeState {
     int launcher_pid = 0;
     uint32_t tid_offset = 0;
     uint64_t restores = 0;  // how many times this process image was restored
+    // The newest version a forked writer was started for: the next checkpoint takes a higher
+    // number even if that one never committed, because its epoch's log is in use
+    // (checkpoint.cpp). 0: none.
+    uint64_t forked_version = 0;
+    // The launcher asked for a synchronous checkpoint (--no-fork, or a forked writer could not
+    // see all memory) and it has not been taken yet (it may have been deferred).
+    bool sync_wanted = false;
+    // Status records name this pid instead of getpid() (the forked writer reports for the
+    // program). 0: getpid().
+    int32_t report_pid = 0;
     char job_dir[CKPT_PATH_MAX] = {};
     char restorer[CKPT_PATH_MAX] = {};
     // Identity of the command the job was started with (16 hex digits, from the launcher or,

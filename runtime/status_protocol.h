@@ -26,6 +26,11 @@ enum class StatusType : uint32_t {
                           // unprotected (--on-undo-failure=proceed), 0 if the call failed
     CheckpointDeferred = 13,  // the signal came inside a wrapper's record-and-change section: the
                           // checkpoint is taken when the call returns (text says why)
+    CheckpointWriting = 14,   // a forked writer (pid ns_b) writes version `version`; the program
+                          // went on after ns_a (its pause). CheckpointDone/Failed follow from
+                          // the writer, or the launcher finds it dead.
+    ForkUnsafe = 15,      // the forked writer cannot see all memory (text says which region):
+                          // ask for synchronous checkpoints (kSyncTag) from now on
 };
 
 struct StatusMessage {
@@ -56,5 +61,9 @@ inline constexpr int kLockFd = kStatusFd - 1;
 // high half is this tag (low half: sequence number). The handler answers instead of
 // checkpointing.
 inline constexpr uint32_t kPollTag = 0x504f;  // "PO"
+
+// A checkpoint request sent with sigqueue() and this tag in the value's high half: written
+// synchronously, never by a forked writer (--no-fork, or after ForkUnsafe).
+inline constexpr uint32_t kSyncTag = 0x5359;  // "SY"
 
 }  // namespace ckpt

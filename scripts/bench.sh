@@ -9,7 +9,8 @@
 #   BENCH_SIZES  memory sizes in MiB (default: "64 256 1024")
 #   BENCH_REPS   repetitions per size, the tables show medians (default: 3)
 #   BENCH_WARMUP repetitions per size run first and not counted (default: 1)
-#   BENCH_LIST   benchmarks to run, in order (default: "memory rollback persist threads cps regions")
+#   BENCH_LIST   benchmarks to run, in order (default: "memory fork rollback persist threads cps regions")
+#   BENCH_FORK_SIZES  memory sizes in MiB of the fork benchmark (default: "64 1024")
 #   BENCH_CPS_WRITES  writes per section size of the cps benchmark (default: 200)
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
 #                unless this user's queue of pending signals is nearly full: then SIGUSR2,
@@ -34,7 +35,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO/build}
 BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-BENCH_LIST=${BENCH_LIST:-"memory rollback persist threads cps regions"}
+BENCH_LIST=${BENCH_LIST:-"memory fork rollback persist threads cps regions"}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
@@ -516,6 +517,23 @@ bench_threads_report() {
     echo "Idle threads (waiting on a condition variable); medians over 12 checkpoints each."
     echo
     echo "$THREADS_TABLE"
+    echo
+}
+
+# Forked against synchronous checkpoints: the pause measured inside the program, next to a
+# plain fork() of the same memory (scripts/bench_fork.sh).
+bench_fork_run() {
+    log "fork: pause of synchronous and forked checkpoints at ${BENCH_FORK_SIZES:-64 1024} MiB"
+    FORK_TABLE=$(BENCH_TMP="$BENCHDIR" "$REPO/scripts/bench_fork.sh" "$BUILD_DIR" "${BENCH_FORK_SIZES:-64 1024}" 5)
+}
+
+bench_fork_report() {
+    echo "### Forked checkpoints: the application pause"
+    echo
+    echo "Longest gap between the program's 5 ms ticks around each checkpoint, measured inside the"
+    echo "program; plain fork() timed by the same program on the same memory. Medians of 5 checkpoints."
+    echo
+    echo "$FORK_TABLE"
     echo
 }
 

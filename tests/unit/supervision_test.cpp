@@ -31,11 +31,18 @@ struct FakeEffects : SupervisionEffects {
         sent.push_back(sig);
         return 0;
     }
-    int poll_program(int, int) override { return 0; }
+    std::vector<int> queued;  // sigqueue() values (sync requests, polls)
+    std::vector<uint64_t> temps_discarded;
+    int poll_program(int, int value) override
+    {
+        queued.push_back(value);
+        return 0;
+    }
     bool program_stopped() override { return stopped; }
     void publish(const JobStatus &s) override { ++publishes; last = s; }
     void prune(size_t) override {}
     void discard(uint64_t) override {}
+    void discard_temp(uint64_t v) override { temps_discarded.push_back(v); }
     void notify_running(bool) override {}
     void notify_watchdog() override {}
     size_t checkpoint_signals() const { return size_t(std::count(sent.begin(), sent.end(), kSig)); }
@@ -274,4 +281,107 @@ TEST_CASE("supervision: no heartbeat within --heartbeat kills the program as hun
     r.advance(200ms);
     CHECK(r.out.hung);
     CHECK(r.fx.sent == std::vector<int>{SIGKILL});
+}
+
+namespace {
+StatusMessage writing(uint64_t version, int writer_pid, uint64_t pause_ns = 2000000)
+{
+    StatusMessage m = record(StatusType::CheckpointWriting, version, pause_ns);
+    m.ns_b = uint64_t(writer_pid);
+    return m;
+}
+}  // namespace
+
+TEST_CASE("supervision: a forked write keeps the request outstanding until the writer commits")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    REQUIRE(r.fx.checkpoint_signals() == 1);
+    r.rec(writing(1, 777));
+    CHECK(r.m->request() == Supervision::Request::Writing);
+    CHECK(r.m->writer_running());
+    CHECK(r.status.writing_version == 1);
+    CHECK(r.status.writer_pid == 777);
+    // A long write: no second request (neither the interval nor ckptctl stacks one up).
+    r.advance(120s);
+    r.event({Kind::Signal, {}, SIGUSR1});
+    CHECK(r.fx.checkpoint_signals() == 1);
+    r.commit(1);
+    CHECK(r.status.last_version == 1);
+    CHECK(r.status.writing_version == 0);
+    CHECK(r.m->writer_running());  // until it is reaped
+    // The ckptctl request that waited goes now.
+    CHECK(r.fx.checkpoint_signals() == 2);
+    r.event({Kind::WriterExited, {}, 0, 0, 777});
+    CHECK(!r.m->writer_running());
+    CHECK(r.status.failures == 0);
+}
+
+TEST_CASE("supervision: a writer that dies before committing is a failure; its temporary image goes")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    r.rec(writing(4, 778));
+    r.advance(10ms);
+    r.event({Kind::WriterExited, {}, 0, SIGKILL, 778});  // wait status: killed by SIGKILL
+    CHECK(!r.m->writer_running());
+    CHECK(r.m->request() == Supervision::Request::Idle);
+    CHECK(r.status.failures == 1);
+    CHECK(r.status.last_error.find("writer of version 4 died (killed by SIGKILL)") != std::string::npos);
+    CHECK(r.fx.temps_discarded == std::vector<uint64_t>{4});
+    CHECK(r.status.last_version == 0);  // nothing committed
+    // The next checkpoint is asked for on the schedule.
+    r.advance(1100ms);
+    CHECK(r.fx.checkpoint_signals() == 2);
+}
+
+TEST_CASE("supervision: a writer that cannot see the memory makes every later request synchronous")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    REQUIRE(r.fx.checkpoint_signals() == 1);
+    r.rec(writing(1, 779));
+    r.rec(record(StatusType::ForkUnsafe, 1, 0, "a MADV_WIPEONFORK region at 7f00-7f10"));
+    r.event({Kind::WriterExited, {}, 0, 3 << 8, 779});
+    // Asked again at once, synchronously (sigqueue with kSyncTag), not as a failure.
+    REQUIRE(r.fx.queued.size() == 1);
+    CHECK((uint32_t(r.fx.queued[0]) >> 16) == kSyncTag);
+    CHECK(r.status.failures == 0);
+    r.commit(1);
+    r.advance(1100ms);
+    REQUIRE(r.fx.queued.size() == 2);
+    CHECK((uint32_t(r.fx.queued[1]) >> 16) == kSyncTag);
+    CHECK(r.fx.checkpoint_signals() == 1);
+}
+
+TEST_CASE("supervision: --no-fork sends every request synchronously")
+{
+    Run r(1s);
+    r.cfg.no_fork = true;
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    CHECK(r.fx.checkpoint_signals() == 0);
+    REQUIRE(r.fx.queued.size() == 1);
+    CHECK((uint32_t(r.fx.queued[0]) >> 16) == kSyncTag);
+}
+
+TEST_CASE("supervision: a writer that reports its commit before the program's CheckpointWriting is no failure")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    REQUIRE(r.fx.checkpoint_signals() == 1);
+    r.commit(2);                 // a small image: the writer was faster
+    r.rec(writing(2, 780));      // the program's record comes second
+    CHECK(r.m->request() == Supervision::Request::Idle);
+    CHECK(r.status.writing_version == 0);
+    CHECK(r.m->writer_running());
+    r.event({Kind::WriterExited, {}, 0, 0, 780});
+    CHECK(!r.m->writer_running());
+    CHECK(r.status.failures == 0);
+    CHECK(r.fx.temps_discarded.empty());
+    CHECK(r.status.last_version == 2);
 }

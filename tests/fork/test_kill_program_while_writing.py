@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+"""SIGKILL the program while a forked writer is writing its checkpoint: ckpt-run waits for the
+writer, which commits (or is discarded); the rerun restores the newest committed version and
+the output is identical to an uninterrupted run."""
+import ckpt_harness
+from ckpt_harness import check, log
+import fork_common
+
+
+def body(h):
+    argv = fork_common.heap_argv(h)
+    reference, _ = h.reference(argv)
+    out = h.make_output()
+    launcher = h.start("job", argv, out, interval="1s")
+    first = h.wait_for_version_above(launcher, 0, "the first checkpoint")
+    version, writer = fork_common.wait_for_writing(h, launcher, first)
+    check(fork_common.comm(writer) in ("ckpt-writer", None), f"writer pid {writer} is {fork_common.comm(writer)}")
+    before = h.versions(launcher.job_path)
+    rc = h.kill_program(launcher)
+    check(rc == ckpt_harness.EXIT_KILLED, f"ckpt-run exited with {rc} after the kill; log:\n{launcher.log_text()}")
+    fork_common.check_no_writer_left(launcher.pid)
+    text = launcher.log_text()
+    committed = f"checkpoint version {version} committed" in text
+    log(f"program killed while version {version} was being written (writer {writer}); "
+        f"{'committed' if committed else 'not committed'}; versions {h.versions(launcher.job_path)}")
+    check(committed or f"writer of version {version} died" in text,
+          f"ckpt-run said nothing about the writer of version {version}; log:\n{text}")
+    check(fork_common.temp_images(launcher.job_path) == [],
+          f"temporary images left: {fork_common.temp_images(launcher.job_path)}")
+    newest = h.versions(launcher.job_path)[-1]
+    expected = version if committed else before[-1]
+    check(newest == expected, f"newest version {newest} after the kill, expected {expected} "
+          f"(writing {version}, versions before {before})")
+    again = h.start("job", argv, out, interval="1s")
+    m = h.wait_for_log(again, ckpt_harness.RESTORED_RE.pattern, "the restore log line")
+    check(int(m.group(1)) == newest, f"restored version {m.group(1)}, newest committed is {newest}")
+    rc = again.wait(180)
+    check(rc == 0, f"the rerun exited with {rc}; log:\n{again.log_text()}")
+    actual = ckpt_harness.read_bytes(out)
+    check(actual == reference, "output differs: " + ckpt_harness.describe_difference(reference, actual))
+    log(f"restored version {newest}; output identical ({len(actual)} bytes)")
+
+
+ckpt_harness.main("fork_kill_program", body)
