@@ -316,6 +316,9 @@ void warn_restore(const char *msg)
 // First moments of the restored process, still inside the signal handler.
 void finish_restore()
 {
+    // A forked writer set this in its copy before capturing memory, so the image holds the
+    // pid of the process it was taken from; the restored process reports as itself.
+    g_rt.report_pid = 0;
     // The other threads first: the leader's copy of the restore info and the restorer's
     // area are ready once every one of them is back in the runtime.
     threads::await_restored();

@@ -10,7 +10,7 @@ import fork_common
 
 
 def body(h):
-    argv = fork_common.heap_argv(h)
+    argv = fork_common.heap_argv(h, steps=40000000)  # about 10 s: the kill of the program comes after three checkpoints
     reference, _ = h.reference(argv)
     out = h.make_output()
     launcher = h.start("job", argv, out, interval="1s")
