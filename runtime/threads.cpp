@@ -268,27 +268,10 @@ bool all_late_blocked(char *buf, size_t cap)
     return true;
 }
 
-// Whether /proc/self/task (open at `fd`) lists a thread that has no slot yet.
-bool unlisted_threads(int fd, char *buf, size_t cap)
-{
-    const int32_t self = int32_t(sys_gettid());
-    sys_lseek(fd, 0, 0);
-    for (;;) {
-        const long n = sys_getdents64(fd, buf, cap);
-        if (n <= 0) return false;
-        for (long off = 0; off < n;) {
-            auto *d = reinterpret_cast<linux_dirent64 *>(buf + off);
-            off += d->d_reclen;
-            const char *p = d->d_name, *end = p + text::length(p);
-            uint64_t v = 0;
-            if (!text::parse_u64(p, end, v) || p != end || v == 0) continue;
-            if (int32_t(v) != self && !find(int32_t(v))) return true;
-        }
-    }
-}
-
-// A thread of /proc/self/task (open at `fd`) other than this one, 0 if none.
-int32_t other_thread(int fd, char *buf, size_t cap)
+// The first thread of /proc/self/task (open at `fd`), other than this one, for which
+// `wanted(tid)` holds; 0 if none. `buf` holds the directory entries.
+template <class Wanted>
+int32_t first_task(int fd, char *buf, size_t cap, Wanted wanted)
 {
     const int32_t self = int32_t(sys_gettid());
     sys_lseek(fd, 0, 0);
@@ -300,9 +283,22 @@ int32_t other_thread(int fd, char *buf, size_t cap)
             off += d->d_reclen;
             const char *p = d->d_name, *end = p + text::length(p);
             uint64_t v = 0;
-            if (text::parse_u64(p, end, v) && p == end && v != 0 && int32_t(v) != self) return int32_t(v);
+            if (!text::parse_u64(p, end, v) || p != end || v == 0) continue;
+            if (int32_t(v) != self && wanted(int32_t(v))) return int32_t(v);
         }
     }
+}
+
+// Whether /proc/self/task (open at `fd`) lists a thread that has no slot yet.
+bool unlisted_threads(int fd, char *buf, size_t cap)
+{
+    return first_task(fd, buf, cap, [](int32_t tid) { return !find(tid); }) != 0;
+}
+
+// A thread of /proc/self/task (open at `fd`) other than this one, 0 if none.
+int32_t other_thread(int fd, char *buf, size_t cap)
+{
+    return first_task(fd, buf, cap, [](int32_t) { return true; });
 }
 
 // Lets the parked threads of the current stop go; the coordinator stays.
