@@ -118,14 +118,41 @@ struct RegionRecord {
     uint64_t file_dev, file_ino, file_size;
     int64_t file_mtime_ns;
     uint32_t first_run, n_runs;  // PageRun slice of this region's saved pages
-    uint64_t data_offset;        // image offset of the first saved page
-    uint64_t data_pages;         // number of saved pages
-    uint64_t data_checksum;      // XXH3-64 of the saved pages, in order
+    uint64_t data_offset;        // image offset of the first saved page (format 6: of its first block)
+    uint64_t data_pages;         // number of pages stored in this image (not inherited)
+    uint64_t data_checksum;      // XXH3-64 of the saved pages, in order (format 6: 0, blocks have theirs)
+    // Format 6: the region's BlockRecord slice and the pages its inherited runs cover.
+    uint32_t first_block, n_blocks;
+    uint64_t inherited_pages;
 };
+static_assert(sizeof(RegionRecord) == 120);
+struct RegionRecordV5 {  // formats 1-5; the reader converts it
+    uint64_t start, end;
+    uint32_t prot, flags;
+    RegionKind kind;
+    StrRef name;
+    uint64_t file_offset;
+    uint64_t file_dev, file_ino, file_size;
+    int64_t file_mtime_ns;
+    uint32_t first_run, n_runs;
+    uint64_t data_offset, data_pages, data_checksum;
+};
+static_assert(sizeof(RegionRecordV5) == 104);
 
 struct PageRun {
     uint64_t first_page;  // page index within the region
-    uint64_t n_pages;
+    uint32_t n_pages;
+    // PageRunFlags (format 6; the high half of a 64-bit n_pages before, so older images read 0)
+    uint32_t flags;
+};
+static_assert(sizeof(PageRun) == 16);
+
+enum PageRunFlags : uint32_t {
+    // Format 6, incremental images: the pages are present but unchanged since the parent
+    // checkpoint; their bytes are not in this image but in the parent chain (the newest
+    // ancestor whose run for the same address is not inherited). Data blocks cover only the
+    // runs without this flag.
+    kRunInherited = 1u << 0,
 };
 
 // Descriptor kinds in the image (runtime/fd/: one file per kind, fd_kind.h the table).
@@ -327,6 +354,51 @@ struct ThreadRecord {
 static_assert(sizeof(ThreadRecord) == 256);
 inline constexpr uint32_t kMaxImageThreads = 4096;
 
+// Format 6: the saved pages of a region are stored as blocks of at most kBlockPages pages (a
+// block never spans two regions), in run order, each raw or compressed on its own and
+// checked on its own. The reader presents older images as one raw block per region.
+inline constexpr uint32_t kBlockPages = 64;  // 256 KiB of memory per block
+enum class BlockCodec : uint32_t {
+    Raw = 0,   // stored_size == raw_size, the bytes as they were in memory
+    Zstd = 1,  // one zstd frame that decompresses to raw_size bytes
+};
+struct BlockRecord {
+    uint64_t stored_offset;  // image offset of the stored bytes
+    uint32_t stored_size;
+    uint32_t raw_size;       // pages * kPageSize
+    BlockCodec codec;
+    uint32_t pad;
+    uint64_t checksum;       // XXH3-64 of the raw (decompressed) bytes
+};
+static_assert(sizeof(BlockRecord) == 32);
+
+enum ImageFlags : uint32_t {
+    kImageIncremental = 1u << 0,  // parent_version names the image its inherited runs refer to
+    kImageCompressed = 1u << 1,   // some block is not Raw
+    kImageForked = 1u << 2,       // written by a forked writer while the program ran on
+};
+
+// Format 6: what one checkpoint cost, for ckptctl inspect and the benchmarks. Times in ns.
+struct CheckpointStats {
+    uint32_t record_size;  // sizeof(CheckpointStats) at the writer; readers take what they know
+    uint32_t writer_threads;
+    uint64_t stop_ns;      // handler entry until every thread was stopped
+    uint64_t fork_ns;      // the fork of a forked checkpoint (0: synchronous)
+    uint64_t scan_ns;      // maps, pagemap, PAGEMAP_SCAN, descriptors
+    uint64_t pause_ns;     // handler entry until the program ran on
+    uint64_t write_ns;     // page data (with compression) written
+    uint64_t compress_ns;  // CPU time spent compressing (summed over writer threads)
+    uint64_t sync_ns;      // fsync of the image and its directory
+    uint64_t total_ns;     // handler entry until committed
+    uint64_t pages_present;    // pages of memory the checkpoint covered
+    uint64_t pages_written;    // pages stored in this image
+    uint64_t pages_inherited;  // pages present but unchanged since the parent (incremental)
+    uint64_t pages_excluded;   // pages in ckpt_exclude_memory ranges, not saved
+    uint64_t raw_bytes;        // bytes of page data before compression
+    uint64_t stored_bytes;     // bytes of page data in the image
+    uint64_t reserved[4];
+};
+
 // Formats 1-3: the header without the attribute and world sections; the reader converts it.
 struct ImageHeaderV3 {
     char magic[8];
@@ -380,9 +452,18 @@ struct ImageHeader {
     uint64_t threads_offset;
     uint32_t n_threads;
     uint32_t thread_record_size;  // sizeof(ThreadRecord)
+    // Format 6 (offsets relative to meta_offset): the block table and the statistics.
+    uint64_t blocks_offset;
+    uint32_t n_blocks;
+    uint32_t block_record_size;  // sizeof(BlockRecord)
+    uint64_t stats_offset, stats_size;
+    uint32_t image_flags;        // ImageFlags
+    uint32_t chain_depth;        // 0: a full image; else 1 + the parent's
+    uint64_t parent_version;     // 0: none
+    uint64_t parent_checksum;    // the parent's header_checksum: a replaced parent is not it
     uint64_t header_checksum;  // XXH3-64 of this struct with this field zero
 };
-static_assert(sizeof(ImageHeader) == sizeof(ImageHeaderV4) + 16);
+static_assert(sizeof(ImageHeader) == sizeof(ImageHeaderV4) + 16 + 56);
 
 
 // Process attributes (format 4; runtime/process_attrs.h captures and restores them). The

@@ -98,12 +98,11 @@ BLOB static void map_region(const struct restore_plan *p, const struct plan_regi
     }
     if (is_err(addr) || (uint64_t)addr != r->start) die(BLOB_STEP_MAP);
 
-    uint64_t off = r->data_offset;
     for (uint64_t i = 0; i < r->n_runs; ++i) {
         const struct plan_run *run = &p->runs[r->first_run + i];
-        uint64_t bytes = run->n_pages * PAGE;
-        read_pages(p->image_fd, (char *)(r->start + run->first_page * PAGE), bytes, off);
-        off += bytes;
+        if (run->src >= p->n_sources) die(BLOB_STEP_READ);
+        read_pages(p->sources[run->src], (char *)(r->start + run->first_page * PAGE), run->n_pages * PAGE,
+                   run->src_offset);
     }
     if (fill_prot && ((int)r->prot | fill_prot) != (int)r->prot &&
         is_err(sys_mprotect((void *)r->start, len, (int)r->prot)))
@@ -234,7 +233,7 @@ BLOB void ckpt_blob_main(struct restore_plan *p)
         p->info.rseq_result = (int32_t)sys_rseq((void *)p->rseq_addr, p->rseq_len, 0, p->rseq_sig);
     restore_signals(p);
     if (p->exe_fd >= 0) sys_close(p->exe_fd);
-    sys_close(p->image_fd);
+    for (uint32_t i = 0; i < p->n_sources; ++i) sys_close(p->sources[i]);
 
     copy_bytes((void *)p->restore_info_addr, &p->info, sizeof p->info);
     spawn_threads(p);

@@ -22,12 +22,19 @@ struct plan_region {
     const char *path;   /* PLAN_FILE */
     uint64_t file_dev, file_ino;  /* PLAN_FILE: the file opened must be this one */
     uint64_t first_run, n_runs;
-    uint64_t data_offset;
 };
 
+/* Pages of a region filled by one pread: from source `src` (an index into
+ * restore_plan::sources) at `src_offset`. A run of this image reads the image; a run inherited
+ * from an earlier checkpoint (incremental images) reads that image; decompressed data reads a
+ * staging file the libc half filled. */
 struct plan_run {
     uint64_t first_page, n_pages;
+    uint64_t src_offset;
+    uint32_t src, pad;
 };
+
+#define PLAN_MAX_SOURCES 64
 
 struct plan_range {
     uint64_t start, end;
@@ -67,8 +74,10 @@ struct plan_protected {  /* bytes carried over a rollback (ckpt_protect) */
 };
 
 struct restore_plan {
-    int32_t image_fd;
+    int32_t image_fd;   /* sources[0]; closed by the blob with the others */
     int32_t exe_fd;
+    uint32_t n_sources, pad_sources;
+    int32_t sources[PLAN_MAX_SOURCES];
     uint64_t task_top;
     uint64_t n_keep;
     struct plan_range keep[PLAN_MAX_KEEP];       /* sorted; everything else is unmapped */

@@ -257,7 +257,6 @@ int ckpt_restorer_main(int argc, char **argv)
     std::memcpy(fds, fd_section.data(), fd_section.size());
     char *attrs = carve.take<char>(img.attrs.size());
     std::memcpy(attrs, img.attrs.data(), img.attrs.size());
-    for (size_t i = 0; i < img.runs.size(); ++i) runs[i] = {img.runs[i].first_page, img.runs[i].n_pages};
 
     uint64_t n = 0;
     for (const auto &r : img.regions) {
@@ -275,12 +274,20 @@ int ckpt_restorer_main(int argc, char **argv)
         p.file_ino = r.file_ino;
         p.first_run = r.first_run;
         p.n_runs = r.n_runs;
-        p.data_offset = r.data_offset;
+        // Every saved page is in this image (source 0), its runs contiguous from data_offset.
+        uint64_t off = r.data_offset;
+        for (uint32_t k = 0; k < r.n_runs; ++k) {
+            const image::PageRun &run = img.runs[r.first_run + k];
+            runs[r.first_run + k] = {run.first_page, run.n_pages, off, 0, 0};
+            off += run.n_pages * image::kPageSize;
+        }
     }
     plan->regions = regions;
     plan->n_regions = n;
     plan->runs = runs;
     plan->image_fd = image_fd;
+    plan->sources[0] = image_fd;
+    plan->n_sources = 1;
     plan->exe_fd = exe_fd;
     plan->task_top = kTaskTop;
 
