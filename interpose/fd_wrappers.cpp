@@ -63,7 +63,7 @@ int close_piece(unsigned from, unsigned to, int flags)
 
 int close_around(unsigned first, unsigned last, int flags)
 {
-    int keep[4];
+    int keep[internal_fds::kMaxInternal];
     const int n = internal_fds::sorted(keep);
     unsigned from = first;
     for (int i = 0; i < n; ++i) {

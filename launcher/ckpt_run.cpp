@@ -406,6 +406,16 @@ int main(int argc, char **argv)
                  "write every checkpoint synchronously (the program waits for the write) instead of from a "
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
+    bool incremental = true;
+    long long full_every = 8;
+    app.add_flag("--incremental,!--no-incremental", incremental,
+                 "write incremental images (only the pages changed since the previous checkpoint, found with "
+                 "userfaultfd write-protection) where they are possible (default); --no-incremental: every image full")
+        ->envname("CKPT_INCREMENTAL");
+    app.add_option("--full-every", full_every,
+                   "with incremental images: a full image after at most N increments (restores read at most N+1 "
+                   "images)")
+        ->envname("CKPT_FULL_EVERY")->check(CLI::Range(1, 1000));
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
@@ -508,6 +518,8 @@ int main(int argc, char **argv)
     }
     cfg.retain = size_t(retain);
     cfg.no_fork = no_fork;
+    cfg.incremental = incremental;
+    cfg.full_every = int(full_every);
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where

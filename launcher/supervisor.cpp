@@ -61,6 +61,9 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
     env.push_back("CKPT_COMMAND_ID=" + cfg.command_id);
+    // Incremental images (a restored program keeps what it started with, in its memory).
+    env.push_back(std::string("CKPT_INCREMENTAL=") + (cfg.incremental ? "1" : "0"));
+    env.push_back("CKPT_FULL_EVERY=" + std::to_string(cfg.full_every));
     // The persistent-state settings the runtime reads at program start (a restored program
     // keeps the ones it started with: they are part of its memory).
     std::string ex;

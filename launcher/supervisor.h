@@ -22,6 +22,8 @@ struct RunConfig {
     int signal = 0;
     size_t retain = 3;
     bool no_fork = false;  // --no-fork: every checkpoint written synchronously (kSyncTag)
+    bool incremental = true;  // --no-incremental: every image full (CKPT_INCREMENTAL for the runtime)
+    int full_every = 8;       // --full-every: at most this many increments after a full image
     // Hang detection (watchdog): 0 = off.
     std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
     std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long

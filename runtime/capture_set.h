@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "image_format.h"
 #include "text.h"
+#include "write_tracker.h"
 
 namespace ckpt {
 
@@ -107,6 +108,16 @@ struct CaptureSet {
     // The program's /proc/self/maps at the fork, for the forked writer's check of its view.
     char *program_maps = nullptr;
     size_t program_maps_len = 0;
+    // What the write tracker found at the snapshot instant (memory_capture marks the runs it
+    // may inherit from the parent image).
+    write_tracker::Changes changes;
+    // The parent of an incremental image (image_chain.h); all 0 for a full one.
+    struct Chain {
+        uint64_t parent_version = 0, parent_checksum = 0;
+        uint32_t depth = 0;               // 1 + the parent's
+        uint64_t increment_bytes = 0;     // image bytes of the chain's increments before this one
+        uint64_t pages_inherited = 0;
+    } chain;
 
     bool init()
     {
@@ -116,7 +127,7 @@ struct CaptureSet {
         return scratch && regions.init(arena, 1 << 16) && runs.init(arena, 4u << 20) &&
                fds.init(arena, 1 << 16, size_t(1) << 22) && sigactions.init(arena, 64) &&
                threads.init(arena, image::kMaxImageThreads) &&
-               strings.init(arena, size_t(16) << 20);
+               strings.init(arena, size_t(16) << 20) && changes.init(arena);
     }
 };
 

@@ -9,6 +9,7 @@
 #include "../launcher/exit_codes.h"
 #include "fd/fd_table.h"
 #include "forked_writer.h"
+#include "image_chain.h"
 #include "image_writer.h"
 #include "memory_capture.h"
 #include "process_attrs.h"
@@ -17,6 +18,8 @@
 #include "signal_state.h"
 #include "sys/raw_syscall.h"
 #include "threads.h"
+#include "sys/proc_file.h"
+#include "write_tracker.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -97,6 +100,51 @@ uint64_t next_version(int64_t latest)
     return (committed > g_rt.forked_version ? committed : g_rt.forked_version) + 1;
 }
 
+// The memory of the image: its parent chosen first (runs the tracker saw unchanged are
+// inherited from it), a full image after all if the chain would grow too large.
+CaptureError capture_image_memory(CaptureSet &set, int dirfd)
+{
+    chain::choose_parent(set, dirfd, g_rt.full_every);
+    CaptureError err = capture_memory(set, set.arena.begin(), set.arena.end());
+    if (!err) chain::settle(set, dirfd);
+    return err;
+}
+
+// Why the last checkpoint had nothing from the write tracker: said once each time it changes.
+char g_track_reason[88];
+
+// Runs the write tracker at the snapshot instant (every thread stopped, before the forked
+// writer is cloned: the writer reads the result in its copy of the capture arena).
+void track_writes(CaptureSet &set, uint64_t version)
+{
+    const char *maps = set.program_maps;
+    size_t len = set.program_maps_len;
+    if (!maps) {  // the synchronous writer: memory_capture reads its own copy later
+        constexpr size_t cap = size_t(4) << 20;
+        char *buf = set.arena.alloc<char>(cap);
+        const long n = buf ? read_proc_file("/proc/self/maps", buf, cap) : -ENOMEM;
+        if (n < 0) {
+            set.changes.base_version = 0;
+            return;
+        }
+        maps = buf;
+        len = size_t(n);
+    }
+    constexpr size_t scratch = 256 << 10;
+    char *buf = set.arena.alloc<char>(scratch);
+    if (!buf) {
+        set.changes.base_version = 0;
+        return;
+    }
+    const char *why = nullptr;
+    write_tracker::at_checkpoint(maps, len, set.arena.begin(), set.arena.end(), version, buf, scratch, set.changes, why);
+    if (!why) why = "";
+    if (!text::equal(why, g_track_reason)) {
+        text::Builder(g_track_reason, sizeof g_track_reason).add(why);
+        if (why[0] && write_tracker::enabled()) report(StatusType::Warning, 0, 0, 0, 0, 0, why);
+    }
+}
+
 // The forked writer: from the clone on, a copy of this thread alone, in a copy of the
 // program's memory as it was at the fork. Scans, writes, commits, reports and exits.
 [[noreturn]] void write_in_writer(CaptureSet &set, uint64_t version, int32_t program_pid)
@@ -111,12 +159,7 @@ uint64_t next_version(int64_t latest)
         report(StatusType::ForkUnsafe, 0, version, 0, 0, 0, msg);
         sys_exit_group(3);
     }
-    CaptureError err = capture_memory(set, set.arena.begin(), set.arena.end());
-    if (err) {
-        report_error(err, err.err == EOPNOTSUPP, version);
-        sys_exit_group(1);
-    }
-    set.process.stats.scan_ns = sys_monotonic_ns() - t_run;
+    CaptureError err;
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
         err.err = int(-dirfd);
@@ -124,6 +167,12 @@ uint64_t next_version(int64_t latest)
         report_error(err, false, version);
         sys_exit_group(1);
     }
+    err = capture_image_memory(set, int(dirfd));
+    if (err) {
+        report_error(err, err.err == EOPNOTSUPP, version);
+        sys_exit_group(1);
+    }
+    set.process.stats.scan_ns = sys_monotonic_ns() - t_run;
     WriteResult written;
     err = write_image(set, int(dirfd), version, written);
     if (err) {
@@ -181,8 +230,8 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
     err = threads::capture(set);
     if (err) return report_error(err, false);
     // The launcher's status socket and the job's lock are the runtime's, not the program's.
-    const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? g_rt.lock_fd : -1};
-    err = capture_fds(set, internal, 2);
+    const int internal[] = {g_rt.status_fd, g_rt.status_fd >= 0 ? g_rt.lock_fd : -1, write_tracker::fd()};
+    err = capture_fds(set, internal, 3);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
     err = attrs::capture_locks(set);
     if (err) return report_error(err, err.err == EOPNOTSUPP);
@@ -211,12 +260,6 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
         note_sync_reason("cannot read /proc/self/maps for the forked writer: written synchronously", 0);
         fork = false;
     }
-    if (!fork) {
-        err = capture_memory(set, set.arena.begin(), set.arena.end());
-        if (err) return report_error(err, err.err == EOPNOTSUPP);
-        pr.stats.scan_ns = sys_monotonic_ns() - t_start;
-    }
-
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
         err.err = int(-dirfd);
@@ -224,6 +267,16 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
         return report_error(err, false);
     }
     const uint64_t version = next_version(latest_version(int(dirfd), set.scratch, set.scratch_size));
+    // The snapshot instant for the write tracker too: what was written since the last one.
+    track_writes(set, version);
+    if (!fork) {
+        err = capture_image_memory(set, int(dirfd));
+        if (err) {
+            sys_close(int(dirfd));
+            return report_error(err, err.err == EOPNOTSUPP);
+        }
+        pr.stats.scan_ns = sys_monotonic_ns() - t_start;
+    }
     WriteResult written;
     pr.flags = events::before_commit(version, pr.created_realtime_ns) ? image::kProcEpochLog : 0;
     if (fork) {
@@ -258,12 +311,6 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
             .add(uint64_t(-pid))
             .add("): written synchronously");
         note_sync_reason(why, int(-pid));
-        err = capture_memory(set, set.arena.begin(), set.arena.end());
-        if (err) {
-            events::before_commit_failed(version);
-            return report_error(err, err.err == EOPNOTSUPP);
-        }
-        pr.stats.scan_ns = sys_monotonic_ns() - t_start;
         set.t_resumed_ns = 0;
         dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
         if (dirfd < 0) {
@@ -272,6 +319,13 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
             err.what = "cannot open the checkpoint directory";
             return report_error(err, false);
         }
+        err = capture_image_memory(set, int(dirfd));
+        if (err) {
+            events::before_commit_failed(version);
+            sys_close(int(dirfd));
+            return report_error(err, err.err == EOPNOTSUPP);
+        }
+        pr.stats.scan_ns = sys_monotonic_ns() - t_start;
     }
     err = write_image(set, int(dirfd), version, written);
     if (err) {
@@ -319,6 +373,8 @@ void finish_restore()
     // A forked writer set this in its copy before capturing memory, so the image holds the
     // pid of the process it was taken from; the restored process reports as itself.
     g_rt.report_pid = 0;
+    // No registration came back with the memory: the next checkpoint is a full one.
+    write_tracker::forget();
     // The other threads first: the leader's copy of the restore info and the restorer's
     // area are ready once every one of them is back in the runtime.
     threads::await_restored();

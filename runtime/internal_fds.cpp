@@ -9,6 +9,13 @@ namespace ckpt::internal_fds {
 
 bool move_away(int fd)
 {
+    if (fd == write_tracker::fd()) {
+        const long moved = sys_fcntl(fd, F_DUPFD_CLOEXEC, kStatusFd + 1);
+        if (moved < 0) return false;
+        write_tracker::set_fd(int(moved));  // both numbers are the same userfaultfd meanwhile
+        sys_close(fd);
+        return true;
+    }
     const bool status = fd == g_rt.status_fd;
     const long moved = sys_fcntl(fd, status ? F_DUPFD_CLOEXEC : F_DUPFD, kStatusFd + 1);
     if (moved < 0) return false;

@@ -8,37 +8,45 @@
 #include "persistent/persist.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
+#include "write_tracker.h"
 
 namespace ckpt::internal_fds {
 
 inline bool guarded() { return g_rt.status_fd >= 0 && g_rt.launcher_pid > 0 && sys_getppid() == g_rt.launcher_pid; }
 
-// The launcher's two (in its own child only), then the persistent-state layer's; the count.
-inline int list(int out[4])
+constexpr int kMaxInternal = 5;
+
+// The launcher's two (in its own child only), the write tracker's userfaultfd, then the
+// persistent-state layer's; the count.
+inline int list(int out[kMaxInternal])
 {
     int n = 0;
     if (guarded()) {
         if (g_rt.lock_fd >= 0) out[n++] = g_rt.lock_fd;
         out[n++] = g_rt.status_fd;
     }
-    return n + persist::own_fds(out + n, 4 - n);
+    if (write_tracker::fd() >= 0) out[n++] = write_tracker::fd();
+    return n + persist::own_fds(out + n, kMaxInternal - n);
 }
 
 inline bool is_internal(int fd)
 {
     if (fd < 0) return false;
-    int l[4];
+    int l[kMaxInternal];
     const int n = list(l);
     for (int i = 0; i < n; ++i)
         if (l[i] == fd) return true;
     return false;
 }
 
-// Whether `fd` is one of the launcher's (which move_away can move).
-inline bool is_launchers(int fd) { return fd >= 0 && guarded() && (fd == g_rt.status_fd || fd == g_rt.lock_fd); }
+// Whether `fd` is one move_away can move: the launcher's, or the write tracker's.
+inline bool is_launchers(int fd)
+{
+    return fd >= 0 && ((guarded() && (fd == g_rt.status_fd || fd == g_rt.lock_fd)) || fd == write_tracker::fd());
+}
 
 // All of them in increasing order; the count.
-inline int sorted(int out[4])
+inline int sorted(int out[kMaxInternal])
 {
     const int n = list(out);
     for (int i = 1; i < n; ++i)

@@ -53,28 +53,49 @@ bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, Cap
     r.first_run = uint32_t(scan.set.runs.size());
     r.n_runs = 0;
     r.data_pages = 0;
+    r.inherited_pages = 0;
     const uint64_t npages = (r.end - r.start) / image::kPageSize;
     if (policy == SavePolicy::None) return true;
     image::PageRun *open_run = nullptr;
-    auto add = [&](uint64_t page) {
-        if (open_run && open_run->first_page + open_run->n_pages == page) {
+    auto add = [&](uint64_t page, uint32_t flags) {
+        if (open_run && open_run->first_page + open_run->n_pages == page && open_run->flags == flags &&
+            open_run->n_pages < 0xffffffffu) {
             ++open_run->n_pages;
         } else {
             open_run = scan.set.runs.push();
             if (!open_run) return false;
             open_run->first_page = page;
             open_run->n_pages = 1;
+            open_run->flags = flags;
             ++r.n_runs;
         }
-        ++r.data_pages;
+        if (flags & image::kRunInherited) ++r.inherited_pages;
+        else ++r.data_pages;
         return true;
+    };
+    // Incremental: a present page the write tracker saw unwritten since the parent's snapshot
+    // is inherited (write_tracker.h has the rule). Asked in steps of ranges of one answer.
+    const write_tracker::Changes &changes = scan.set.changes;
+    const bool may_inherit = policy == SavePolicy::Populated && !(r.flags & image::kRegionShared) &&
+                             changes.base_version != 0 && changes.tracked_region(r.start) != nullptr;
+    uint64_t answer_until = 0;  // page index up to which `inherit` holds
+    bool inherit = false;
+    auto inherited = [&](uint64_t page) {
+        if (!may_inherit) return false;
+        if (page >= answer_until) {
+            const uint64_t addr = r.start + page * image::kPageSize;
+            inherit = changes.unchanged(addr);
+            answer_until = (changes.same_until(addr, r.end) - r.start) / image::kPageSize;
+            if (answer_until <= page) answer_until = page + 1;
+        }
+        return inherit;
     };
     if (policy == SavePolicy::All) {
         const uint64_t n = backed < npages ? backed : npages;
         if (n == 0) return true;
         open_run = scan.set.runs.push();
         if (!open_run) { err.err = 12; err.what = "too many page runs"; return false; }
-        *open_run = {0, n};
+        *open_run = {0, uint32_t(n), 0};
         r.n_runs = 1;
         r.data_pages = n;
         scan.pages_skipped += npages - n;
@@ -88,7 +109,8 @@ bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, Cap
         size_t got = size_t(n) / 8;
         for (size_t i = 0; i < got; ++i) {
             if (wants(policy, scan.buf[i])) {
-                if (!add(done + i)) { err.err = 12; err.what = "too many page runs"; return false; }
+                const uint32_t flags = inherited(done + i) ? uint32_t(image::kRunInherited) : 0u;
+                if (!add(done + i, flags)) { err.err = 12; err.what = "too many page runs"; return false; }
             } else {
                 ++scan.pages_skipped;
             }

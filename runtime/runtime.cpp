@@ -28,6 +28,7 @@
 #include "text.h"
 #include "process_attrs.h"
 #include "world.h"
+#include "write_tracker.h"
 
 namespace ckpt {
 
@@ -247,6 +248,10 @@ __attribute__((constructor)) void runtime_init()
     g_rt.rseq_len = world::rseq_length();
     g_rt.signal = env_int("CKPT_SIGNAL", 0);
     g_rt.launcher_pid = env_int("CKPT_LAUNCHER_PID", 0);
+    // Incremental checkpoints: on unless CKPT_INCREMENTAL=0 (--no-incremental); a full image
+    // at least every CKPT_FULL_EVERY increments.
+    if (const char *inc = getenv("CKPT_INCREMENTAL"); inc && inc[0] == '0') write_tracker::set_enabled(false);
+    g_rt.full_every = uint32_t(env_int("CKPT_FULL_EVERY", int(g_rt.full_every)));
     g_rt.tid_offset = find_tid_offset();
     glibc_stack_lock::find();
     // Only the launcher's own child takes checkpoints; processes it starts inherit the

@@ -37,6 +37,9 @@ struct RuntimeState {
     // The launcher asked for a synchronous checkpoint (--no-fork, or a forked writer could not
     // see all memory) and it has not been taken yet (it may have been deferred).
     bool sync_wanted = false;
+    // Incremental checkpoints (write_tracker.h, image_chain.h): a full image at least every
+    // this many increments (CKPT_FULL_EVERY; 0: never incremental).
+    uint32_t full_every = 8;
     // Status records name this pid instead of getpid() (the forked writer reports for the
     // program). 0: getpid().
     int32_t report_pid = 0;

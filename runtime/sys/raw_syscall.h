@@ -55,6 +55,7 @@ RAW_INLINE long sys_renameat(int od, const char *o, int nd, const char *n) { ret
 RAW_INLINE long sys_unlinkat(int dirfd, const char *path, int flags) { return RAW3(SYS_unlinkat, dirfd, path, flags); }
 RAW_INLINE long sys_readlinkat(int dirfd, const char *path, char *buf, size_t n) { return RAW4(SYS_readlinkat, dirfd, path, buf, n); }
 RAW_INLINE long sys_getdents64(int fd, void *buf, size_t n) { return RAW3(SYS_getdents64, fd, buf, n); }
+RAW_INLINE long sys_ioctl(int fd, unsigned long req, void *arg) { return RAW3(SYS_ioctl, fd, req, arg); }
 RAW_INLINE long sys_fstat(int fd, void *st) { return RAW2(SYS_fstat, fd, st); }
 RAW_INLINE long sys_newfstatat(int dirfd, const char *path, void *st, int flags) { return RAW4(SYS_newfstatat, dirfd, path, st, flags); }
 RAW_INLINE long sys_chdir(const char *path) { return RAW1(SYS_chdir, path); }
