@@ -23,6 +23,7 @@
 #include "command_identity.h"
 #include "duration.h"
 #include "exit_codes.h"
+#include "chain_reader.h"
 #include "image_reader.h"
 #include "install_paths.h"
 #include "internal_env.h"
@@ -237,6 +238,17 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
             spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
             continue;
         }
+        // An incremental image needs every ancestor, intact and the one it was taken against.
+        std::vector<Image> ancestors;
+        if (ImageStatus s = read_chain(img, ancestors)) {
+            if (s.code == ImageError::Untrusted) {
+                spdlog::error("cannot restore job {}: {}; nothing was restored or rolled back", name, s.message);
+                return exit_code::kUntrusted;
+            }
+            ++unreadable;
+            spdlog::warn("checkpoint version {} is unusable ({}); trying the previous one", it->version, s.message);
+            continue;
+        }
         // The images of another command are not this command's to resume (`--name job` reused
         // for a different program): refuse, and say how to start afresh.
         const std::string image_command = img.str(img.process.command_id);
@@ -256,6 +268,7 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
         // image found after the undo would leave the files rolled back for nothing. The full
         // check is needed only when there is something to undo (the restorer checks again).
         ImageStatus s = has_undo_work(job, it->version) ? verify_data(img) : ImageStatus{};
+        for (size_t a = 0; a < ancestors.size() && !s && has_undo_work(job, it->version); ++a) s = verify_data(ancestors[a]);
         if (!s) s = verify_files(img, /*open_files=*/false);
         if (s) {
             if (s.code == ImageError::FileChanged) {

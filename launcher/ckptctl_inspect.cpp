@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "ckptctl_backtrace.h"
+#include "chain_reader.h"
 #include "ckptctl_commands.h"
 #include "pct_reader.h"
 #include "ckptctl_inspect_attrs.h"
@@ -202,6 +203,29 @@ std::string frame_string(const Frame &f)
     return s;
 }
 
+// Incremental images: the chain down to its full image, and how many pages each link's
+// runs inherit instead of storing.
+std::string chain_text(const Image &img)
+{
+    uint64_t inherited = 0;
+    for (const auto &r : img.regions) inherited += r.inherited_pages;
+    const ImageHeader &h = img.header;
+    if (!(h.image_flags & kImageIncremental)) return "full image";
+    std::string out = "incremental, depth " + std::to_string(h.chain_depth) + ": " + std::to_string(inherited) +
+                      " pages inherited from version " + std::to_string(h.parent_version);
+    std::vector<Image> ancestors;
+    if (ImageStatus s = read_chain(img, ancestors)) return out + "; chain broken: " + printable(s.message);
+    out += "; chain";
+    for (const Image &a : ancestors) {
+        uint64_t stored = 0;
+        for (const auto &r : a.regions) stored += r.data_pages;
+        out += " " + std::to_string(a.process.checkpoint_version) + " (" + std::to_string(stored) + " pages stored)";
+    }
+    return out + " intact";
+}
+
+void print_chain(const Image &img) { std::printf("%-16s%s\n", "Chain", chain_text(img).c_str()); }
+
 void print_text(const Image &img)
 {
     const ImageHeader &h = img.header;
@@ -230,6 +254,7 @@ void print_text(const Image &img)
                         format_ns(st.write_ns) + ", sync " +
                         (st.sync_ns ? format_ns(st.sync_ns) : std::string("-")));
     line("Pages", std::to_string(st.pages_written) + " written, " + std::to_string(st.pages_skipped) + " skipped");
+    print_chain(img);
 
     std::printf("\nMemory regions (%zu)\n", img.regions.size());
     Table regions({"START-END", "PROT", "KIND", "SIZE", "SAVED", "NAME"});
@@ -315,6 +340,10 @@ void print_json(const Image &img)
     j.field("umask", umask_string(p.umask));
     j.field("signal", p.signal).field("signal_name", signal_name(p.signal));
     j.end_object();
+    j.key("chain").begin_object();
+    j.field("incremental", bool(h.image_flags & kImageIncremental)).field("depth", h.chain_depth);
+    j.field("parent_version", h.parent_version).field("description", chain_text(img));
+    j.end_object();
     j.key("capture_stats").begin_object();
     j.field("pause_ns", st.pause_ns).field("scan_ns", st.scan_ns).field("write_ns", st.write_ns);
     j.field("sync_ns", st.sync_ns).field("pages_written", st.pages_written);
@@ -329,6 +358,7 @@ void print_json(const Image &img)
         j.field("kind", kind_name(r.kind));
         j.field("stack", bool(r.flags & kRegionStack)).field("heap", bool(r.flags & kRegionHeap));
         j.field("pages", (r.end - r.start) / kPageSize).field("saved_pages", r.data_pages);
+        j.field("inherited_pages", r.inherited_pages);
         j.key("name");
         if (r.name == kNoString) j.null(); else j.value(img.str(r.name));
         if (r.kind == RegionKind::File) j.field("file_offset", format_hex(r.file_offset));

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "chain_reader.h"
 #include "ckptctl_commands.h"
 #include "exit_codes.h"
 #include "job_dir.h"
@@ -61,20 +62,29 @@ int list_versions(const Globals &g, const std::string &name)
         std::cout << "job " << printable(name) << " (" << printable(job_state(job)) << ") has no checkpoints\n";
         return exit_code::kOk;
     }
-    Table table({"VERSION", "TIME", "SIZE", "PID", "PROGRAM"});
+    // CHAIN: "full", or "+N of V" for an incremental image N links above its parent V
+    // ("broken" when that chain cannot be restored).
+    Table table({"VERSION", "TIME", "SIZE", "CHAIN", "PID", "PROGRAM"});
     table.align_right(0);
     table.align_right(2);
-    table.align_right(3);
+    table.align_right(4);
     for (const auto &v : versions) {
         Image img;
         if (ImageStatus s = read_image(v.path, img)) {
-            table.add({std::to_string(v.version), format_local_time(v.mtime_ns), format_size(v.size), "-",
+            table.add({std::to_string(v.version), format_local_time(v.mtime_ns), format_size(v.size), "-", "-",
                        "error: " + printable(s.message)});
             continue;
         }
+        std::string chain = "full";
+        if (img.header.image_flags & image::kImageIncremental) {
+            std::vector<Image> ancestors;
+            chain = "+" + std::to_string(img.header.chain_depth) + " of " + std::to_string(img.header.parent_version);
+            if (read_chain(img, ancestors)) chain += " broken";
+        }
         const int64_t created = int64_t(img.process.created_realtime_ns);
         table.add({std::to_string(v.version), format_local_time(created > 0 ? created : v.mtime_ns),
-                   format_size(v.size), std::to_string(img.process.pid), printable(img.str(img.process.cmdline))});
+                   format_size(v.size), chain, std::to_string(img.process.pid),
+                   printable(img.str(img.process.cmdline))});
     }
     std::cout << table.str();
     return exit_code::kOk;

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "chain_reader.h"
 #include "ckptctl_commands.h"
 #include "pct_reader.h"
 #include "undo.h"
@@ -55,9 +56,20 @@ Runner add_verify(CLI::App &app)
         bool undo_bad = false;
         for (const auto &[label, path] : images) {
             Image img;
-            const ImageStatus s = verify_image(path, img);
+            ImageStatus s = verify_image(path, img);
+            // An incremental image is only as good as its chain: every ancestor, checked whole.
+            std::vector<Image> ancestors;
+            if (!s) s = read_chain(img, ancestors);
+            for (size_t i = 0; i < ancestors.size() && !s; ++i)
+                if (ImageStatus a = verify_data(ancestors[i]))
+                    s = {ImageError::ChainBroken, "ancestor " + ancestors[i].path + ": " + a.message};
             if (!s) {
-                std::cout << label << ": ok\n";
+                std::cout << label << ": ok";
+                if (!ancestors.empty())
+                    std::cout << " (incremental: its chain of " << ancestors.size() << " ancestor"
+                              << (ancestors.size() == 1 ? "" : "s") << " down to version "
+                              << ancestors.back().process.checkpoint_version << " is intact)";
+                std::cout << "\n";
                 continue;
             }
             std::cout << label << ": " << image_error_name(s.code) << ": " << s.message << "\n";

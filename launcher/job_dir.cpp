@@ -13,10 +13,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <pwd.h>
+#include <set>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "chain_reader.h"
 #include "checksum.h"
 #include "exit_codes.h"
 #include "job_layout.h"
@@ -434,12 +436,23 @@ void JobDir::prune(size_t retain) const
     if (retain == 0 || dir_fd() < 0) return;
     auto vs = versions();
     if (vs.size() <= retain) return;
+    // The newest `retain`, and every image one of them needs (the chain of an incremental
+    // image): a kept version stays restorable.
+    std::set<uint64_t> keep;
+    for (size_t i = vs.size() - retain; i < vs.size(); ++i) {
+        keep.insert(vs[i].version);
+        Image img;
+        if (read_image(vs[i].path, img)) continue;
+        for (uint64_t a : chain_versions(img)) keep.insert(a);
+    }
     for (size_t i = 0; i + retain < vs.size(); ++i) {
+        if (keep.count(vs[i].version)) continue;
         const std::string base = vs[i].path.substr(vs[i].path.rfind('/') + 1);
         ::unlinkat(dir_fd_, base.c_str(), 0);
     }
-    // Undo data only the deleted versions needed (epochs older than the oldest kept version).
-    persist::prune_epochs(path_, vs[vs.size() - retain].version);
+    // Undo data only the deleted versions needed (epochs older than the oldest kept version:
+    // an ancestor kept for its pages can still be recovered to, if the newer ones fail).
+    persist::prune_epochs(path_, *keep.begin());
 }
 
 std::error_code JobDir::remove_all() const

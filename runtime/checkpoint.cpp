@@ -48,7 +48,13 @@ constexpr uint64_t kStandaloneRetain = 3;
 
 void prune_old_versions(int dirfd, uint64_t newest)
 {
-    for (uint64_t v = newest > kStandaloneRetain ? newest - kStandaloneRetain : 0; v > 0; --v) {
+    // Never an image a kept one needs: below the root of the oldest kept version's chain.
+    uint64_t oldest_kept = newest > kStandaloneRetain ? newest - kStandaloneRetain + 1 : 1;
+    for (uint64_t v = oldest_kept; v <= newest; ++v) {
+        const uint64_t root = chain::root_version(dirfd, v);
+        if (root < oldest_kept) oldest_kept = root;
+    }
+    for (uint64_t v = oldest_kept > 1 ? oldest_kept - 1 : 0; v > 0; --v) {
         char name[64];
         image_file_name(v, name, sizeof name);
         if (sys_unlinkat(dirfd, name, 0) == -ENOENT) break;

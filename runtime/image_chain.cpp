@@ -21,7 +21,8 @@ bool read_header(int dirfd, uint64_t v, image::ImageHeader &h)
     if (n != long(sizeof h)) return false;
     for (size_t i = 0; i < sizeof image::kMagic; ++i)
         if (h.magic[i] != image::kMagic[i]) return false;
-    if (h.format_version < 6 || h.header_size < sizeof h) return false;
+    // The chain fields (format 6; this writer's format-5 header already has them).
+    if (h.format_version < 5 || h.header_size < sizeof h) return false;
     const uint64_t sum = h.header_checksum;
     h.header_checksum = 0;
     const bool ok = checksum(&h, sizeof h) == sum;
@@ -84,6 +85,16 @@ void settle(CaptureSet &set, int dirfd)
     const uint64_t memory = (stored + inherited) * image::kPageSize;
     if (set.chain.increment_bytes + stored * image::kPageSize > memory || inherited == 0) return make_full(set);
     set.chain.pages_inherited = inherited;
+}
+
+uint64_t root_version(int dirfd, uint64_t v)
+{
+    image::ImageHeader h;
+    for (uint32_t guard = 0; guard < 100000 && read_header(dirfd, v, h); ++guard) {
+        if (!(h.image_flags & image::kImageIncremental) || h.parent_version == 0 || h.parent_version >= v) break;
+        v = h.parent_version;
+    }
+    return v;
 }
 
 }  // namespace ckpt::chain

@@ -23,4 +23,8 @@ void choose_parent(CaptureSet &set, int dirfd, uint32_t full_every);
 // memory it describes. Fills the statistics (pages inherited).
 void settle(CaptureSet &set, int dirfd);
 
+// The oldest version `v` needs (the full image at the root of its chain; v itself if it is
+// full or cannot be read): pruning keeps everything from there on.
+uint64_t root_version(int dirfd, uint64_t v);
+
 }  // namespace ckpt::chain

@@ -147,6 +147,7 @@ const char *image_error_name(ImageError e)
     case ImageError::Untrusted: return "untrusted file";
     case ImageError::Incompatible: return "taken in another world (kernel, CPU, glibc)";
     case ImageError::AttrsRefused: return "process attributes cannot be restored";
+    case ImageError::ChainBroken: return "the chain of incremental images is broken";
     }
     return "?";
 }
@@ -284,16 +285,20 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
         if (uint64_t(r.first_run) + r.n_runs > out.runs.size())
             return fail(ImageError::BadLayout, path + ": page runs out of bounds");
         const uint64_t region_pages = (r.end - r.start) / kPageSize;
-        uint64_t pages = 0, last = 0;
+        uint64_t pages = 0, inherited = 0, last = 0;
         for (uint32_t i = 0; i < r.n_runs; ++i) {
             const PageRun &run = out.runs[r.first_run + i];
             if (run.n_pages == 0 || run.first_page < last || run.n_pages > region_pages ||
                 run.first_page > region_pages - run.n_pages)
                 return fail(ImageError::BadLayout, path + ": page run outside its region");
             last = run.first_page + run.n_pages;
-            pages += run.n_pages;
+            // Inherited runs (incremental images) have their bytes in the parent chain.
+            if (run.flags & kRunInherited) inherited += run.n_pages;
+            else pages += run.n_pages;
         }
-        if (pages != r.data_pages || (r.data_pages && r.data_offset != data_end) ||
+        if (inherited && !(h.image_flags & kImageIncremental))
+            return fail(ImageError::BadLayout, path + ": inherited pages in an image without a parent");
+        if (pages != r.data_pages || inherited != r.inherited_pages || (r.data_pages && r.data_offset != data_end) ||
             r.data_pages > (h.image_size - data_end) / kPageSize)
             return fail(ImageError::BadLayout, path + ": page data layout inconsistent");
         data_end += r.data_pages * kPageSize;

@@ -27,6 +27,7 @@ enum class ImageError {
     Untrusted,       // not owned by the reading user with mode 0600 (trusted_file.h)
     Incompatible,    // taken on another kernel, CPU or glibc build (world.h)
     AttrsRefused,    // process attributes this user cannot give back (process_attrs.h)
+    ChainBroken,     // an incremental image's parent is missing, damaged or not the one it names
 };
 
 const char *image_error_name(ImageError e);

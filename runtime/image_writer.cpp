@@ -124,6 +124,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
         const bool on_this_stack = here >= r.start && here < r.end;
         for (uint32_t k = 0; k < r.n_runs; ++k) {
             const PageRun &run = set.runs[r.first_run + k];
+            if (run.flags & kRunInherited) continue;  // in the parent chain (image_chain.h)
             const char *p = reinterpret_cast<const char *>(r.start + run.first_page * kPageSize);
             uint64_t n = run.n_pages * kPageSize;
             if (on_this_stack) {
@@ -213,6 +214,12 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     h.world_offset = world_off;
     h.world_size = sizeof(WorldRecord);
     h.threads_offset = thr_off;
+    if (set.chain.parent_version) {  // incremental: the image its inherited runs refer to
+        h.image_flags |= kImageIncremental;
+        h.chain_depth = set.chain.depth;
+        h.parent_version = set.chain.parent_version;
+        h.parent_checksum = set.chain.parent_checksum;
+    }
     h.n_threads = uint32_t(set.threads.size());
     h.thread_record_size = sizeof(ThreadRecord);
     h.header_checksum = 0;

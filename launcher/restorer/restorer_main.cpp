@@ -27,6 +27,7 @@
 #include "lineage.h"
 #include "undo.h"
 #include "restore_plan.h"
+#include "restore_chain.h"
 #include "exe_link.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
@@ -207,6 +208,12 @@ int ckpt_restorer_main(int argc, char **argv)
             at += 16 + hdr[1];
         }
     }
+    {
+        // An incremental image is restorable only with its whole chain (open_chain below reads
+        // it again, with the page data).
+        std::vector<Image> ancestors;
+        if (ImageStatus s = read_chain(img, ancestors)) die(exit_code_for(s.code), s.message);
+    }
     if (verify_only) return 0;
 
     // The kernel's special mappings of this process must match the image's one for one.
@@ -230,13 +237,16 @@ int ckpt_restorer_main(int argc, char **argv)
     const int image_fd = reopen_image(img, why);
     if (image_fd < 0) die(exit_code::kUntrusted, why);
     const int exe_fd = exe.empty() || exe_already ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+    // Incremental: the ancestors the inherited runs come from (restore_chain.h).
+    restorer::ChainSources sources;
+    if (ImageStatus s = restorer::open_chain(img, image_fd, sources)) die(exit_code_for(s.code), s.message);
 
     // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
     const std::string fd_section = encode_fd_section(img.fds);
     const uint64_t code_size = uint64_t(__stop_ckpt_blob - __start_ckpt_blob);
     const uint64_t code_pages = align_up(code_size, kPage);
     uint64_t data_bytes = sizeof(restore_plan) + img.regions.size() * sizeof(plan_region) +
-                          img.runs.size() * sizeof(plan_run) + fd_section.size() + 8 +
+                          sources.n_runs * sizeof(plan_run) + fd_section.size() + 8 +
                           img.strings.size() + img.attrs.size() + img.threads.size() * sizeof(plan_thread) + 16 * 9;
     data_bytes += protected_bytes.size() * 2 + 64;
     const uint64_t data_pages = align_up(data_bytes, kPage);
@@ -249,7 +259,7 @@ int ckpt_restorer_main(int argc, char **argv)
     auto *plan = carve.take<restore_plan>(1);
     std::memset(plan, 0, sizeof *plan);
     auto *regions = carve.take<plan_region>(img.regions.size());
-    auto *runs = carve.take<plan_run>(img.runs.size());
+    auto *runs = carve.take<plan_run>(sources.n_runs);
     auto *fds = carve.take<uint64_t>(fd_section.size() / 8);
     char *strings = carve.take<char>(img.strings.size() + 1);
     std::memcpy(strings, img.strings.data(), img.strings.size());
@@ -258,8 +268,9 @@ int ckpt_restorer_main(int argc, char **argv)
     char *attrs = carve.take<char>(img.attrs.size());
     std::memcpy(attrs, img.attrs.data(), img.attrs.size());
 
-    uint64_t n = 0;
-    for (const auto &r : img.regions) {
+    uint64_t n = 0, n_runs = 0;
+    for (size_t ri = 0; ri < img.regions.size(); ++ri) {
+        const image::RegionRecord &r = img.regions[ri];
         if (r.kind == image::RegionKind::Special) continue;
         plan_region &p = regions[n++];
         p.start = r.start;
@@ -272,22 +283,17 @@ int ckpt_restorer_main(int argc, char **argv)
         p.path = r.name == image::kNoString ? nullptr : strings + r.name;
         p.file_dev = r.file_dev;
         p.file_ino = r.file_ino;
-        p.first_run = r.first_run;
-        p.n_runs = r.n_runs;
-        // Every saved page is in this image (source 0), its runs contiguous from data_offset.
-        uint64_t off = r.data_offset;
-        for (uint32_t k = 0; k < r.n_runs; ++k) {
-            const image::PageRun &run = img.runs[r.first_run + k];
-            runs[r.first_run + k] = {run.first_page, run.n_pages, off, 0, 0};
-            off += run.n_pages * image::kPageSize;
-        }
+        // Stored pages from this image (source 0), inherited ones from the ancestor that has them.
+        p.first_run = n_runs;
+        p.n_runs = sources.runs[ri].size();
+        for (const plan_run &run : sources.runs[ri]) runs[n_runs++] = run;
     }
     plan->regions = regions;
     plan->n_regions = n;
     plan->runs = runs;
     plan->image_fd = image_fd;
-    plan->sources[0] = image_fd;
-    plan->n_sources = 1;
+    for (size_t i = 0; i < sources.fds.size(); ++i) plan->sources[i] = sources.fds[i];
+    plan->n_sources = uint32_t(sources.fds.size());
     plan->exe_fd = exe_fd;
     plan->task_top = kTaskTop;
 
