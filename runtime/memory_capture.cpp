@@ -78,6 +78,7 @@ bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, Cap
     const write_tracker::Changes &changes = scan.set.changes;
     const bool may_inherit = policy == SavePolicy::Populated && !(r.flags & image::kRegionShared) &&
                              changes.base_version != 0 && changes.tracked_region(r.start) != nullptr;
+    // MADV_FREE'd and not written since: not saved (write_tracker.h); pages_skipped counts them.
     uint64_t answer_until = 0;  // page index up to which `inherit` holds
     bool inherit = false;
     auto inherited = [&](uint64_t page) {
@@ -108,7 +109,8 @@ bool scan_pages(RegionScan &scan, image::RegionRecord &r, SavePolicy policy, Cap
         if (n <= 0) { err.err = n < 0 ? int(-n) : 5; err.what = "cannot read /proc/self/pagemap"; return false; }
         size_t got = size_t(n) / 8;
         for (size_t i = 0; i < got; ++i) {
-            if (wants(policy, scan.buf[i])) {
+            if (wants(policy, scan.buf[i]) &&
+                !(may_inherit && changes.freed_unwritten(r.start + (done + i) * image::kPageSize))) {
                 const uint32_t flags = inherited(done + i) ? uint32_t(image::kRunInherited) : 0u;
                 if (!add(done + i, flags)) { err.err = 12; err.what = "too many page runs"; return false; }
             } else {

@@ -43,6 +43,13 @@ constexpr uint64_t kScanCheckWpAsync = 1u << 1;
 constexpr size_t kMaxRecords = 8192;
 Range g_tables[2][kMaxRecords];
 
+// MADV_FREE ranges since the last scan (note_freed); appended by program threads, read and
+// emptied by the checkpoint, which never runs while a note_freed is under way.
+constexpr uint32_t kMaxFreed = 256;  // Changes::freed_unwritten looks through them all
+Range g_freed[kMaxFreed];
+uint32_t g_n_freed = 0;
+bool g_freed_overflow = false;
+
 struct State {
     int uffd = -1;
     int32_t pid = 0;            // the process the registrations belong to
@@ -198,6 +205,16 @@ size_t first_written_after(const ArenaVector<Range> &w, uint64_t page)
 }
 }  // namespace
 
+bool Changes::freed_unwritten(uint64_t page) const
+{
+    if (freed.size() == 0 || !tracked_region(page)) return false;
+    bool in = false;
+    for (size_t i = 0; i < freed.size() && !in; ++i) in = freed[i].start <= page && page < freed[i].end;
+    if (!in) return false;
+    const size_t i = first_written_after(written, page);
+    return !(i < written.size() && written[i].start <= page);
+}
+
 bool Changes::unchanged(uint64_t page) const
 {
     if (base_version == 0 || !tracked_region(page)) return false;
@@ -234,6 +251,7 @@ Status at_checkpoint(const char *maps, size_t maps_len, uint64_t skip_begin, uin
     out.base_version = 0;
     out.tracked.truncate(0);
     out.written.truncate(0);
+    out.freed.truncate(0);
     why = nullptr;
     if (g.disabled) {
         why = "incremental checkpoints off";
@@ -324,17 +342,48 @@ Status at_checkpoint(const char *maps, size_t maps_len, uint64_t skip_begin, uin
     sys_close(int(pagemap));
     g.table = next;
     g.n = n_next;
+    // The ranges freed since the last scan; only with a usable result (the regions tracked).
+    const uint32_t n_freed = __atomic_load_n(&g_n_freed, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n_freed && i < kMaxFreed && status == Status::Tracking && !g_freed_overflow; ++i) {
+        Range *f = out.freed.push();
+        if (!f) break;
+        *f = g_freed[i];
+    }
+    __atomic_store_n(&g_n_freed, 0u, __ATOMIC_RELEASE);
+    g_freed_overflow = false;
     // A failed scan (not a region that is new) leaves nothing to inherit this time; the
     // protection is re-armed, so the next checkpoint is relative to this one.
     out.base_version = status == Status::Tracking ? base : 0;
     if (status != Status::Tracking) {
         out.tracked.truncate(0);
         out.written.truncate(0);
+        out.freed.truncate(0);
         why = "the write tracker's scan failed: a full checkpoint";
     }
     g.base_version = version;
     out.scan_ns = sys_monotonic_ns() - t0;
     return status;
+}
+
+void note_freed(uint64_t start, uint64_t len)
+{
+    if (g.disabled || g.uffd < 0 || g.pid != int32_t(sys_getpid()) || len == 0) return;
+    const uint64_t end = (start + len + 4095) & ~uint64_t(4095);
+    start &= ~uint64_t(4095);
+    const uint32_t slot = __atomic_fetch_add(&g_n_freed, 1u, __ATOMIC_ACQ_REL);
+    if (slot >= kMaxFreed) {
+        // Not remembered: not protected either, so its pages are saved as any others.
+        g_freed_overflow = true;
+        return;
+    }
+    g_freed[slot] = {0, 0};
+    const long pagemap = sys_openat(AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    if (pagemap < 0) return;
+    PageRegion vec[64];
+    // Registered regions only (CHECK_WPASYNC): elsewhere nothing is protected, nothing noted.
+    if (scan(int(pagemap), start, end, vec, 64, kScanCheckWpAsync, [](uint64_t, uint64_t) {}) == 0)
+        g_freed[slot] = {start, end};
+    sys_close(int(pagemap));
 }
 
 void forget()

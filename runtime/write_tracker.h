@@ -40,12 +40,18 @@ struct Changes {
     uint64_t base_version = 0;
     ArenaVector<Range> tracked;  // regions tracked since base_version, by address
     ArenaVector<Range> written;  // pages of those written (or faulted in) since, by address
+    // Ranges the program gave up with MADV_FREE since the last scan, in tracked regions,
+    // protected again at the call: a page there not written since is neither stored nor
+    // inherited (it comes back as a zero page, which MADV_FREE allows).
+    ArenaVector<Range> freed;
     uint64_t scan_ns = 0;        // time spent in the tracker at this checkpoint
 
     bool init(Arena &a, size_t max_tracked = 1 << 16, size_t max_written = 1 << 20)
     {
-        return tracked.init(a, max_tracked) && written.init(a, max_written);
+        return tracked.init(a, max_tracked) && written.init(a, max_written) && freed.init(a, 256);
     }
+    // Whether `page` was freed (MADV_FREE) and not written since: not to be saved at all.
+    bool freed_unwritten(uint64_t page) const;
     // The tracked region holding `page`, or nullptr.
     const Range *tracked_region(uint64_t page) const;
     // Whether `page` may be inherited if it is present now: tracked and not written since.
@@ -78,6 +84,11 @@ void forget();
 // Turns tracking off for good (unregistering what is registered), or back on.
 void set_enabled(bool on);
 bool enabled();
+
+// After madvise(MADV_FREE) succeeded (interpose/madvise_wrapper.cpp, inside a section: no
+// checkpoint runs meanwhile): protects the range again, so that a write after the free shows,
+// and remembers it until the next scan. Does nothing where the range is not tracked.
+void note_freed(uint64_t start, uint64_t len);
 
 // The tracker's userfaultfd, or -1: one of ckpt's internal descriptors (internal_fds.h).
 int fd();

@@ -292,3 +292,28 @@ TEST_CASE("write tracker: off means nothing inherited", "[write_tracker]")
     wt::set_enabled(true);
     ::munmap(p, 4 * kPage);
 }
+
+TEST_CASE("write tracker: MADV_FREE pages not written since are not saved", "[write_tracker]")
+{
+    Tracker t;
+    char *p = map_pages(8);
+    fill(p, 8, 1);
+    t.checkpoint(1);
+    p[2 * kPage] = 7;  // written before the free: the free still wins
+    REQUIRE(::madvise(p + 2 * kPage, 4 * kPage, MADV_FREE) == 0);
+    wt::note_freed(reinterpret_cast<uint64_t>(p + 2 * kPage), 4 * kPage);  // what the wrapper does
+    p[4 * kPage] = 9;  // written again after the free: saved
+    const wt::Changes &c = t.checkpoint(2);
+    auto freed = [&](size_t i) { return c.freed_unwritten(reinterpret_cast<uint64_t>(p + i * kPage)); };
+    CHECK_FALSE(freed(0));
+    CHECK_FALSE(freed(1));
+    CHECK(freed(2));
+    CHECK(freed(3));
+    CHECK_FALSE(freed(4));
+    CHECK(freed(5));
+    CHECK_FALSE(freed(6));
+    // Forgotten at the next scan: freed once, not forever.
+    const wt::Changes &d = t.checkpoint(3);
+    CHECK_FALSE(d.freed_unwritten(reinterpret_cast<uint64_t>(p + 3 * kPage)));
+    ::munmap(p, 8 * kPage);
+}
