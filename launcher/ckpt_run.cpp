@@ -21,6 +21,7 @@
 
 #include "checkpoint_schedule.h"
 #include "command_identity.h"
+#include "compress/block_codec.h"
 #include "duration.h"
 #include "exit_codes.h"
 #include "image_reader.h"
@@ -389,6 +390,9 @@ int main(int argc, char **argv)
     int verbosity = 0;
     long long retain = 3;
     bool no_fork = false;
+    // Compression of page data (runtime/compress/block_codec.h): a zstd level, 0 = off.
+    int compress_level = codec::kDefaultLevel;
+    bool no_compress = false;
     std::vector<std::string> command;
     CLI::Option *name_opt =
         app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
@@ -406,6 +410,12 @@ int main(int argc, char **argv)
                  "write every checkpoint synchronously (the program waits for the write) instead of from a "
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
+    CLI::Option *compress_opt =
+        app.add_flag("--compress{1}", compress_level,
+                     "compress page data with zstd at LEVEL (--compress=LEVEL; default level 1; negative: faster, "
+                     "larger; 0 = off); incompressible blocks are stored raw")
+            ->envname("CKPT_COMPRESS");
+    app.add_flag("--no-compress", no_compress, "store page data uncompressed (the default)")->excludes(compress_opt);
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
@@ -508,6 +518,13 @@ int main(int argc, char **argv)
     }
     cfg.retain = size_t(retain);
     cfg.no_fork = no_fork;
+    if (no_compress) compress_level = 0;
+    if (compress_level != 0 && (compress_level < codec::kMinLevel || compress_level > codec::kMaxLevel)) {
+        spdlog::error("--compress={}: expected a zstd level from {} to {}, or 0 (off)", compress_level, codec::kMinLevel,
+                      codec::kMaxLevel);
+        return exit_code::kUsage;
+    }
+    cfg.compress_level = compress_level;
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where

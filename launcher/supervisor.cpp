@@ -59,6 +59,7 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_STATUS_FD=" + std::to_string(kStatusFd));
     env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
+    env.push_back("CKPT_COMPRESS=" + std::to_string(cfg.compress_level));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
     env.push_back("CKPT_COMMAND_ID=" + cfg.command_id);
     // The persistent-state settings the runtime reads at program start (a restored program

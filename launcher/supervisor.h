@@ -22,6 +22,7 @@ struct RunConfig {
     int signal = 0;
     size_t retain = 3;
     bool no_fork = false;  // --no-fork: every checkpoint written synchronously (kSyncTag)
+    int compress_level = 0;  // --compress=LEVEL: zstd level of page data (CKPT_COMPRESS), 0 = off
     // Hang detection (watchdog): 0 = off.
     std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
     std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long

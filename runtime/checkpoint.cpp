@@ -334,6 +334,7 @@ void finish_restore()
         g_rt.standalone = false;  // a launcher recovered it: it is supervised from now on
         g_rt.active = true;
         reinstall_handler(info.signal);
+        g_rt.compress_level = info.compress_level;  // the new launcher's, not the image's
     }
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(info.job_dir);
 

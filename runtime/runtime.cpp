@@ -247,6 +247,7 @@ __attribute__((constructor)) void runtime_init()
     g_rt.rseq_len = world::rseq_length();
     g_rt.signal = env_int("CKPT_SIGNAL", 0);
     g_rt.launcher_pid = env_int("CKPT_LAUNCHER_PID", 0);
+    g_rt.compress_level = env_int("CKPT_COMPRESS", 0);
     g_rt.tid_offset = find_tid_offset();
     glibc_stack_lock::find();
     // Only the launcher's own child takes checkpoints; processes it starts inherit the

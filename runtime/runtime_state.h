@@ -37,6 +37,8 @@ struct RuntimeState {
     // The launcher asked for a synchronous checkpoint (--no-fork, or a forked writer could not
     // see all memory) and it has not been taken yet (it may have been deferred).
     bool sync_wanted = false;
+    // zstd level for page data (--compress, CKPT_COMPRESS), 0: stored raw.
+    int compress_level = 0;
     // Status records name this pid instead of getpid() (the forked writer reports for the
     // program). 0: getpid().
     int32_t report_pid = 0;

@@ -378,6 +378,8 @@ int ckpt_restorer_main(int argc, char **argv)
     info.rollback_value = value ? std::atoi(value) : 0;
     const char *sig = std::getenv("CKPT_SIGNAL");
     info.signal = sig ? std::atoi(sig) : 0;
+    const char *level = std::getenv("CKPT_COMPRESS");
+    info.compress_level = level ? std::atoi(level) : 0;
     const char *job_dir = std::getenv("CKPT_JOB_DIR");
     std::snprintf(info.job_dir, sizeof info.job_dir, "%s", job_dir ? job_dir : "");
 

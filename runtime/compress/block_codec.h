@@ -26,6 +26,9 @@ inline constexpr uint32_t kProbeBytes = 16 * 1024;
 // Stored raw unless the frame is at most 7/8 of the raw bytes.
 inline constexpr uint32_t kRawAboveNum = 7, kRawAboveDen = 8;
 
+// ckpt-run's level when neither --compress nor --no-compress is given (docs/performance.md,
+// "Compression": measured on this machine; 0 = off).
+inline constexpr int kDefaultLevel = 0;
 inline constexpr int kMinLevel = -7;  // zstd's fast levels go lower; they gain nothing more here
 inline constexpr int kMaxLevel = 19;
 
