@@ -28,6 +28,7 @@
 #include "undo.h"
 #include "restore_plan.h"
 #include "exe_link.h"
+#include "staging.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
 
@@ -184,7 +185,10 @@ int ckpt_restorer_main(int argc, char **argv)
     // The world and the attributes first: an image that cannot run here costs no page checks.
     const bool same_process = std::getenv("CKPT_ROLLBACK_VALUE") && std::atoi(std::getenv("CKPT_ROLLBACK_VALUE")) > 0;
     if (ImageStatus s = verify_restorable(img, same_process)) die(exit_code_for(s.code), s.message);
-    if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
+    // The page data is checked as it is loaded (staging.h), in the one pass over it; a
+    // --verify-only run (rollback's pre-check) loads nothing and checks it here.
+    if (verify_only)
+        if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
     // rollback(): the files go back below, and a file replaced since the checkpoint is the one
     // the program had open only then; its identity is checked after the undo.
     const char *rb = std::getenv("CKPT_ROLLBACK_VALUE");
@@ -230,6 +234,11 @@ int ckpt_restorer_main(int argc, char **argv)
     const int image_fd = reopen_image(img, why);
     if (image_fd < 0) die(exit_code::kUntrusted, why);
     const int exe_fd = exe.empty() || exe_already ? -1 : open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+    // Every page of this image, loaded and verified once, before anything is torn down.
+    std::vector<restorer::Staging> staged;
+    if (ImageStatus s = restorer::stage_pages(img, image_fd, 2, staged)) die(exit_code_for(s.code), s.message);
+    uint64_t n_staged = 0;
+    for (const auto &s : staged) n_staged += s.addr ? 1 : 0;
 
     // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
     const std::string fd_section = encode_fd_section(img.fds);
@@ -239,6 +248,7 @@ int ckpt_restorer_main(int argc, char **argv)
                           img.runs.size() * sizeof(plan_run) + fd_section.size() + 8 +
                           img.strings.size() + img.attrs.size() + img.threads.size() * sizeof(plan_thread) + 16 * 9;
     data_bytes += protected_bytes.size() * 2 + 64;
+    data_bytes += (1 + wanted.size() + n_staged) * sizeof(plan_range) + 16;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
     char *area = reserve_blob_area(img, total);
@@ -259,7 +269,8 @@ int ckpt_restorer_main(int argc, char **argv)
     std::memcpy(attrs, img.attrs.data(), img.attrs.size());
 
     uint64_t n = 0;
-    for (const auto &r : img.regions) {
+    for (size_t ri = 0; ri < img.regions.size(); ++ri) {
+        const image::RegionRecord &r = img.regions[ri];
         if (r.kind == image::RegionKind::Special) continue;
         plan_region &p = regions[n++];
         p.start = r.start;
@@ -274,12 +285,13 @@ int ckpt_restorer_main(int argc, char **argv)
         p.file_ino = r.file_ino;
         p.first_run = r.first_run;
         p.n_runs = r.n_runs;
-        // Every saved page is in this image (source 0), its runs contiguous from data_offset.
-        uint64_t off = r.data_offset;
+        // The pages of this image are in the region's staging mapping, loaded above.
+        const restorer::Staging &st = staged[ri];
+        p.staging = st.addr;
+        p.staged = !st.addr ? PLAN_STAGE_NONE : st.move ? PLAN_STAGE_MOVE : PLAN_STAGE_COPY;
         for (uint32_t k = 0; k < r.n_runs; ++k) {
             const image::PageRun &run = img.runs[r.first_run + k];
-            runs[r.first_run + k] = {run.first_page, run.n_pages, off, 0, 0};
-            off += run.n_pages * image::kPageSize;
+            runs[r.first_run + k] = {run.first_page, run.n_pages, 0, PLAN_SRC_STAGING, 0};
         }
     }
     plan->regions = regions;
@@ -294,6 +306,8 @@ int ckpt_restorer_main(int argc, char **argv)
     const uint64_t scratch = reinterpret_cast<uint64_t>(area) + code_pages + data_pages;
     uint64_t scratch_at = scratch;
     std::vector<plan_range> keep{{reinterpret_cast<uint64_t>(area), reinterpret_cast<uint64_t>(area) + total}};
+    for (const auto &s : staged)
+        if (s.addr) keep.push_back({s.addr, s.addr + s.len});
     for (const auto *r : wanted) {
         auto it = std::find_if(specials.begin(), specials.end(),
                                [&](const Mapping &m) { return m.name == img.str(r->name); });
@@ -303,6 +317,7 @@ int ckpt_restorer_main(int argc, char **argv)
     }
     std::sort(keep.begin(), keep.end(), [](const plan_range &a, const plan_range &b) { return a.start < b.start; });
     plan->n_keep = keep.size();
+    plan->keep = carve.take<plan_range>(keep.size());
     std::copy(keep.begin(), keep.end(), plan->keep);
 
     const image::ProcessRecord &pr = img.process;
