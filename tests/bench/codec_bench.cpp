@@ -14,7 +14,9 @@
 #include <cstring>
 #include <vector>
 
+#include "arena.h"
 #include "compress/block_codec.h"
+#include "compress/block_pipeline.h"
 
 using namespace ckpt;
 
@@ -39,6 +41,38 @@ int main(int argc, char **argv)
     char *p = static_cast<char *>(mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off));
     if (p == MAP_FAILED) { perror("mmap"); return 1; }
     std::vector<int> levels;
+    // CKPT_BENCH_THREADS=N: the block pipeline with N threads instead (written to a deleted
+    // file in /tmp, as the writer would), wall-clock throughput.
+    if (const char *t = std::getenv("CKPT_BENCH_THREADS")) {
+        const int threads = std::atoi(t);
+        for (int i = 3; i < argc; ++i) levels.push_back(std::atoi(argv[i]));
+        if (levels.empty()) levels = {1};
+        std::vector<codec::BlockSource> in;
+        for (size_t at = 0; at < n; at += codec::kBlockBytes)
+            in.push_back({p + at, uint32_t(n - at < codec::kBlockBytes ? n - at : codec::kBlockBytes), 0});
+        std::vector<image::BlockRecord> out(in.size());
+        for (int level : levels) {
+            Arena arena;
+            arena.open();
+            codec::BlockPipeline pl;
+            pl.start(arena, level, threads);
+            char path[] = "/tmp/ckpt-bench-codec-XXXXXX";
+            int ofd = mkstemp(path);
+            unlink(path);
+            double t0 = now();
+            int64_t end = pl.run(ofd, in.data(), out.data(), in.size(), 0);
+            double t1 = now();
+            fsync(ofd);
+            double t2 = now();
+            const int used = pl.threads();
+            pl.stop();
+            std::printf("level %d threads %d: %.1f%% stored, %.0f MB/s written, %.0f MB/s with fsync, compress %.0f ms cpu\n",
+                        level, used, 100.0 * double(end) / double(n), double(n) / (t1 - t0) / 1e6,
+                        double(n) / (t2 - t0) / 1e6, double(pl.compress_ns()) / 1e6);
+            close(ofd);
+        }
+        return 0;
+    }
     for (int i = 3; i < argc; ++i) levels.push_back(std::atoi(argv[i]));
     if (levels.empty()) levels = {-5, -3, -1, 1, 3};
     std::vector<char> frame(codec::compressed_capacity()), back(codec::kBlockBytes);
