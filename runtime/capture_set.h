@@ -104,6 +104,11 @@ struct CaptureSet {
     // When the program went on (CLOCK_MONOTONIC): the forked writer's fork; 0 while the
     // program waits for the whole write (the synchronous writer).
     uint64_t t_resumed_ns = 0;
+    // Page data compression (compress/block_codec.h): the zstd level (0: raw) and the threads
+    // that compress, the writing one included.
+    int compress_level = 0;
+    int writer_threads = 1;
+    uint64_t fork_ns = 0;  // the clone of a forked writer (0: synchronous)
     // The program's /proc/self/maps at the fork, for the forked writer's check of its view.
     char *program_maps = nullptr;
     size_t program_maps_len = 0;

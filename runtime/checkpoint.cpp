@@ -25,6 +25,10 @@
 #include <ucontext.h>
 
 namespace ckpt {
+
+// Threads that compress in a forked writer (the writing one included): this machine's 2 cores
+// (docs/performance.md, "Compression"). The program runs on meanwhile and shares them.
+constexpr int kForkedWriterThreads = 2;
 namespace {
 
 // version: the forked writer's, so that the launcher can tell its report apart (0: the
@@ -226,6 +230,10 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
     const uint64_t version = next_version(latest_version(int(dirfd), set.scratch, set.scratch_size));
     WriteResult written;
     pr.flags = events::before_commit(version, pr.created_realtime_ns) ? image::kProcEpochLog : 0;
+    // Compression: in the checkpointing thread alone when the program waits for the write;
+    // a forked writer has the machine's cores (docs/performance.md, "Compression").
+    set.compress_level = g_rt.compress_level;
+    set.writer_threads = 1;
     if (fork) {
         sys_close(int(dirfd));
         // The snapshot instant: the writer's memory is the program's as it is now, and the
@@ -238,6 +246,8 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
         const long pid = forked::spawn();
         if (pid == 0) {
             set.t_resumed_ns = sys_monotonic_ns();
+            set.fork_ns = set.t_resumed_ns - t_fork;
+            set.writer_threads = kForkedWriterThreads;
             write_in_writer(set, version, program_pid);
         }
         if (pid > 0) {

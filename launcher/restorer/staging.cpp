@@ -57,10 +57,46 @@ uint64_t map_staging(const Image &img, uint64_t len)
     return 0;
 }
 
-// The blocks of this image: one per region's stored data (formats 1-5 and the reader's
-// conversion), each mapped onto its region's runs.
+// The blocks of this image, each mapped onto the pages of its region's runs (those of this
+// image, in order: a block's raw bytes are the next pages of them).
+void plan_block_loads(const Image &img, std::vector<Load> &loads, std::vector<Piece> &pieces)
+{
+    for (uint32_t i = 0; i < img.regions.size(); ++i) {
+        const image::RegionRecord &r = img.regions[i];
+        uint32_t k = 0;
+        uint64_t in_run = 0;  // pages of run k already given to earlier blocks
+        auto next_run = [&]() {
+            while (k < r.n_runs && (img.runs[r.first_run + k].flags & image::kRunInherited)) ++k;
+        };
+        next_run();
+        for (uint32_t j = 0; j < r.n_blocks; ++j) {
+            Load l{};
+            l.region = i;
+            l.block = img.blocks[r.first_block + j];
+            l.first_piece = uint32_t(pieces.size());
+            uint64_t want = l.block.raw_size / kPage;
+            while (want && k < r.n_runs) {
+                const image::PageRun &run = img.runs[r.first_run + k];
+                const uint64_t take = run.n_pages - in_run < want ? run.n_pages - in_run : want;
+                pieces.push_back({(run.first_page + in_run) * kPage, take * kPage});
+                want -= take;
+                in_run += take;
+                if (in_run == run.n_pages) {
+                    ++k;
+                    in_run = 0;
+                    next_run();
+                }
+            }
+            l.n_pieces = uint32_t(pieces.size()) - l.first_piece;
+            loads.push_back(l);
+        }
+    }
+}
+
+// Formats 1-5: one raw block per region's stored data, over its runs.
 void plan_loads(const Image &img, std::vector<Load> &loads, std::vector<Piece> &pieces)
 {
+    if (img.header.format_version >= 6) return plan_block_loads(img, loads, pieces);
     for (uint32_t i = 0; i < img.regions.size(); ++i) {
         const image::RegionRecord &r = img.regions[i];
         if (!r.data_pages) continue;

@@ -1,8 +1,8 @@
 """Reading the compression facts of an image header (runtime/image_format.h, format 6)."""
 import struct
 
-IMAGE_FLAGS_OFFSET = 216   # ImageHeader::image_flags
-BLOCKS_OFFSET = 184        # ImageHeader::blocks_offset, n_blocks, block_record_size
+IMAGE_FLAGS_OFFSET = 208   # ImageHeader::image_flags
+BLOCKS_OFFSET = 176        # ImageHeader::blocks_offset, n_blocks, block_record_size
 IMAGE_COMPRESSED = 1 << 1  # kImageCompressed
 
 
