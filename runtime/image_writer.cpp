@@ -170,7 +170,7 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     st.write_ns = set.process.stats.write_ns;
     st.compress_ns = pipe.compress_ns();
     st.total_ns = sys_monotonic_ns() - set.t_start_ns;
-    st.pages_present = pages_written + set.process.stats.pages_skipped;
+    st.pages_present = pages_written;  // + inherited and excluded pages (incremental, exclusion)
     st.pages_written = pages_written;
     st.raw_bytes = pipe.raw_bytes();
     st.stored_bytes = pipe.stored_bytes();

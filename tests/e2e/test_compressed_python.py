@@ -2,7 +2,9 @@
 """python3 building a large dict (a typical heap) with compressed checkpoints (CKPT_COMPRESS=1,
 the environment twin of --compress), killed 3 times and resumed: the output is identical, and
 each image it was resumed from was compressed to at most 40 % of its raw page data."""
+import json
 import os
+import subprocess
 
 import ckpt_harness
 import compressed_image
@@ -37,6 +39,18 @@ def body(h):
         stored = sum(b[1] for b in bl)
         check(any(b[3] == 1 for b in bl), f"{img}: no zstd block")
         check(raw > 0 and stored <= 0.40 * raw, f"{img}: {stored} stored bytes of {raw} raw (> 40 %)")
+        # ckptctl inspect shows the same numbers in the checkpoint's statistics.
+        ckptctl = os.path.join(os.path.dirname(h.ckpt_run), "ckptctl")
+        r = subprocess.run([ckptctl, "inspect", img, "--json"], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"ckptctl inspect failed: {r.stderr}")
+        d = json.loads(r.stdout)
+        st, pd = d.get("checkpoint_stats"), d.get("page_data")
+        check(st and pd, f"no checkpoint_stats/page_data in inspect --json: {sorted(d)}")
+        check(st["raw_bytes"] == raw and st["stored_bytes"] == stored,
+              f"inspect: raw {st['raw_bytes']} stored {st['stored_bytes']}, the blocks say {raw} {stored}")
+        check(st["compress_ns"] > 0 and pd["compressed"] and pd["zstd_blocks"] > 0, f"inspect: {st} {pd}")
+        t = subprocess.run([ckptctl, "inspect", img], capture_output=True, text=True, timeout=60).stdout
+        check("Page data" in t and "compress" in t, f"inspect text has no compression lines:\n{t}")
         seen.append((newest, stored, raw, os.path.getsize(img)))
         return kill(launcher)
 
