@@ -410,12 +410,14 @@ int main(int argc, char **argv)
                  "write every checkpoint synchronously (the program waits for the write) instead of from a "
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
-    CLI::Option *compress_opt =
-        app.add_flag("--compress{1}", compress_level,
+    app.add_flag("--compress{1}", compress_level,
                      "compress page data with zstd at LEVEL (--compress=LEVEL; default level 1; negative: faster, "
                      "larger; 0 = off); incompressible blocks are stored raw")
-            ->envname("CKPT_COMPRESS");
-    app.add_flag("--no-compress", no_compress, "store page data uncompressed (the default)")->excludes(compress_opt);
+        ->envname("CKPT_COMPRESS");
+    // Not exclusive with --compress: CKPT_COMPRESS in the environment counts as --compress, and
+    // --no-compress on the command line overrides it.
+    app.add_flag("--no-compress", no_compress, "store page data uncompressed (the default; overrides --compress and "
+                 "CKPT_COMPRESS)");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
