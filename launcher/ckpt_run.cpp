@@ -411,8 +411,8 @@ int main(int argc, char **argv)
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
     app.add_flag("--compress{1}", compress_level,
-                     "compress page data with zstd at LEVEL (--compress=LEVEL; default level 1; negative: faster, "
-                     "larger; 0 = off); incompressible blocks are stored raw")
+                     "compress page data with zstd at LEVEL (--compress=LEVEL; default level 1; -7 to 19, negative: less "
+                     "compression; 0 = off); incompressible blocks are stored raw")
         ->envname("CKPT_COMPRESS");
     // Not exclusive with --compress: CKPT_COMPRESS in the environment counts as --compress, and
     // --no-compress on the command line overrides it.
