@@ -392,6 +392,7 @@ int main(int argc, char **argv)
     bool no_fork = false;
     // Compression of page data (runtime/compress/block_codec.h): a zstd level, 0 = off.
     int compress_level = codec::kDefaultLevel;
+    std::string compress_text;
     bool no_compress = false;
     std::vector<std::string> command;
     CLI::Option *name_opt =
@@ -410,10 +411,15 @@ int main(int argc, char **argv)
                  "write every checkpoint synchronously (the program waits for the write) instead of from a "
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
-    app.add_flag("--compress{1}", compress_level,
-                     "compress page data with zstd at LEVEL (--compress=LEVEL; default level 1; -7 to 19, negative: less "
-                     "compression; 0 = off); incompressible blocks are stored raw")
-        ->envname("CKPT_COMPRESS");
+    // An option with an optional value, not a flag: a flag would read "0" as "false" and
+    // make it -1 (a real level). `--compress PROGRAM`: the value is not a level, so it is
+    // the command (put back below).
+    CLI::Option *compress_opt =
+        app.add_option("--compress", compress_text,
+                       "compress page data with zstd at LEVEL (--compress=LEVEL; --compress alone: level 1; -7 to 19, "
+                       "negative: less compression; 0 = off); incompressible blocks are stored raw")
+            ->expected(0, 1)
+            ->envname("CKPT_COMPRESS");
     // Not exclusive with --compress: CKPT_COMPRESS in the environment counts as --compress, and
     // --no-compress on the command line overrides it.
     app.add_flag("--no-compress", no_compress, "store page data uncompressed (the default; overrides --compress and "
@@ -520,6 +526,27 @@ int main(int argc, char **argv)
     }
     cfg.retain = size_t(retain);
     cfg.no_fork = no_fork;
+    if (compress_opt->count()) {
+        char *end = nullptr;
+        const long v = compress_text.empty() ? 1 : std::strtol(compress_text.c_str(), &end, 10);
+        if (!compress_text.empty() && (end == compress_text.c_str() || *end)) {
+            // Not a level: the command, unless it was given as --compress=TEXT or CKPT_COMPRESS.
+            bool given = false;
+            for (int i = 1; i < argc && !given; ++i) given = std::string(argv[i]) == "--compress=" + compress_text;
+            const char *env = std::getenv("CKPT_COMPRESS");
+            bool separate = false;
+            for (int i = 1; i < argc && !separate; ++i) separate = std::string(argv[i]) == "--compress";
+            if (given || (env && compress_text == env && !separate)) {
+                spdlog::error("--compress={}: expected a zstd level from {} to {}, or 0 (off)", compress_text,
+                              codec::kMinLevel, codec::kMaxLevel);
+                return exit_code::kUsage;
+            }
+            command.insert(command.begin(), compress_text);  // `--compress PROGRAM ...`
+            compress_level = 1;
+        } else {
+            compress_level = int(v < -1000 ? -1000 : v > 1000 ? 1000 : v);
+        }
+    }
     if (no_compress) compress_level = 0;
     if (compress_level != 0 && (compress_level < codec::kMinLevel || compress_level > codec::kMaxLevel)) {
         spdlog::error("--compress={}: expected a zstd level from {} to {}, or 0 (off)", compress_level, codec::kMinLevel,
