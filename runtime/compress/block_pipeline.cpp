@@ -68,7 +68,7 @@ bool BlockPipeline::start(Arena &arena, int level, int threads)
     }
     if (level) {
         void *ws = arena.alloc<uint64_t>(compressor_workspace(level) / 8 + 1);
-        if (!ws || !own_.init(ws, compressor_workspace(level) + 8, level)) return false;
+        if (!ws || !own_.init(ws, compressor_workspace(level), level)) return false;
     }
     generation_ = next_ = written_ = published_ = stopping_ = 0;
     n_ = 0;
@@ -81,7 +81,7 @@ bool BlockPipeline::start(Arena &arena, int level, int threads)
         w.thread.tid = 0;
         void *ws = arena.alloc<uint64_t>(compressor_workspace(level) / 8 + 1);
         char *stack = arena.alloc<char>(kStack);
-        if (!ws || !stack || !w.c.init(ws, compressor_workspace(level) + 8, level)) break;
+        if (!ws || !stack || !w.c.init(ws, compressor_workspace(level), level)) break;
         if (rawthread::start(w.thread, pipeline_worker, &w, stack, kStack) < 0) break;
         ++n_threads_;
     }
