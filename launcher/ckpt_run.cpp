@@ -406,6 +406,12 @@ int main(int argc, char **argv)
                  "write every checkpoint synchronously (the program waits for the write) instead of from a "
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
+    std::string writer_timeout_text = "auto";
+    app.add_option("--writer-timeout", writer_timeout_text,
+                   "kill a forked checkpoint writer that has not committed its version after this long (the "
+                   "version is given up, the next checkpoint goes on): a duration, 0 = never, or auto = "
+                   "max(60s, 10 x the last forked write)")
+        ->envname("CKPT_WRITER_TIMEOUT");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
@@ -508,6 +514,15 @@ int main(int argc, char **argv)
     }
     cfg.retain = size_t(retain);
     cfg.no_fork = no_fork;
+    if (writer_timeout_text != "auto") {
+        auto t = parse_duration(writer_timeout_text);
+        if (!t) {
+            spdlog::error("--writer-timeout {}: expected a duration such as 90s or 10m, 0 (never) or auto",
+                          writer_timeout_text);
+            return exit_code::kUsage;
+        }
+        cfg.writer_timeout = *t;
+    }
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where

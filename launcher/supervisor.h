@@ -22,6 +22,10 @@ struct RunConfig {
     int signal = 0;
     size_t retain = 3;
     bool no_fork = false;  // --no-fork: every checkpoint written synchronously (kSyncTag)
+    // --writer-timeout: a forked writer that has not committed after this is killed and its
+    // version given up. kWriterTimeoutAuto: max(60 s, 10 x the last forked write); 0: never.
+    static constexpr std::chrono::nanoseconds kWriterTimeoutAuto{-1};
+    std::chrono::nanoseconds writer_timeout = kWriterTimeoutAuto;
     // Hang detection (watchdog): 0 = off.
     std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
     std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long

@@ -37,6 +37,9 @@ struct RuntimeState {
     // The launcher asked for a synchronous checkpoint (--no-fork, or a forked writer could not
     // see all memory) and it has not been taken yet (it may have been deferred).
     bool sync_wanted = false;
+    // Tests only (CKPT_TEST_WRITER_STALL=V, read at start): the forked writer of version V
+    // stops before it writes, until it is killed, as a writer on a hung disk would. 0: never.
+    uint64_t test_writer_stall = 0;
     // Status records name this pid instead of getpid() (the forked writer reports for the
     // program). 0: getpid().
     int32_t report_pid = 0;
