@@ -92,7 +92,8 @@ void Supervision::handle(const SupervisionEvent &e, TimePoint now)
 
 Supervision::TimePoint Supervision::next_wakeup() const
 {
-    if (exited()) return TimePoint::max();
+    // After the program's exit ckpt-run still waits for a writer: until its timeout at most.
+    if (exited()) return writer_deadline();
     TimePoint t = next_tick_;
     // While a forked writer writes, its request cannot become stale: only its end counts, or
     // its timeout.
@@ -106,6 +107,7 @@ Supervision::TimePoint Supervision::next_wakeup() const
 void Supervision::on_timer(TimePoint now)
 {
     if (now >= writer_deadline()) kill_hung_writer(now);
+    if (exited()) return;
     if (ready() && !suspended_) {
         if (schedule_.stale(now) || schedule_.periodic_due(now)) request_checkpoint("interval", now);
         else log_overhead(now);

@@ -136,6 +136,8 @@ bool apply(CaptureSet &set, image::RegionRecord &r, CaptureError &err)
             kept_pages += piece->n_pages;
             ++kept_runs;
         }
+        // The runs are in address order: ranges that end before this run's end are done.
+        while (first < t.n && t.ranges[first].end <= run_end) ++first;
     }
     for (uint32_t i = 0; i < kept_runs; ++i) set.runs[from + i] = set.runs[to + i];
     set.runs.truncate(from + kept_runs);

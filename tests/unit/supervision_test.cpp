@@ -421,6 +421,25 @@ TEST_CASE("supervision: a forked writer that does not commit within --writer-tim
     CHECK(r.fx.writers_killed.size() == 1);
 }
 
+TEST_CASE("supervision: a writer that hangs after the program exited is killed at its timeout too")
+{
+    Run r(1s);
+    r.cfg.writer_timeout = 5s;
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    r.rec(writing(1, 784));
+    r.advance(1s);
+    r.event({Kind::ChildExited, {}, 0, 0});
+    CHECK(r.m->exited());
+    CHECK(r.m->writer_running());
+    CHECK(r.m->next_wakeup() == r.now + 4s);
+    r.advance(4s);
+    CHECK(r.fx.writers_killed == std::vector<int>{784});
+    CHECK(r.m->next_wakeup() == TP::max());
+    r.event({Kind::WriterExited, {}, 0, SIGKILL, 784});
+    CHECK(!r.m->writer_running());
+}
+
 TEST_CASE("supervision: --writer-timeout auto is max(60 s, 10 x the last forked write); 0 never kills")
 {
     Run r(1s);
