@@ -424,6 +424,12 @@ int main(int argc, char **argv)
     // --no-compress on the command line overrides it.
     app.add_flag("--no-compress", no_compress, "store page data uncompressed (the default; overrides --compress and "
                  "CKPT_COMPRESS)");
+    std::string writer_timeout_text = "auto";
+    app.add_option("--writer-timeout", writer_timeout_text,
+                   "kill a forked checkpoint writer that has not committed its version after this long (the "
+                   "version is given up, the next checkpoint goes on): a duration, 0 = never, or auto = "
+                   "max(60s, 10 x the last forked write)")
+        ->envname("CKPT_WRITER_TIMEOUT");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
@@ -554,6 +560,15 @@ int main(int argc, char **argv)
         return exit_code::kUsage;
     }
     cfg.compress_level = compress_level;
+    if (writer_timeout_text != "auto") {
+        auto t = parse_duration(writer_timeout_text);
+        if (!t) {
+            spdlog::error("--writer-timeout {}: expected a duration such as 90s or 10m, 0 (never) or auto",
+                          writer_timeout_text);
+            return exit_code::kUsage;
+        }
+        cfg.writer_timeout = *t;
+    }
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where

@@ -104,6 +104,7 @@ public:
     void prune(size_t retain) override { job_.prune(retain); }
     void discard(uint64_t version) override { ::unlink(job_.image_path(version).c_str()); }
     void discard_temp(uint64_t version) override { job_.remove_image_temp(version); }
+    void kill_writer(int pid) override { kill(pid, SIGKILL); }
     void notify_running(bool restored) override
     {
         // READY=1 once per ckpt-run (an exec in the program or a restart only updates STATUS).

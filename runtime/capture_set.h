@@ -112,6 +112,8 @@ struct CaptureSet {
     // The program's /proc/self/maps at the fork, for the forked writer's check of its view.
     char *program_maps = nullptr;
     size_t program_maps_len = 0;
+    // Pages left out because the program excluded them (memory_exclusion.h).
+    uint64_t pages_excluded = 0;
 
     bool init()
     {

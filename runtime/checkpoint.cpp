@@ -121,6 +121,8 @@ uint64_t next_version(int64_t latest)
         sys_exit_group(1);
     }
     set.process.stats.scan_ns = sys_monotonic_ns() - t_run;
+    if (g_rt.test_writer_stall == version)  // every signal is blocked: only SIGKILL ends this
+        for (;;) RAW0(SYS_pause);
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
         err.err = int(-dirfd);

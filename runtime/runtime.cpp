@@ -266,6 +266,7 @@ __attribute__((constructor)) void runtime_init()
     }
     find_restorer();
     remember_standard_fds();
+    g_rt.test_writer_stall = uint64_t(env_int("CKPT_TEST_WRITER_STALL", 0));
     if (const char *id = getenv("CKPT_COMMAND_ID"); id && text::length(id) == kCommandIdLen && is_command_identity(id))
         text::Builder(g_rt.command_id, sizeof g_rt.command_id).add(id);
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);
