@@ -21,6 +21,7 @@
 
 #include "checkpoint_schedule.h"
 #include "command_identity.h"
+#include "compress/block_codec.h"
 #include "duration.h"
 #include "exit_codes.h"
 #include "chain_reader.h"
@@ -402,6 +403,10 @@ int main(int argc, char **argv)
     int verbosity = 0;
     long long retain = 3;
     bool no_fork = false;
+    // Compression of page data (runtime/compress/block_codec.h): a zstd level, 0 = off.
+    int compress_level = codec::kDefaultLevel;
+    std::string compress_text;
+    bool no_compress = false;
     std::vector<std::string> command;
     CLI::Option *name_opt =
         app.add_option("--name", name, "job name (default: program name and a hash of command line and cwd)")->envname("CKPT_NAME");
@@ -429,6 +434,25 @@ int main(int argc, char **argv)
                    "with incremental images: a full image after at most N increments (restores read at most N+1 "
                    "images)")
         ->envname("CKPT_FULL_EVERY")->check(CLI::Range(1, 1000));
+    // An option with an optional value, not a flag: a flag would read "0" as "false" and
+    // make it -1 (a real level). `--compress PROGRAM`: the value is not a level, so it is
+    // the command (put back below).
+    CLI::Option *compress_opt =
+        app.add_option("--compress", compress_text,
+                       "compress page data with zstd at LEVEL (--compress=LEVEL; --compress alone: level 1; -7 to 19, "
+                       "negative: less compression; 0 = off); incompressible blocks are stored raw")
+            ->expected(0, 1)
+            ->envname("CKPT_COMPRESS");
+    // Not exclusive with --compress: CKPT_COMPRESS in the environment counts as --compress, and
+    // --no-compress on the command line overrides it.
+    app.add_flag("--no-compress", no_compress, "store page data uncompressed (the default; overrides --compress and "
+                 "CKPT_COMPRESS)");
+    std::string writer_timeout_text = "auto";
+    app.add_option("--writer-timeout", writer_timeout_text,
+                   "kill a forked checkpoint writer that has not committed its version after this long (the "
+                   "version is given up, the next checkpoint goes on): a duration, 0 = never, or auto = "
+                   "max(60s, 10 x the last forked write)")
+        ->envname("CKPT_WRITER_TIMEOUT");
     app.add_flag("--keep", keep, "keep the checkpoints after the program exits with status 0")->envname("CKPT_KEEP");
     std::vector<std::string> excludes, no_undo, replaces;
     bool sync_undo = false;
@@ -533,6 +557,43 @@ int main(int argc, char **argv)
     cfg.no_fork = no_fork;
     cfg.incremental = incremental;
     cfg.full_every = int(full_every);
+    if (compress_opt->count()) {
+        char *end = nullptr;
+        const long v = compress_text.empty() ? 1 : std::strtol(compress_text.c_str(), &end, 10);
+        if (!compress_text.empty() && (end == compress_text.c_str() || *end)) {
+            // Not a level: the command, unless it was given as --compress=TEXT or CKPT_COMPRESS.
+            bool given = false;
+            for (int i = 1; i < argc && !given; ++i) given = std::string(argv[i]) == "--compress=" + compress_text;
+            const char *env = std::getenv("CKPT_COMPRESS");
+            bool separate = false;
+            for (int i = 1; i < argc && !separate; ++i) separate = std::string(argv[i]) == "--compress";
+            if (given || (env && compress_text == env && !separate)) {
+                spdlog::error("--compress={}: expected a zstd level from {} to {}, or 0 (off)", compress_text,
+                              codec::kMinLevel, codec::kMaxLevel);
+                return exit_code::kUsage;
+            }
+            command.insert(command.begin(), compress_text);  // `--compress PROGRAM ...`
+            compress_level = 1;
+        } else {
+            compress_level = int(v < -1000 ? -1000 : v > 1000 ? 1000 : v);
+        }
+    }
+    if (no_compress) compress_level = 0;
+    if (compress_level != 0 && (compress_level < codec::kMinLevel || compress_level > codec::kMaxLevel)) {
+        spdlog::error("--compress={}: expected a zstd level from {} to {}, or 0 (off)", compress_level, codec::kMinLevel,
+                      codec::kMaxLevel);
+        return exit_code::kUsage;
+    }
+    cfg.compress_level = compress_level;
+    if (writer_timeout_text != "auto") {
+        auto t = parse_duration(writer_timeout_text);
+        if (!t) {
+            spdlog::error("--writer-timeout {}: expected a duration such as 90s or 10m, 0 (never) or auto",
+                          writer_timeout_text);
+            return exit_code::kUsage;
+        }
+        cfg.writer_timeout = *t;
+    }
     char cwd_buf[4096];
     const std::string launch_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "/";
     // Exclusions: environment first, then the command line; paths made absolute here, where

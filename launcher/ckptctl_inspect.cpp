@@ -255,6 +255,22 @@ void print_text(const Image &img)
                         (st.sync_ns ? format_ns(st.sync_ns) : std::string("-")));
     line("Pages", std::to_string(st.pages_written) + " written, " + std::to_string(st.pages_skipped) + " skipped");
     print_chain(img);
+    if (img.has_stats) {
+        // Format 6: what the checkpoint cost (CheckpointStats) and how the page data is stored.
+        const CheckpointStats &c = img.stats;
+        size_t zstd = 0;
+        for (const auto &b : img.blocks) zstd += b.codec == BlockCodec::Zstd ? 1 : 0;
+        line("Checkpoint", "stop " + format_ns(c.stop_ns) + ", fork " + (c.fork_ns ? format_ns(c.fork_ns) : "-") +
+                               ", scan " + format_ns(c.scan_ns) + ", pause " + format_ns(c.pause_ns) + ", write " +
+                               format_ns(c.write_ns) + ", compress " + format_ns(c.compress_ns) + " (" +
+                               std::to_string(c.writer_threads) + (c.writer_threads == 1 ? " thread" : " threads") +
+                               "), total " + format_ns(c.total_ns) + (h.image_flags & kImageForked ? ", forked" : ""));
+        char pct[32];
+        std::snprintf(pct, sizeof pct, "%.1f %%", c.raw_bytes ? 100.0 * double(c.stored_bytes) / double(c.raw_bytes) : 0.0);
+        line("Page data", format_size(c.raw_bytes) + " raw, " + format_size(c.stored_bytes) + " stored (" + pct + "), " +
+                              std::to_string(img.blocks.size()) + " blocks, " + std::to_string(zstd) + " zstd" +
+                              (h.image_flags & kImageCompressed ? "" : " (not compressed)"));
+    }
 
     std::printf("\nMemory regions (%zu)\n", img.regions.size());
     Table regions({"START-END", "PROT", "KIND", "SIZE", "SAVED", "NAME"});
@@ -349,6 +365,23 @@ void print_json(const Image &img)
     j.field("sync_ns", st.sync_ns).field("pages_written", st.pages_written);
     j.field("pages_skipped", st.pages_skipped);
     j.end_object();
+    if (img.has_stats) {
+        const CheckpointStats &c = img.stats;
+        size_t zstd = 0;
+        for (const auto &b : img.blocks) zstd += b.codec == BlockCodec::Zstd ? 1 : 0;
+        j.key("checkpoint_stats").begin_object();
+        j.field("stop_ns", c.stop_ns).field("fork_ns", c.fork_ns).field("scan_ns", c.scan_ns);
+        j.field("pause_ns", c.pause_ns).field("write_ns", c.write_ns).field("compress_ns", c.compress_ns);
+        j.field("sync_ns", c.sync_ns).field("total_ns", c.total_ns).field("writer_threads", c.writer_threads);
+        j.field("pages_present", c.pages_present).field("pages_written", c.pages_written);
+        j.field("pages_inherited", c.pages_inherited).field("pages_excluded", c.pages_excluded);
+        j.field("raw_bytes", c.raw_bytes).field("stored_bytes", c.stored_bytes);
+        j.end_object();
+        j.key("page_data").begin_object();
+        j.field("compressed", bool(h.image_flags & kImageCompressed)).field("forked", bool(h.image_flags & kImageForked));
+        j.field("n_blocks", uint64_t(img.blocks.size())).field("zstd_blocks", uint64_t(zstd));
+        j.end_object();
+    }
 
     j.key("regions").begin_array();
     for (const auto &r : img.regions) {

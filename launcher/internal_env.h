@@ -6,7 +6,7 @@
 //   internal only:   CKPT_JOB_DIR, CKPT_STATUS_FD, CKPT_LAUNCHER_PID, CKPT_RESTORER,
 //                    CKPT_COMMAND_ID (runtime); CKPT_PROTECTED, CKPT_ROLLBACK_VALUE (restorer,
 //                    set by rollback() itself)
-//   option twins:    CKPT_SIGNAL, CKPT_EXCLUDE, CKPT_SYNC_UNDO, CKPT_ON_UNDO_FAILURE,
+//   option twins:    CKPT_SIGNAL, CKPT_COMPRESS, CKPT_EXCLUDE, CKPT_SYNC_UNDO, CKPT_ON_UNDO_FAILURE,
 //                    CKPT_INCREMENTAL, CKPT_FULL_EVERY are
 //                    ckpt-run options read from the environment, which the launcher then sets
 //                    for the program with the values it decided on

@@ -92,10 +92,13 @@ void Supervision::handle(const SupervisionEvent &e, TimePoint now)
 
 Supervision::TimePoint Supervision::next_wakeup() const
 {
-    if (exited()) return TimePoint::max();
+    // After the program's exit ckpt-run still waits for a writer: until its timeout at most.
+    if (exited()) return writer_deadline();
     TimePoint t = next_tick_;
-    // While a forked writer writes, its request cannot become stale: only its end counts.
+    // While a forked writer writes, its request cannot become stale: only its end counts, or
+    // its timeout.
     if (ready() && !suspended_ && request_ != Request::Writing) t = std::min(t, schedule_.next_wakeup());
+    t = std::min(t, writer_deadline());
     return std::min(t, stall_.deadline(schedule_.interval()));
 }
 
@@ -103,6 +106,8 @@ Supervision::TimePoint Supervision::next_wakeup() const
 
 void Supervision::on_timer(TimePoint now)
 {
+    if (now >= writer_deadline()) kill_hung_writer(now);
+    if (exited()) return;
     if (ready() && !suspended_) {
         if (schedule_.stale(now) || schedule_.periodic_due(now)) request_checkpoint("interval", now);
         else log_overhead(now);
@@ -195,6 +200,7 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
         status_.last_image_bytes = m.bytes;
         status_.last_error.clear();
         status_.seq++;
+        if (forked) last_write_ = now - writing_since_;
         if (forked)
             spdlog::info("checkpoint version {} committed: {}, program paused {}, written in {} by a forked writer",
                          m.version, mib(m.bytes), ms(pause_ns), ms(uint64_t((now - writing_since_).count())));
@@ -310,6 +316,38 @@ void Supervision::end_writing()
     status_.writer_pid = 0;
     status_.writing_since_ns = 0;
     if (request_ == Request::Writing) request_ = Request::Requested;
+}
+
+Supervision::TimePoint Supervision::writer_deadline() const
+{
+    if (!writing_open_ || writer_pid_ == 0 || cfg_.writer_timeout.count() == 0) return TimePoint::max();
+    std::chrono::nanoseconds limit = cfg_.writer_timeout;
+    if (limit == RunConfig::kWriterTimeoutAuto) limit = std::max<std::chrono::nanoseconds>(std::chrono::seconds(60), 10 * last_write_);
+    return writing_since_ + limit;
+}
+
+// A forked writer that has not committed in time (a hung disk, a stopped writer): killed by
+// its pid (ckpt-run's own child through CLONE_PARENT, so the pid cannot have been reused
+// before it is reaped), its temporary image removed now (a rename it might still attempt then
+// fails), and the checkpoint ended as failed, so that the next one is asked for on the schedule.
+void Supervision::kill_hung_writer(TimePoint now)
+{
+    const uint64_t version = writing_version_;
+    const int pid = writer_pid_;
+    const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(writer_deadline() - writing_since_);
+    fx_.kill_writer(pid);
+    fx_.discard_temp(version);
+    end_writing();
+    schedule_.finished(now, std::chrono::nanoseconds(writing_pause_ns_));
+    status_.failures++;
+    status_.last_error = "the checkpoint writer of version " + std::to_string(version) + " (pid " + std::to_string(pid) +
+                         ") did not commit within " + format_duration(limit) + " (--writer-timeout)";
+    status_.seq++;
+    last_outcome_ = "failed: " + status_.last_error;
+    spdlog::warn("checkpoint failed: {}; killed it, version {} is not committed, the previous checkpoints are intact",
+                 status_.last_error, version);
+    fx_.publish(status_);
+    on_checkpoint_ended(StatusMessage{}, now);
 }
 
 // A child of ckpt-run that is not the program ended: the writer, or something the program

@@ -39,6 +39,7 @@ public:
     virtual void prune(size_t retain) = 0;             // keep the newest `retain` versions (0: all)
     virtual void discard(uint64_t version) = 0;        // delete one version
     virtual void discard_temp(uint64_t version) = 0;   // delete the temporary image of a version
+    virtual void kill_writer(int pid) = 0;             // SIGKILL a forked writer (ckpt-run's child)
     virtual void notify_running(bool restored) = 0;    // systemd: READY=1 (once), STATUS=
     virtual void notify_watchdog() = 0;                // systemd: WATCHDOG=1
 };
@@ -100,6 +101,9 @@ private:
     void on_writing(const StatusMessage &m, TimePoint now);
     void on_writer_exited(int pid, int wait_status, TimePoint now);
     void end_writing();
+    // When the forked writer of writing_version_ is given up (TimePoint::max(): never).
+    TimePoint writer_deadline() const;
+    void kill_hung_writer(TimePoint now);
     void watchdog(TimePoint now);
 
     void request_checkpoint(const char *why, TimePoint now);
@@ -148,6 +152,8 @@ private:
     uint64_t ended_version_ = 0;
     uint64_t writing_pause_ns_ = 0;
     TimePoint writing_since_{};
+    // How long the last forked write that committed took (for --writer-timeout=auto).
+    std::chrono::nanoseconds last_write_{};
     // A writer could not see all of the program's memory: every request from now on asks for
     // a synchronous checkpoint, and the one it could not write is asked again at once.
     bool fork_unsafe_ = false;

@@ -59,6 +59,7 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_STATUS_FD=" + std::to_string(kStatusFd));
     env.push_back("CKPT_LAUNCHER_PID=" + std::to_string(getpid()));
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
+    env.push_back("CKPT_COMPRESS=" + std::to_string(cfg.compress_level));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
     env.push_back("CKPT_COMMAND_ID=" + cfg.command_id);
     // Incremental images (a restored program keeps what it started with, in its memory).
@@ -106,6 +107,7 @@ public:
     void prune(size_t retain) override { job_.prune(retain); }
     void discard(uint64_t version) override { ::unlink(job_.image_path(version).c_str()); }
     void discard_temp(uint64_t version) override { job_.remove_image_temp(version); }
+    void kill_writer(int pid) override { kill(pid, SIGKILL); }
     void notify_running(bool restored) override
     {
         // READY=1 once per ckpt-run (an exec in the program or a restart only updates STATUS).

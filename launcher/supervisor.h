@@ -24,6 +24,11 @@ struct RunConfig {
     bool no_fork = false;  // --no-fork: every checkpoint written synchronously (kSyncTag)
     bool incremental = true;  // --no-incremental: every image full (CKPT_INCREMENTAL for the runtime)
     int full_every = 8;       // --full-every: at most this many increments after a full image
+    int compress_level = 0;  // --compress=LEVEL: zstd level of page data (CKPT_COMPRESS), 0 = off
+    // --writer-timeout: a forked writer that has not committed after this is killed and its
+    // version given up. kWriterTimeoutAuto: max(60 s, 10 x the last forked write); 0: never.
+    static constexpr std::chrono::nanoseconds kWriterTimeoutAuto{-1};
+    std::chrono::nanoseconds writer_timeout = kWriterTimeoutAuto;
     // Hang detection (watchdog): 0 = off.
     std::chrono::nanoseconds heartbeat{};  // passive: ckpt_heartbeat() at least this often
     std::chrono::nanoseconds poll{};       // active: poll the runtime this often, answer within as long

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "image_writer.h"
+#include "memory_exclusion.h"
 #include "runtime_state.h"
 #include "sys/raw_syscall.h"
 #include "text.h"
@@ -197,6 +198,18 @@ CKPT_API int ckpt_unprotect(void *addr, size_t len)
     }
     errno = ENOENT;
     return -1;
+}
+
+CKPT_API int ckpt_exclude_memory(const void *addr, size_t len)
+{
+    if (int e = exclusion::exclude(reinterpret_cast<uintptr_t>(addr), len)) { errno = e; return -1; }
+    return 0;
+}
+
+CKPT_API int ckpt_include_memory(const void *addr, size_t len)
+{
+    if (int e = exclusion::include(reinterpret_cast<uintptr_t>(addr), len)) { errno = e; return -1; }
+    return 0;
 }
 
 namespace {

@@ -105,6 +105,11 @@ struct CaptureSet {
     // When the program went on (CLOCK_MONOTONIC): the forked writer's fork; 0 while the
     // program waits for the whole write (the synchronous writer).
     uint64_t t_resumed_ns = 0;
+    // Page data compression (compress/block_codec.h): the zstd level (0: raw) and the threads
+    // that compress, the writing one included.
+    int compress_level = 0;
+    int writer_threads = 1;
+    uint64_t fork_ns = 0;  // the clone of a forked writer (0: synchronous)
     // The program's /proc/self/maps at the fork, for the forked writer's check of its view.
     char *program_maps = nullptr;
     size_t program_maps_len = 0;
@@ -118,6 +123,8 @@ struct CaptureSet {
         uint64_t increment_bytes = 0;     // image bytes of the chain's increments before this one
         uint64_t pages_inherited = 0;
     } chain;
+    // Pages left out because the program excluded them (memory_exclusion.h).
+    uint64_t pages_excluded = 0;
 
     bool init()
     {

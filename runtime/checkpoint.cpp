@@ -28,6 +28,10 @@
 #include <ucontext.h>
 
 namespace ckpt {
+
+// Threads that compress in a forked writer (the writing one included): this machine's 2 cores
+// (docs/performance.md, "Compression"). The program runs on meanwhile and shares them.
+constexpr int kForkedWriterThreads = 2;
 namespace {
 
 // version: the forked writer's, so that the launcher can tell its report apart (0: the
@@ -166,6 +170,8 @@ void track_writes(CaptureSet &set, uint64_t version)
         sys_exit_group(3);
     }
     CaptureError err;
+    if (g_rt.test_writer_stall == version)  // every signal is blocked: only SIGKILL ends this
+        for (;;) RAW0(SYS_pause);
     long dirfd = sys_openat(AT_FDCWD, g_rt.job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dirfd < 0) {
         err.err = int(-dirfd);
@@ -285,6 +291,10 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
     }
     WriteResult written;
     pr.flags = events::before_commit(version, pr.created_realtime_ns) ? image::kProcEpochLog : 0;
+    // Compression: in the checkpointing thread alone when the program waits for the write;
+    // a forked writer has the machine's cores (docs/performance.md, "Compression").
+    set.compress_level = g_rt.compress_level;
+    set.writer_threads = 1;
     if (fork) {
         sys_close(int(dirfd));
         // The snapshot instant: the writer's memory is the program's as it is now, and the
@@ -297,6 +307,8 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
         const long pid = forked::spawn();
         if (pid == 0) {
             set.t_resumed_ns = sys_monotonic_ns();
+            set.fork_ns = set.t_resumed_ns - t_fork;
+            set.writer_threads = kForkedWriterThreads;
             write_in_writer(set, version, program_pid);
         }
         if (pid > 0) {
@@ -396,6 +408,7 @@ void finish_restore()
         g_rt.standalone = false;  // a launcher recovered it: it is supervised from now on
         g_rt.active = true;
         reinstall_handler(info.signal);
+        g_rt.compress_level = info.compress_level;  // the new launcher's, not the image's
     }
     text::Builder(g_rt.job_dir, sizeof g_rt.job_dir).add(info.job_dir);
 

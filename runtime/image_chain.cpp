@@ -21,8 +21,7 @@ bool read_header(int dirfd, uint64_t v, image::ImageHeader &h)
     if (n != long(sizeof h)) return false;
     for (size_t i = 0; i < sizeof image::kMagic; ++i)
         if (h.magic[i] != image::kMagic[i]) return false;
-    // The chain fields (format 6; this writer's format-5 header already has them).
-    if (h.format_version < 5 || h.header_size < sizeof h) return false;
+    if (h.format_version < 6 || h.header_size != sizeof h) return false;
     const uint64_t sum = h.header_checksum;
     h.header_checksum = 0;
     const bool ok = checksum(&h, sizeof h) == sum;
@@ -52,7 +51,10 @@ void choose_parent(CaptureSet &set, int dirfd, uint32_t full_every)
     image::ImageHeader h;
     // The base must be committed, intact and of this format (an older image has no place for
     // inherited runs), and the chain shorter than full_every increments.
-    if (!base || full_every == 0 || !read_header(dirfd, base, h) || h.chain_depth >= full_every) {
+    // Compressed images are never links: a restore reads inherited runs with one pread each,
+    // which needs raw blocks (restore_chain.cpp).
+    if (!base || full_every == 0 || set.compress_level != 0 || !read_header(dirfd, base, h) ||
+        h.chain_depth >= full_every || (h.image_flags & image::kImageCompressed)) {
         set.changes.base_version = 0;
         return;
     }

@@ -25,7 +25,8 @@ inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 3: descriptors as tagged variable-length records (FdCommon + payload); 1-2 are converted.
 // 4: the header gains the process-attributes and world sections (ImageHeaderV3 before).
 // 5: a thread section (ThreadRecord[n_threads]) after the world record (ImageHeaderV4 before).
-inline constexpr uint32_t kFormatVersion = 5;
+// 6: page data in blocks (BlockRecord), raw or zstd, each with its checksum; CheckpointStats.
+inline constexpr uint32_t kFormatVersion = 6;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kNoString = 0xffffffffu;  // a StrRef that names nothing

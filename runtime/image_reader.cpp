@@ -11,6 +11,7 @@
 
 #include "byte_source.h"
 #include "checksum.h"
+#include "compress/block_codec.h"
 #include "fd/fd_kind.h"
 #include "process_attrs.h"
 #include "world.h"
@@ -267,6 +268,21 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
     if (h.n_threads && (h.threads_offset < h.world_offset + h.world_size ||
                         !section(meta, h.threads_offset, h.n_threads, out.threads)))
         return fail(ImageError::BadLayout, path + ": thread section out of bounds");
+    // Format 6: the block table and the statistics, after the threads.
+    const bool blocks_format = h.format_version >= 6;
+    if (blocks_format) {
+        if ((h.n_blocks && h.block_record_size != sizeof(BlockRecord)) ||
+            h.blocks_offset < h.threads_offset + uint64_t(h.n_threads) * sizeof(ThreadRecord) ||
+            !section(meta, h.blocks_offset, h.n_blocks, out.blocks))
+            return fail(ImageError::BadLayout, path + ": block table out of bounds");
+        if (h.stats_size) {
+            if (h.stats_offset > meta.size() || h.stats_size > meta.size() - h.stats_offset || h.stats_size < 8)
+                return fail(ImageError::BadLayout, path + ": statistics out of bounds");
+            std::memcpy(&out.stats, meta.data() + h.stats_offset,
+                        h.stats_size < sizeof out.stats ? h.stats_size : sizeof out.stats);
+            out.has_stats = true;
+        }
+    }
     std::string why;
     if (h.format_version < 3 ? !legacy_fd_section(meta, h.fds_offset, h.n_fds, out.fds)
                              : !fd_section(meta, h.fds_offset, h.n_fds, out.fds, why))
@@ -298,14 +314,39 @@ ImageStatus read_image(const ByteSource &src, const std::string &path, Image &ou
         }
         if (inherited && !(h.image_flags & kImageIncremental))
             return fail(ImageError::BadLayout, path + ": inherited pages in an image without a parent");
-        if (pages != r.data_pages || inherited != r.inherited_pages || (r.data_pages && r.data_offset != data_end) ||
-            r.data_pages > (h.image_size - data_end) / kPageSize)
+        if (inherited != r.inherited_pages)
             return fail(ImageError::BadLayout, path + ": page data layout inconsistent");
-        data_end += r.data_pages * kPageSize;
+        if (blocks_format) {
+            // Blocks: inside the data section, each of whole pages (at most kBlockPages), raw
+            // ones stored as they are, together covering the region's saved pages.
+            uint64_t block_pages = 0;
+            if (uint64_t(r.first_block) + r.n_blocks > out.blocks.size())
+                return fail(ImageError::BadLayout, path + ": blocks out of bounds");
+            for (uint32_t k = 0; k < r.n_blocks; ++k) {
+                const BlockRecord &b = out.blocks[r.first_block + k];
+                if (b.raw_size == 0 || b.raw_size % kPageSize || b.raw_size > kBlockPages * kPageSize ||
+                    b.stored_offset < h.data_offset || b.stored_offset > h.image_size ||
+                    b.stored_size > h.image_size - b.stored_offset ||
+                    (b.codec == BlockCodec::Raw && b.stored_size != b.raw_size) ||
+                    (b.codec != BlockCodec::Raw && b.codec != BlockCodec::Zstd))
+                    return fail(ImageError::BadLayout, path + ": a page data block is inconsistent");
+                block_pages += b.raw_size / kPageSize;
+                if (b.stored_offset + b.stored_size > data_end) data_end = b.stored_offset + b.stored_size;
+            }
+            if (pages != r.data_pages || block_pages != r.data_pages ||
+                (r.n_blocks && r.data_offset != out.blocks[r.first_block].stored_offset))
+                return fail(ImageError::BadLayout, path + ": page data layout inconsistent");
+        } else {
+            if (pages != r.data_pages || (r.data_pages && r.data_offset != data_end) ||
+                r.data_pages > (h.image_size - data_end) / kPageSize)
+                return fail(ImageError::BadLayout, path + ": page data layout inconsistent");
+            data_end += r.data_pages * kPageSize;
+        }
         if (r.name != kNoString && r.name >= out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
     }
-    if (data_end != h.image_size) return fail(ImageError::BadLayout, path + ": page data size inconsistent");
+    if (data_end != h.image_size && !(blocks_format && out.blocks.empty() && data_end == h.data_offset))
+        return fail(ImageError::BadLayout, path + ": page data size inconsistent");
     for (const FdEntry &f : out.fds) {
         if (f.c.path != kNoString && f.c.path >= out.strings.size())
             return fail(ImageError::BadLayout, path + ": bad string reference");
@@ -401,6 +442,33 @@ ImageStatus verify_data(const Image &img, const void *image, uint64_t size)
         return fail(ImageError::Truncated, img.path + ": shorter than its header says");
     const char *base = static_cast<const char *>(image);
     ImageStatus status;
+    if (img.header.format_version >= 6) {
+        // Each block on its own: decompressed into a buffer where it is compressed.
+        std::vector<uint64_t> dws(codec::decompressor_workspace() / 8 + 1);
+        std::vector<char> raw(codec::kBlockBytes);
+        codec::Decompressor d;
+        d.init(dws.data(), dws.size() * 8);
+        for (const auto &r : img.regions) {
+            for (uint32_t k = 0; k < r.n_blocks; ++k) {
+                const image::BlockRecord &b = img.blocks[r.first_block + k];
+                const char *bytes = base + b.stored_offset;
+                bool ok;
+                if (b.codec == image::BlockCodec::Raw) {
+                    ok = checksum(bytes, b.raw_size) == b.checksum;
+                } else {
+                    ok = d.decompress(bytes, b.stored_size, raw.data(), b.raw_size) &&
+                         checksum(raw.data(), b.raw_size) == b.checksum;
+                }
+                if (!ok) {
+                    char where[64];
+                    std::snprintf(where, sizeof where, "%#lx-%#lx", (unsigned long)r.start, (unsigned long)r.end);
+                    return fail(ImageError::DataChecksum,
+                                img.path + ": page data of region " + where + " does not match its checksum");
+                }
+            }
+        }
+        return status;
+    }
     for (const auto &r : img.regions) {
         if (!r.data_pages) continue;
         if (checksum(base + r.data_offset, r.data_pages * image::kPageSize) != r.data_checksum) {

@@ -64,6 +64,11 @@ struct Image {
     std::string attrs;
     bool has_world = false;
     image::WorldRecord world{};
+    // Format 6: the page data's blocks (each region's slice: first_block, n_blocks) and what
+    // the checkpoint cost (has_stats false before).
+    std::vector<image::BlockRecord> blocks;
+    bool has_stats = false;
+    image::CheckpointStats stats{};
 
     std::string str(image::StrRef ref) const;
 };
@@ -77,7 +82,8 @@ ImageStatus read_image(const std::string &path, Image &out);
 // `dev`/`ino`: the identity of the file it came from, if any (Image::dev/ino).
 ImageStatus read_image(const ByteSource &src, const std::string &path, Image &out, uint64_t dev = 0, uint64_t ino = 0);
 
-// Every region's page data against its checksum. Reads the whole image.
+// Every region's page data against its checksum (format 6: every block, decompressed where
+// compressed, against its own). Reads the whole image.
 ImageStatus verify_data(const Image &img);
 // The same over the image's bytes in memory (`size` bytes from offset 0).
 ImageStatus verify_data(const Image &img, const void *image, uint64_t size);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "checksum.h"
+#include "compress/page_blocks.h"
 #include "sys/raw_syscall.h"
 #include "sys/safe_path.h"
 
@@ -68,15 +69,18 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     const uint64_t attrs_off = align_up(str_off + set.strings.size(), 16);
     const uint64_t world_off = align_up(attrs_off + set.attrs_size, 16);
     const uint64_t thr_off = align_up(world_off + sizeof(WorldRecord), 16);
-    const uint64_t meta_size = thr_off + set.threads.size() * sizeof(ThreadRecord);
+    // Format 6: the page data as blocks (compress/page_blocks.h), their table and the stats.
+    size_t n_blocks = 0;
+    for (size_t i = 0; i < set.regions.size(); ++i) n_blocks += codec::count_blocks(set.regions[i], set.runs.data());
+    const uint64_t blocks_off = align_up(thr_off + set.threads.size() * sizeof(ThreadRecord), 16);
+    const uint64_t stats_off = align_up(blocks_off + n_blocks * sizeof(BlockRecord), 16);
+    const uint64_t meta_size = stats_off + sizeof(CheckpointStats);
     const uint64_t meta_offset = kPageSize;
     const uint64_t data_offset = align_up(meta_offset + meta_size, kPageSize);
-    uint64_t data_size = 0;
-    for (size_t i = 0; i < set.regions.size(); ++i) {
-        set.regions[i].data_offset = data_offset + data_size;
-        data_size += set.regions[i].data_pages * kPageSize;
-    }
-    const uint64_t image_size = data_offset + data_size;
+    uint64_t raw_size = 0;
+    for (size_t i = 0; i < set.regions.size(); ++i) raw_size += set.regions[i].data_pages * kPageSize;
+    // The most the image can take (every block raw); compressed, it ends earlier.
+    uint64_t image_size = data_offset + raw_size;
 
     char tmp_name[64], final_name[64];
     text::Builder(tmp_name, sizeof tmp_name).add(".ckpt-").add(version, 6).add(".img.tmp");
@@ -87,7 +91,9 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     long fd = open_beneath(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) return fail(int(-fd), "cannot create the image file");
     RAW2(SYS_fchmod, fd, 0600);  // exactly 0600 whatever the umask: readers refuse anything else
+    codec::BlockPipeline pipe;
     auto abandon = [&](long rc, const char *what) {
+        pipe.stop();
         sys_close(int(fd));
         sys_unlinkat(dirfd, tmp_name, 0);
         CaptureError e = fail(int(-rc), what);
@@ -98,68 +104,33 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
         }
         return e;
     };
-    // Reserve the space first: a full disk is found before a gigabyte has been written.
+    // Reserve the space first (for raw blocks): a full disk is found before a gigabyte has
+    // been written. The file is cut to its real end once the blocks are written.
     long rc = RAW4(SYS_fallocate, fd, 0, 0, image_size);
     if (rc < 0 && rc != -95 /* EOPNOTSUPP */) return abandon(rc, "cannot reserve space for the image");
-    rc = 0;  // a file system without fallocate is fine; the loops below stop on rc < 0
+    rc = 0;
 
-    uint64_t pages_written = 0;
-    constexpr uint64_t kBounce = 64 * 1024;
-    // Page data is checksummed and written in pieces small enough to stay in the CPU cache
-    // between the two, so that the write copies from the cache instead of reading the memory
-    // a second time.
-    constexpr uint64_t kChunk = 1024 * 1024;
-    constexpr uint64_t kWriteback = 32 * 1024 * 1024;
-    uint64_t writeback_from = data_offset;
-    char *bounce = set.arena.alloc<char>(kBounce);
-    if (!bounce) return abandon(-12, "out of memory for the image writer");
-    const uint64_t here = reinterpret_cast<uint64_t>(&pages_written);
-    for (size_t i = 0; i < set.regions.size(); ++i) {
-        RegionRecord &r = set.regions[i];
-        if (!r.data_pages) continue;
-        const bool unreadable = !(r.prot & PROT_READ);
-        if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot | PROT_READ));
-        Checksum sum;
-        uint64_t off = r.data_offset;
-        const bool on_this_stack = here >= r.start && here < r.end;
-        for (uint32_t k = 0; k < r.n_runs; ++k) {
-            const PageRun &run = set.runs[r.first_run + k];
-            if (run.flags & kRunInherited) continue;  // in the parent chain (image_chain.h)
-            const char *p = reinterpret_cast<const char *>(r.start + run.first_page * kPageSize);
-            uint64_t n = run.n_pages * kPageSize;
-            if (on_this_stack) {
-                // The stack we run on keeps changing below us while it is written: copy each
-                // chunk first so that the checksum covers exactly the bytes in the image.
-                for (uint64_t done = 0; done < n && rc >= 0; done += kBounce) {
-                    uint64_t c = n - done < kBounce ? n - done : kBounce;
-                    for (uint64_t b = 0; b < c; ++b) bounce[b] = p[done + b];
-                    sum.update(bounce, c);
-                    rc = sys_pwrite_all(int(fd), bounce, c, off + done);
-                }
-            } else {
-                for (uint64_t done = 0; done < n && rc >= 0; done += kChunk) {
-                    uint64_t c = n - done < kChunk ? n - done : kChunk;
-                    sum.update(p + done, c);
-                    rc = sys_pwrite_all(int(fd), p + done, c, off + done);
-                    // Start writeback of what is written so far every kWriteback bytes, so the
-                    // disk works while memory is still being copied and the final fsync is short.
-                    if (rc >= 0 && off + done + c - writeback_from >= kWriteback) {
-                        RAW4(SYS_sync_file_range, fd, writeback_from, off + done + c - writeback_from,
-                             2 /* SYNC_FILE_RANGE_WRITE */);
-                        writeback_from = off + done + c;
-                    }
-                }
-            }
-            if (rc < 0) {
-                if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot));
-                return abandon(rc, "cannot write the image");
-            }
-            off += n;
-        }
-        if (unreadable) sys_mprotect(reinterpret_cast<void *>(r.start), r.end - r.start, int(r.prot));
-        r.data_checksum = sum.digest();
-        pages_written += r.data_pages;
+    BlockRecord *blocks = set.arena.alloc<BlockRecord>(n_blocks ? n_blocks : 1);
+    codec::BlockSource *sources = set.arena.alloc<codec::BlockSource>(n_blocks ? n_blocks : 1);
+    if (!blocks || !sources || !pipe.start(set.arena, set.compress_level, set.writer_threads))
+        return abandon(-12, "out of memory for the image writer");
+    uint64_t here_var = 0;
+    const uint64_t here = reinterpret_cast<uint64_t>(&here_var);
+    const codec::PageBlocksResult written =
+        codec::write_page_blocks(pipe, int(fd), data_offset, set.regions.data(), set.regions.size(), set.runs.data(),
+                                 sources, blocks, here);
+    const int threads_used = pipe.threads();
+    pipe.stop();
+    if (written.end < 0) return abandon(written.end, "cannot write the image");
+    const uint64_t pages_written = written.pages;
+    const uint64_t data_size = uint64_t(written.end) - data_offset;
+    if (uint64_t(written.end) < image_size) {
+        rc = sys_ftruncate(int(fd), int64_t(written.end));
+        if (rc < 0) return abandon(rc, "cannot write the image");
     }
+    image_size = uint64_t(written.end);
+    bool compressed = false;
+    for (size_t i = 0; i < n_blocks; ++i) compressed = compressed || blocks[i].codec != BlockCodec::Raw;
     const uint64_t t_meta = sys_monotonic_ns();
     set.process.stats.write_ns = t_meta - t_write;
     set.process.stats.pages_written = pages_written;
@@ -186,6 +157,26 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     put(str_off, set.strings.data(), set.strings.size());
     put(attrs_off, set.attrs, set.attrs_size);
     put(world_off, &set.world, sizeof(WorldRecord));
+    put(blocks_off, blocks, n_blocks * sizeof(BlockRecord));
+    // What this checkpoint cost, as far as it is known before the header and the sync.
+    CheckpointStats st{};
+    st.record_size = sizeof st;
+    st.writer_threads = uint32_t(threads_used);
+    for (size_t i = 0; i < set.threads.size(); ++i)
+        if (set.threads[i].flags & kThreadCoordinator) st.stop_ns = set.threads[i].stop_ns;
+    st.fork_ns = set.fork_ns;
+    st.scan_ns = set.process.stats.scan_ns;
+    st.pause_ns = set.process.stats.pause_ns;
+    st.write_ns = set.process.stats.write_ns;
+    st.compress_ns = pipe.compress_ns();
+    st.total_ns = sys_monotonic_ns() - set.t_start_ns;
+    st.pages_written = pages_written;
+    st.pages_inherited = set.chain.pages_inherited;
+    st.pages_excluded = set.pages_excluded;
+    st.pages_present = pages_written + st.pages_inherited;
+    st.raw_bytes = pipe.raw_bytes();
+    st.stored_bytes = pipe.stored_bytes();
+    put(stats_off, &st, sizeof st);
     rc = sys_pwrite_all(int(fd), meta, meta_size, meta_offset);
     if (rc < 0) return abandon(rc, "cannot write the image");
 
@@ -222,6 +213,12 @@ CaptureError write_image(CaptureSet &set, int dirfd, uint64_t version, WriteResu
     }
     h.n_threads = uint32_t(set.threads.size());
     h.thread_record_size = sizeof(ThreadRecord);
+    h.blocks_offset = blocks_off;
+    h.n_blocks = uint32_t(n_blocks);
+    h.block_record_size = sizeof(BlockRecord);
+    h.stats_offset = stats_off;
+    h.stats_size = sizeof(CheckpointStats);
+    h.image_flags |= (compressed ? kImageCompressed : 0u) | (set.t_resumed_ns ? kImageForked : 0u);
     h.header_checksum = 0;
     h.header_checksum = checksum(&h, sizeof h);
 

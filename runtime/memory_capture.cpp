@@ -7,6 +7,7 @@
 
 #include "fd/fd_table.h"
 #include "maps_parser.h"
+#include "memory_exclusion.h"
 #include "process_info.h"
 #include "text.h"
 #include "sys/raw_syscall.h"
@@ -187,6 +188,7 @@ bool describe_file(const MapsEntry &e, image::RegionRecord &r, char *path)
 CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t skip_end)
 {
     CaptureError err;
+    set.pages_excluded = 0;
     long len = read_proc_file("/proc/self/maps", set.scratch, set.scratch_size / 2);
     if (len < 0) { err.err = int(-len); err.what = "cannot read /proc/self/maps"; return err; }
     long pm = sys_openat(AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
@@ -292,7 +294,10 @@ CaptureError capture_memory(CaptureSet &set, uintptr_t skip_begin, uintptr_t ski
                 if (e.shared) policy = SavePolicy::All;
             }
             if (role == fd::SharedMapping::MemfdMapping) policy = SavePolicy::None;  // the memfd has them
-            if (!scan_pages(scan, *r, policy, err, backed)) { sys_close(int(pm)); return err; }
+            if (!scan_pages(scan, *r, policy, err, backed) || !exclusion::apply(set, *r, err)) {
+                sys_close(int(pm));
+                return err;
+            }
         }
     }
     sys_close(int(pm));

@@ -252,6 +252,7 @@ __attribute__((constructor)) void runtime_init()
     // at least every CKPT_FULL_EVERY increments.
     if (const char *inc = getenv("CKPT_INCREMENTAL"); inc && inc[0] == '0') write_tracker::set_enabled(false);
     g_rt.full_every = uint32_t(env_int("CKPT_FULL_EVERY", int(g_rt.full_every)));
+    g_rt.compress_level = env_int("CKPT_COMPRESS", 0);
     g_rt.tid_offset = find_tid_offset();
     glibc_stack_lock::find();
     // Only the launcher's own child takes checkpoints; processes it starts inherit the
@@ -270,6 +271,7 @@ __attribute__((constructor)) void runtime_init()
     }
     find_restorer();
     remember_standard_fds();
+    g_rt.test_writer_stall = uint64_t(env_int("CKPT_TEST_WRITER_STALL", 0));
     if (const char *id = getenv("CKPT_COMMAND_ID"); id && text::length(id) == kCommandIdLen && is_command_identity(id))
         text::Builder(g_rt.command_id, sizeof g_rt.command_id).add(id);
     g_rt.status_fd = env_int("CKPT_STATUS_FD", -1);

@@ -40,6 +40,11 @@ struct RuntimeState {
     // Incremental checkpoints (write_tracker.h, image_chain.h): a full image at least every
     // this many increments (CKPT_FULL_EVERY; 0: never incremental).
     uint32_t full_every = 8;
+    // zstd level for page data (--compress, CKPT_COMPRESS), 0: stored raw.
+    int compress_level = 0;
+    // Tests only (CKPT_TEST_WRITER_STALL=V, read at start): the forked writer of version V
+    // stops before it writes, until it is killed, as a writer on a hung disk would. 0: never.
+    uint64_t test_writer_stall = 0;
     // Status records name this pid instead of getpid() (the forked writer reports for the
     // program). 0: getpid().
     int32_t report_pid = 0;

@@ -9,7 +9,10 @@
 #   BENCH_SIZES  memory sizes in MiB (default: "64 256 1024")
 #   BENCH_REPS   repetitions per size, the tables show medians (default: 3)
 #   BENCH_WARMUP repetitions per size run first and not counted (default: 1)
-#   BENCH_LIST   benchmarks to run, in order (default: "memory fork rollback persist threads cps regions")
+#   BENCH_LIST   benchmarks to run, in order (default: "matrix memory fork rollback persist threads cps regions")
+#   BENCH_MATRIX_SIZES  memory sizes in MiB of the matrix benchmark (default: "64 1024")
+#   BENCH_MATRIX_4G     1: the matrix also measures 4096 MiB (needs about 9 GiB free memory)
+#   BENCH_MATRIX_PERL   0: leave out the matrix's perl workload (3 runs of about a minute)
 #   BENCH_FORK_SIZES  memory sizes in MiB of the fork benchmark (default: "64 1024")
 #   BENCH_CPS_WRITES  writes per section size of the cps benchmark (default: 200)
 #   BENCH_SIGNAL checkpoint signal passed to ckpt-run --signal (default: ckpt's own default,
@@ -35,7 +38,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO/build}
 BENCH_SIZES=${BENCH_SIZES:-"64 256 1024"}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
-BENCH_LIST=${BENCH_LIST:-"memory fork rollback persist threads cps regions"}
+BENCH_LIST=${BENCH_LIST:-"matrix memory fork rollback persist threads cps regions"}
 BENCH_SIGNAL=${BENCH_SIGNAL:-}
 BENCH_RSEQ=${BENCH_RSEQ:-1}
 BENCH_NICE=${BENCH_NICE:-}
@@ -534,6 +537,26 @@ bench_fork_report() {
     echo "program; plain fork() timed by the same program on the same memory. Medians of 5 checkpoints."
     echo
     echo "$FORK_TABLE"
+    echo
+}
+
+# The matrix of issue 11 (scripts/bench_matrix.py): sync and forked checkpoints (incremental
+# and compressed where ckpt-run has the options), restart, and the perl workload's periodic
+# overhead, each beside the physical limits measured in the same run.
+bench_matrix_run() {
+    local sizes=${BENCH_MATRIX_SIZES:-"64 1024"}
+    [[ ${BENCH_MATRIX_4G:-0} == 1 ]] && sizes="$sizes 4096"
+    local perl=(--perl)
+    [[ ${BENCH_MATRIX_PERL:-1} == 0 ]] && perl=()
+    log "matrix: sizes $sizes MiB, $BENCH_REPS repetitions${perl:+, perl workload}"
+    MATRIX_TABLE=$(python3 "$REPO/scripts/bench_matrix.py" "$BUILD_DIR" --sizes "${sizes// /,}" --reps "$BENCH_REPS" \
+        --tmp "$BENCHDIR" "${perl[@]}") || die "the matrix benchmark failed"
+}
+
+bench_matrix_report() {
+    echo "### The checkpoint matrix, beside the physical limits"
+    echo
+    echo "$MATRIX_TABLE"
     echo
 }
 

@@ -73,9 +73,32 @@ BLOB static void read_pages(int fd, char *dst, uint64_t len, uint64_t off)
     }
 }
 
+/* Whole pages, a word at a time (no memcpy here; the loop stays a loop: -fno-builtin). */
+BLOB static void copy_pages(char *dst, const char *src, uint64_t len)
+{
+    volatile uint64_t *d = (volatile uint64_t *)dst;
+    const uint64_t *s = (const uint64_t *)src;
+    for (uint64_t i = 0; i < len / 8; ++i) d[i] = s[i];
+}
+
 BLOB static void map_region(const struct restore_plan *p, const struct plan_region *r)
 {
     const uint64_t len = r->end - r->start;
+    if (r->staged == PLAN_STAGE_MOVE) {
+        /* Loaded and verified by the libc half: moved into place as it is, one mapping. */
+        long addr = sys_mremap((void *)r->staging, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)r->start);
+        if (is_err(addr) || (uint64_t)addr != r->start) die(BLOB_STEP_MAP);
+        for (uint64_t i = 0; i < r->n_runs; ++i) {  /* runs of other images (inherited) */
+            const struct plan_run *run = &p->runs[r->first_run + i];
+            if (run->src == PLAN_SRC_STAGING) continue;  /* already there */
+            if (run->src >= p->n_sources) die(BLOB_STEP_READ);
+            read_pages(p->sources[run->src], (char *)(r->start + run->first_page * PAGE), run->n_pages * PAGE,
+                       run->src_offset);
+        }
+        if (r->prot != (PROT_READ | PROT_WRITE) && is_err(sys_mprotect((void *)r->start, len, (int)r->prot)))
+            die(BLOB_STEP_PROTECT);
+        return;
+    }
     /* Writable while its pages are filled, then the saved protection. */
     const int fill_prot = r->n_runs ? (PROT_READ | PROT_WRITE) : 0;
     int flags = MAP_FIXED | (r->shared ? MAP_SHARED : MAP_PRIVATE);
@@ -100,10 +123,15 @@ BLOB static void map_region(const struct restore_plan *p, const struct plan_regi
 
     for (uint64_t i = 0; i < r->n_runs; ++i) {
         const struct plan_run *run = &p->runs[r->first_run + i];
+        char *at = (char *)(r->start + run->first_page * PAGE);
+        if (run->src == PLAN_SRC_STAGING && r->staged == PLAN_STAGE_COPY) {
+            copy_pages(at, (const char *)(r->staging + run->first_page * PAGE), run->n_pages * PAGE);
+            continue;
+        }
         if (run->src >= p->n_sources) die(BLOB_STEP_READ);
-        read_pages(p->sources[run->src], (char *)(r->start + run->first_page * PAGE), run->n_pages * PAGE,
-                   run->src_offset);
+        read_pages(p->sources[run->src], at, run->n_pages * PAGE, run->src_offset);
     }
+    if (r->staged == PLAN_STAGE_COPY && is_err(sys_munmap((void *)r->staging, len))) die(BLOB_STEP_MAP);
     if (fill_prot && ((int)r->prot | fill_prot) != (int)r->prot &&
         is_err(sys_mprotect((void *)r->start, len, (int)r->prot)))
         die(BLOB_STEP_PROTECT);

@@ -14,6 +14,12 @@ ImageStatus open_chain(const Image &img, int image_fd, ChainSources &out)
                                              " ancestors is longer than a restore can read"};
     std::vector<const Image *> chain{&img};
     for (const Image &a : out.ancestors) {
+        // Inherited runs are read from an ancestor with one pread each (its stored runs one
+        // after the other from the region's data_offset): raw blocks only. The writer makes
+        // no increment while compression is on; an ancestor compressed anyway is refused.
+        if (a.header.image_flags & image::kImageCompressed)
+            return {ImageError::ChainBroken, img.path + ": its ancestor " + a.path +
+                                                 " is compressed; increments of compressed images cannot be restored"};
         // Each link is checked as the image is: a damaged ancestor is a damaged image.
         if (ImageStatus s = verify_data(a)) return {ImageError::ChainBroken, "an ancestor is damaged: " + s.message};
         std::string why;

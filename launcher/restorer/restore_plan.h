@@ -8,10 +8,18 @@
 
 #include "../../runtime/restore_info.h"
 
-#define PLAN_MAX_KEEP 16
 #define PLAN_MAX_SPECIALS 8
 
 enum plan_region_kind { PLAN_ANON = 0, PLAN_FILE = 1 };
+
+/* How the region's pages of this image arrive (launcher/restorer/staging.h): the libc half
+ * loaded and verified them into a staging mapping at plan_region.staging. */
+enum plan_stage {
+    PLAN_STAGE_NONE = 0,  /* no page in this image */
+    PLAN_STAGE_MOVE = 1,  /* the staging mapping is moved into place (mremap) */
+    PLAN_STAGE_COPY = 2,  /* mapped as before; runs with src PLAN_SRC_STAGING copied from staging */
+};
+#define PLAN_SRC_STAGING 0xffffffffu
 
 struct plan_region {
     uint64_t start, end;
@@ -22,6 +30,8 @@ struct plan_region {
     const char *path;   /* PLAN_FILE */
     uint64_t file_dev, file_ino;  /* PLAN_FILE: the file opened must be this one */
     uint64_t first_run, n_runs;
+    uint64_t staging;   /* plan_stage: the staging mapping, of the region's size */
+    uint32_t staged, pad;
 };
 
 /* Pages of a region filled by one pread: from source `src` (an index into
@@ -80,7 +90,7 @@ struct restore_plan {
     int32_t sources[PLAN_MAX_SOURCES];
     uint64_t task_top;
     uint64_t n_keep;
-    struct plan_range keep[PLAN_MAX_KEEP];       /* sorted; everything else is unmapped */
+    struct plan_range *keep;   /* sorted; everything else is unmapped (blob area, specials, staging) */
     uint64_t n_specials;
     struct plan_special specials[PLAN_MAX_SPECIALS];
     uint64_t n_regions;

@@ -29,6 +29,7 @@
 #include "restore_plan.h"
 #include "restore_chain.h"
 #include "exe_link.h"
+#include "staging.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
 
@@ -185,7 +186,10 @@ int ckpt_restorer_main(int argc, char **argv)
     // The world and the attributes first: an image that cannot run here costs no page checks.
     const bool same_process = std::getenv("CKPT_ROLLBACK_VALUE") && std::atoi(std::getenv("CKPT_ROLLBACK_VALUE")) > 0;
     if (ImageStatus s = verify_restorable(img, same_process)) die(exit_code_for(s.code), s.message);
-    if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
+    // The page data is checked as it is loaded (staging.h), in the one pass over it; a
+    // --verify-only run (rollback's pre-check) loads nothing and checks it here.
+    if (verify_only)
+        if (ImageStatus s = verify_data(img)) die(exit_code_for(s.code), s.message);
     // rollback(): the files go back below, and a file replaced since the checkpoint is the one
     // the program had open only then; its identity is checked after the undo.
     const char *rb = std::getenv("CKPT_ROLLBACK_VALUE");
@@ -240,6 +244,11 @@ int ckpt_restorer_main(int argc, char **argv)
     // Incremental: the ancestors the inherited runs come from (restore_chain.h).
     restorer::ChainSources sources;
     if (ImageStatus s = restorer::open_chain(img, image_fd, sources)) die(exit_code_for(s.code), s.message);
+    // Every page of this image, loaded and verified once, before anything is torn down.
+    std::vector<restorer::Staging> staged;
+    if (ImageStatus s = restorer::stage_pages(img, image_fd, 2, staged)) die(exit_code_for(s.code), s.message);
+    uint64_t n_staged = 0;
+    for (const auto &s : staged) n_staged += s.addr ? 1 : 0;
 
     // Blob area: code | plan | regions | runs | fds | strings | scratch | stack.
     const std::string fd_section = encode_fd_section(img.fds);
@@ -249,6 +258,7 @@ int ckpt_restorer_main(int argc, char **argv)
                           sources.n_runs * sizeof(plan_run) + fd_section.size() + 8 +
                           img.strings.size() + img.attrs.size() + img.threads.size() * sizeof(plan_thread) + 16 * 9;
     data_bytes += protected_bytes.size() * 2 + 64;
+    data_bytes += (1 + wanted.size() + n_staged) * sizeof(plan_range) + 16;
     const uint64_t data_pages = align_up(data_bytes, kPage);
     const uint64_t total = code_pages + data_pages + scratch_size + kBlobStack;
     char *area = reserve_blob_area(img, total);
@@ -283,10 +293,17 @@ int ckpt_restorer_main(int argc, char **argv)
         p.path = r.name == image::kNoString ? nullptr : strings + r.name;
         p.file_dev = r.file_dev;
         p.file_ino = r.file_ino;
-        // Stored pages from this image (source 0), inherited ones from the ancestor that has them.
+        // Stored pages of this image are in the region's staging mapping, loaded above;
+        // inherited ones are read from the ancestor that stored them (restore_chain.h).
+        const restorer::Staging &st = staged[ri];
+        p.staging = st.addr;
+        p.staged = !st.addr ? PLAN_STAGE_NONE : st.move ? PLAN_STAGE_MOVE : PLAN_STAGE_COPY;
         p.first_run = n_runs;
         p.n_runs = sources.runs[ri].size();
-        for (const plan_run &run : sources.runs[ri]) runs[n_runs++] = run;
+        for (plan_run run : sources.runs[ri]) {
+            if (run.src == 0 && st.addr) run = {run.first_page, run.n_pages, 0, PLAN_SRC_STAGING, 0};
+            runs[n_runs++] = run;
+        }
     }
     plan->regions = regions;
     plan->n_regions = n;
@@ -300,6 +317,8 @@ int ckpt_restorer_main(int argc, char **argv)
     const uint64_t scratch = reinterpret_cast<uint64_t>(area) + code_pages + data_pages;
     uint64_t scratch_at = scratch;
     std::vector<plan_range> keep{{reinterpret_cast<uint64_t>(area), reinterpret_cast<uint64_t>(area) + total}};
+    for (const auto &s : staged)
+        if (s.addr) keep.push_back({s.addr, s.addr + s.len});
     for (const auto *r : wanted) {
         auto it = std::find_if(specials.begin(), specials.end(),
                                [&](const Mapping &m) { return m.name == img.str(r->name); });
@@ -309,6 +328,7 @@ int ckpt_restorer_main(int argc, char **argv)
     }
     std::sort(keep.begin(), keep.end(), [](const plan_range &a, const plan_range &b) { return a.start < b.start; });
     plan->n_keep = keep.size();
+    plan->keep = carve.take<plan_range>(keep.size());
     std::copy(keep.begin(), keep.end(), plan->keep);
 
     const image::ProcessRecord &pr = img.process;
@@ -384,6 +404,8 @@ int ckpt_restorer_main(int argc, char **argv)
     info.rollback_value = value ? std::atoi(value) : 0;
     const char *sig = std::getenv("CKPT_SIGNAL");
     info.signal = sig ? std::atoi(sig) : 0;
+    const char *level = std::getenv("CKPT_COMPRESS");
+    info.compress_level = level ? std::atoi(level) : 0;
     const char *job_dir = std::getenv("CKPT_JOB_DIR");
     std::snprintf(info.job_dir, sizeof info.job_dir, "%s", job_dir ? job_dir : "");
 

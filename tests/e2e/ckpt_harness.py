@@ -48,6 +48,42 @@ RESTORED_RE = re.compile(r"restored from checkpoint version (\d+)")
 
 DEFAULT_TIMEOUT = 60.0
 
+# The modes of the test matrix: the kill-and-resume tests are registered once per mode
+# (e2e.NAME.MODE, tests/e2e/register_modes.cmake), with CKPT_E2E_MODE=MODE in their environment;
+# every ckpt-run they start gets the mode's options. One line a mode: its ckpt-run options, and
+# what the launcher's -v log must show at least once in a kill-and-resume test (the mode took
+# effect), or None. A mode is registered only if `ckpt-run --help` lists every option it adds
+# (available_modes): a mode whose option is not built yet has no tests at all, rather than
+# tests that skip and count as passed.
+MODES = {
+    # the synchronous writer: the program waits for the write (no "written in ... by a forked writer")
+    "sync": (["--no-fork"], r"checkpoint version \d+ committed: [\d.]+ MiB, program paused [\d.]+ ms\n"),
+    # the default: a forked copy-on-write writer
+    "fork": ([], r"checkpoint version \d+ committed: .* by a forked writer"),
+    "incremental": (["--incremental"], None),
+    "compressed": (["--compress"], None),
+    "lazy": (["--lazy"], None),
+}
+
+
+def mode_options(mode):
+    """The ckpt-run options of a mode of MODES ('' or None: none)."""
+    if not mode:
+        return []
+    if mode not in MODES:
+        raise TestFailure(f"CKPT_E2E_MODE={mode}: not a mode of ckpt_harness.MODES ({', '.join(MODES)})")
+    return list(MODES[mode][0])
+
+
+def available_modes(ckpt_run):
+    """The modes whose every option `ckpt_run --help` lists, in table order."""
+    text = subprocess.run([ckpt_run, "--help"], capture_output=True, text=True, check=True).stdout
+
+    def listed(option):
+        name = option.split("=", 1)[0]
+        return re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text) is not None
+    return [m for m, (opts, _) in MODES.items() if all(listed(o) for o in opts)]
+
 
 class TestFailure(Exception):
     pass
@@ -226,6 +262,8 @@ class Harness:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith("CKPT_") and k != "LD_PRELOAD"}
         self.env["LC_ALL"] = "C"
+        self.mode = os.environ.get("CKPT_E2E_MODE", "")
+        self.mode_options = mode_options(self.mode)
 
     # -- lifetime --------------------------------------------------------------------------
     def __enter__(self):
@@ -234,6 +272,8 @@ class Harness:
             signal.signal(sig, self._on_signal)
         self.tmp = tempfile.mkdtemp(prefix=f"ckpt-e2e-{self.name}-")
         log(f"test {self.name}: temp dir {self.tmp}, random seed {self.seed} (set CKPT_E2E_SEED to repeat)")
+        if self.mode:
+            log(f"mode {self.mode}: every ckpt-run gets {' '.join(self.mode_options) or 'no extra options'}")
         return self
 
     def _on_signal(self, signo, frame):
@@ -404,7 +444,7 @@ class Harness:
         self.seq += 1
         log_path = self.path(f"run-{self.seq}-{job}.log")
         cmd = [self.ckpt_run, "--dir", root, "--name", job, "--interval", interval,
-               *(["-v"] if verbose else []), *extra, "--", *argv]
+               *(["-v"] if verbose else []), *self.mode_options, *extra, "--", *argv]
         if stdout_path is None:
             fd = os.open(os.devnull, os.O_WRONLY)
         else:
@@ -527,9 +567,11 @@ class Harness:
         out = self.make_output()
         job_path = os.path.join(self.path("ckpt"), job)
         restored = []
+        logs = []
         for attempt in range(kills + 1):
             before = self.versions(job_path)
             launcher = self.start(job, argv, out, cwd=cwd)
+            logs.append(launcher)
             if attempt > 0:
                 m = self.wait_for_log(launcher, RESTORED_RE.pattern, "the restore log line")
                 v = int(m.group(1))
@@ -563,6 +605,11 @@ class Harness:
               describe_difference(reference, actual))
         check(not os.path.exists(job_path),
               lambda: f"job directory {job_path} still exists after exit 0: {os.listdir(job_path)}")
+        evidence = MODES[self.mode][1] if self.mode else None
+        if evidence:
+            check(any(re.search(evidence, run.log_text()) for run in logs),
+                  lambda: f"mode {self.mode}: no launcher log shows /{evidence}/ (did the mode take effect?); "
+                  f"last log:\n{launcher.log_text()}")
         log(f"{kills} kills, restored from versions {restored}; output identical "
             f"({len(actual)} bytes); job directory removed")
         return restored
@@ -572,3 +619,11 @@ def main(name, body):
     """Runs body(harness) inside a Harness; exit status 0 = pass."""
     with Harness(name) as h:
         body(h)
+
+
+if __name__ == "__main__":
+    # `ckpt_harness.py --list-modes CKPT_RUN`: the modes to register, one a line.
+    if len(sys.argv) == 3 and sys.argv[1] == "--list-modes":
+        print("\n".join(available_modes(sys.argv[2])))
+        sys.exit(0)
+    sys.exit("usage: ckpt_harness.py --list-modes CKPT_RUN")

@@ -8,14 +8,15 @@ _xx = ctypes.CDLL("libxxhash.so.0")
 _xx.XXH3_64bits.restype = ctypes.c_uint64
 _xx.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
-# Format 5: ... strings_size, attrs_offset, attrs_size, world_offset, world_size, threads_offset,
-# n_threads, thread_record_size, header_checksum.
-HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQQQQQIIQ")
+# Format 6: ... strings_size, attrs_offset, attrs_size, world_offset, world_size, threads_offset,
+# n_threads, thread_record_size, blocks_offset, n_blocks, block_record_size, stats_offset,
+# stats_size, image_flags, chain_depth, parent_version, parent_checksum, header_checksum.
+HEADER = struct.Struct("<8sIIQQQQQQQQQQQIIIIQQQQQQIIQIIQQIIQQQ")
 # WorldRecord: offsets of the fields the tests edit.
 WORLD_KERNEL_RELEASE = 8
 WORLD_KERNEL_RELEASE_LEN = 65
 WORLD_XCR0 = 144
-REGION = struct.Struct("<QQIIIIQQQQqIIQQQ")
+REGION = struct.Struct("<QQIIIIQQQQqIIQQQIIQ")  # format 6: + first_block, n_blocks, inherited_pages
 # Format 3: tagged variable-length records, FdCommon (kind, record_size, fd, open_flags, flags,
 # shares_with, offset, dev, ino, path, payload_size) + payload.
 FD = struct.Struct("<IIiIIIqQQII")
@@ -37,7 +38,7 @@ class Image:
         self.h = list(HEADER.unpack_from(self.raw, 0))
         (_, _, _, _, self.meta_off, self.meta_size, _, _, _, self.regions_off, _, self.fds_off, _,
          self.strings_off, self.n_regions, _, self.n_fds, _, self.strings_size, self.attrs_off, self.attrs_size,
-         self.world_off, self.world_size, _, _, _, _) = self.h
+         self.world_off, self.world_size) = self.h[:23]
 
     def world_at(self, field):
         """Absolute offset of a WorldRecord field."""

@@ -357,7 +357,16 @@ TEST_CASE("image round trip through the runtime writer and the reader", "[image]
             off += n;
         }
         CHECK(off == r.data_offset + r.data_pages * kPageSize);
-        if (r.data_pages) CHECK(r.data_checksum == checksum(bytes.data() + r.data_offset, r.data_pages * kPageSize));
+        // Format 6: raw blocks (no compression here), one after the other, each checksummed.
+        uint64_t at = r.data_offset;
+        for (uint32_t k = 0; k < r.n_blocks; ++k) {
+            const BlockRecord &b = img.blocks[r.first_block + k];
+            CHECK(b.codec == BlockCodec::Raw);
+            CHECK(b.stored_offset == at);
+            CHECK(b.checksum == checksum(bytes.data() + b.stored_offset, b.raw_size));
+            at += b.stored_size;
+        }
+        CHECK(at == r.data_offset + r.data_pages * kPageSize);
     }
 }
 
@@ -970,6 +979,13 @@ TEST_CASE("a format-3 image is still read", "[image][compat]")
     const ImageHeader h = read_header(path);
     std::string meta(h.strings_offset + h.strings_size, '\0');
     test::pread_exact(path, meta.data(), meta.size(), h.meta_offset);
+    // Format 3 checks each region's data as a whole (the writer's blocks are raw here).
+    for (uint32_t i = 0; i < h.n_regions; ++i) {
+        auto *r = reinterpret_cast<RegionRecord *>(meta.data() + h.regions_offset + i * sizeof(RegionRecord));
+        std::string data(r->data_pages * kPageSize, '\0');
+        if (!data.empty()) test::pread_exact(path, data.data(), data.size(), r->data_offset);
+        r->data_checksum = checksum(data.data(), data.size());
+    }
     ImageHeaderV3 old{};
     std::memcpy(&old, &h, offsetof(ImageHeaderV3, header_checksum));
     old.format_version = 3;
@@ -1029,7 +1045,7 @@ TEST_CASE("thread records round trip; an inconsistent thread section is refused"
     {
         Image img;
         REQUIRE(!read_image(path, img));
-        CHECK(img.header.format_version == 5);
+        CHECK(img.header.format_version == kFormatVersion);
         CHECK(img.header.header_size == sizeof(ImageHeader));
         REQUIRE(img.threads.size() == 2);
         const ThreadRecord want = thread_record(4243, kThreadCoordinator, "worker");

@@ -43,6 +43,8 @@ struct FakeEffects : SupervisionEffects {
     void prune(size_t) override {}
     void discard(uint64_t) override {}
     void discard_temp(uint64_t v) override { temps_discarded.push_back(v); }
+    std::vector<int> writers_killed;
+    void kill_writer(int pid) override { writers_killed.push_back(pid); }
     void notify_running(bool) override {}
     void notify_watchdog() override {}
     size_t checkpoint_signals() const { return size_t(std::count(sent.begin(), sent.end(), kSig)); }
@@ -304,6 +306,7 @@ TEST_CASE("supervision: a forked write keeps the request outstanding until the w
     CHECK(r.status.writing_version == 1);
     CHECK(r.status.writer_pid == 777);
     // A long write: no second request (neither the interval nor ckptctl stacks one up).
+    r.cfg.writer_timeout = 0s;  // never given up (the timeout's own tests are below)
     r.advance(120s);
     r.event({Kind::Signal, {}, SIGUSR1});
     CHECK(r.fx.checkpoint_signals() == 1);
@@ -384,4 +387,83 @@ TEST_CASE("supervision: a writer that reports its commit before the program's Ch
     CHECK(r.status.failures == 0);
     CHECK(r.fx.temps_discarded.empty());
     CHECK(r.status.last_version == 2);
+}
+
+TEST_CASE("supervision: a forked writer that does not commit within --writer-timeout is killed, its version given up")
+{
+    Run r(1s);
+    r.cfg.writer_timeout = 5s;
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    REQUIRE(r.fx.checkpoint_signals() == 1);
+    r.rec(writing(3, 779));
+    r.advance(4900ms);
+    CHECK(r.fx.writers_killed.empty());
+    CHECK(r.fx.checkpoint_signals() == 1);
+    r.advance(100ms);
+    CHECK(r.fx.writers_killed == std::vector<int>{779});
+    CHECK(r.fx.temps_discarded == std::vector<uint64_t>{3});
+    CHECK(r.m->request() == Supervision::Request::Idle);
+    CHECK(r.status.writing_version == 0);
+    CHECK(r.status.failures == 1);
+    CHECK(r.status.last_error.find("writer of version 3 (pid 779) did not commit within 5s") != std::string::npos);
+    CHECK(r.status.last_version == 0);
+    // Its exit (killed) is no second failure; the next checkpoint comes on the schedule.
+    r.event({Kind::WriterExited, {}, 0, SIGKILL, 779});
+    CHECK(!r.m->writer_running());
+    CHECK(r.status.failures == 1);
+    r.advance(1100ms);
+    CHECK(r.fx.checkpoint_signals() == 2);
+    r.rec(writing(4, 780));
+    r.advance(10ms);
+    r.commit(4);
+    CHECK(r.status.last_version == 4);
+    CHECK(r.fx.writers_killed.size() == 1);
+}
+
+TEST_CASE("supervision: a writer that hangs after the program exited is killed at its timeout too")
+{
+    Run r(1s);
+    r.cfg.writer_timeout = 5s;
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    r.rec(writing(1, 784));
+    r.advance(1s);
+    r.event({Kind::ChildExited, {}, 0, 0});
+    CHECK(r.m->exited());
+    CHECK(r.m->writer_running());
+    CHECK(r.m->next_wakeup() == r.now + 4s);
+    r.advance(4s);
+    CHECK(r.fx.writers_killed == std::vector<int>{784});
+    CHECK(r.m->next_wakeup() == TP::max());
+    r.event({Kind::WriterExited, {}, 0, SIGKILL, 784});
+    CHECK(!r.m->writer_running());
+}
+
+TEST_CASE("supervision: --writer-timeout auto is max(60 s, 10 x the last forked write); 0 never kills")
+{
+    Run r(1s);
+    r.rec(record(StatusType::Ready));
+    r.advance(1s);
+    r.rec(writing(1, 781));
+    r.advance(59s);
+    CHECK(r.fx.writers_killed.empty());
+    r.commit(1);  // a write of about 59 s: the next may take 590 s
+    r.event({Kind::WriterExited, {}, 0, 0, 781});
+    r.advance(1s);
+    REQUIRE(r.fx.checkpoint_signals() == 2);
+    r.rec(writing(2, 782));
+    r.advance(500s);
+    CHECK(r.fx.writers_killed.empty());
+    r.advance(100s);
+    CHECK(r.fx.writers_killed == std::vector<int>{782});
+
+    Run never(1s);
+    never.cfg.writer_timeout = 0s;
+    never.rec(record(StatusType::Ready));
+    never.advance(1s);
+    never.rec(writing(1, 783));
+    never.advance(3600s);
+    CHECK(never.fx.writers_killed.empty());
+    CHECK(never.m->request() == Supervision::Request::Writing);
 }

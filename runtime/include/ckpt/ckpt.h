@@ -49,6 +49,18 @@ int ckpt_unprotect(void *addr, size_t len);
 int ckpt_exclude(const char *path);
 int ckpt_include(const char *path);
 
+/* Memory exclusion: the pages of [addr, addr + len) are not written into checkpoints (scratch
+ * memory the program can rebuild); after a restore (crash recovery or rollback) they are zero.
+ * Only whole pages are excluded: a partial page at either end is still saved (rounded
+ * inward). ckpt_include_memory saves every page the range touches again (rounded outward),
+ * also when it covers only part of an excluded range. Only private anonymous memory (heap,
+ * mmap(MAP_PRIVATE|MAP_ANONYMOUS), stacks) is left out; an excluded range in a file mapping
+ * or shared memory is still saved. Callable from any thread (not from a signal handler);
+ * the ranges are kept across restores. Returns 0, or -1 with errno (EINVAL: len 0 or the
+ * range wraps around; ENOSPC: table of 512 ranges full). */
+int ckpt_exclude_memory(const void *addr, size_t len);
+int ckpt_include_memory(const void *addr, size_t len);
+
 /* Under ckpt-run: change the checkpoint interval (milliseconds; 0 stops periodic
  * checkpoints), tell the watchdog the program is alive, keep the checkpoints after a normal
  * exit (keep != 0) or not. Return 0, or -1 with errno = ENOTCONN when not under ckpt-run. */
