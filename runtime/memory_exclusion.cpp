@@ -111,7 +111,7 @@ bool apply(CaptureSet &set, image::RegionRecord &r, CaptureError &err)
     // The region's runs are the last of the table: the pieces that remain are appended after
     // them, then moved down into their place.
     const size_t from = r.first_run, to = from + r.n_runs;
-    uint64_t kept_pages = 0;
+    uint64_t kept_pages = 0, kept_inherited = 0;  // stored / inherited (incremental) pages kept
     uint32_t kept_runs = 0;
     for (size_t i = from; i < to; ++i) {
         const image::PageRun run = set.runs[i];
@@ -124,7 +124,7 @@ bool apply(CaptureSet &set, image::RegionRecord &r, CaptureError &err)
                 image::PageRun *piece = set.runs.push();
                 if (!piece) { err.err = 12; err.what = "too many page runs"; return false; }
                 *piece = {(p - r.start) / kPage, uint32_t((cut - p) / kPage), run.flags};
-                kept_pages += piece->n_pages;
+                ((run.flags & image::kRunInherited) ? kept_inherited : kept_pages) += piece->n_pages;
                 ++kept_runs;
             }
             p = t.ranges[k].end < run_end ? t.ranges[k].end : run_end;
@@ -133,7 +133,7 @@ bool apply(CaptureSet &set, image::RegionRecord &r, CaptureError &err)
             image::PageRun *piece = set.runs.push();
             if (!piece) { err.err = 12; err.what = "too many page runs"; return false; }
             *piece = {(p - r.start) / kPage, uint32_t((run_end - p) / kPage), run.flags};
-            kept_pages += piece->n_pages;
+            ((run.flags & image::kRunInherited) ? kept_inherited : kept_pages) += piece->n_pages;
             ++kept_runs;
         }
         // The runs are in address order: ranges that end before this run's end are done.
@@ -141,9 +141,10 @@ bool apply(CaptureSet &set, image::RegionRecord &r, CaptureError &err)
     }
     for (uint32_t i = 0; i < kept_runs; ++i) set.runs[from + i] = set.runs[to + i];
     set.runs.truncate(from + kept_runs);
-    set.pages_excluded += r.data_pages - kept_pages;
+    set.pages_excluded += r.data_pages + r.inherited_pages - kept_pages - kept_inherited;
     r.n_runs = kept_runs;
     r.data_pages = kept_pages;
+    r.inherited_pages = kept_inherited;
     return true;
 }
 

@@ -4,7 +4,9 @@
 single-pass restore moves a whole staging mapping into place, never one mapping per block;
 the stack stays growsdown, file-backed regions stay file-backed). ckpt's own mapping of the
 persistent layer (in the job directory) is mapped anew at a restore and left out, and so are
-the ac/nr VmFlags (MAP_NORESERVE is not in the image: such a mapping comes back accounted)."""
+the ac/nr VmFlags (MAP_NORESERVE is not in the image: such a mapping comes back accounted)
+and uw (ckpt's own write tracker registers private anonymous memory; a restored process
+is registered again at its next checkpoint)."""
 import os
 import signal
 
@@ -35,7 +37,7 @@ def regions(pid, job_path):
             elif parts[0] == "VmFlags:" and cur is not None:
                 # ac/nr (accounted, MAP_NORESERVE) are not recorded in the image: a NORESERVE
                 # mapping (ckpt's own arenas among them) comes back accounted, as before.
-                cur[4] = " ".join(sorted(f for f in parts[1:] if f not in ("ac", "nr")))
+                cur[4] = " ".join(sorted(f for f in parts[1:] if f not in ("ac", "nr", "uw")))
     return [tuple(r) for r in out]
 
 
