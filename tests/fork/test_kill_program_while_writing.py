@@ -14,7 +14,10 @@ def body(h):
     launcher = h.start("job", argv, out, interval="1s")
     first = h.wait_for_version_above(launcher, 0, "the first checkpoint")
     version, writer = fork_common.wait_for_writing(h, launcher, first)
-    check(fork_common.comm(writer) in ("ckpt-writer", None), f"writer pid {writer} is {fork_common.comm(writer)}")
+    # The writer names itself first thing, but the program announces it before that: its
+    # name may still be the program's for a moment.
+    h.poll(lambda: fork_common.comm(writer) in ("ckpt-writer", None), f"writer pid {writer} named ckpt-writer",
+           timeout=5)
     before = h.versions(launcher.job_path)
     rc = h.kill_program(launcher)
     check(rc == ckpt_harness.EXIT_KILLED, f"ckpt-run exited with {rc} after the kill; log:\n{launcher.log_text()}")
