@@ -4,7 +4,7 @@ of a write in progress (the status file's writing_version / writer_pid)."""
 import os
 
 import ckpt_harness
-from ckpt_harness import check
+from ckpt_harness import check, log
 
 # A python3 hash chain over a populated 256 MiB heap, printing a line every 50000 steps
 # (flushed: stdout is a regular file, undone by a recovery like any other).
@@ -62,3 +62,15 @@ def check_no_writer_left(launcher_pid):
     """No ckpt-writer process is a child of the (exited) launcher."""
     left = [p for p in ckpt_harness.children_of(launcher_pid) if comm(p) == "ckpt-writer"]
     check(not left, f"writer processes {left} outlived ckpt-run {launcher_pid}")
+
+
+def rerun_matches(h, argv, out, newest, reference):
+    """Runs the job again: it must restore `newest` and finish with output equal to `reference`."""
+    again = h.start("job", argv, out, interval="1s")
+    m = h.wait_for_log(again, ckpt_harness.RESTORED_RE.pattern, "the restore log line")
+    check(int(m.group(1)) == newest, f"restored version {m.group(1)}, newest committed is {newest}")
+    rc = again.wait(180)
+    check(rc == 0, f"the rerun exited with {rc}; log:\n{again.log_text()}")
+    actual = ckpt_harness.read_bytes(out)
+    check(actual == reference, "output differs: " + ckpt_harness.describe_difference(reference, actual))
+    log(f"restored version {newest}; output identical ({len(actual)} bytes)")

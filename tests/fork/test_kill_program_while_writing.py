@@ -34,14 +34,7 @@ def body(h):
     expected = version if committed else before[-1]
     check(newest == expected, f"newest version {newest} after the kill, expected {expected} "
           f"(writing {version}, versions before {before})")
-    again = h.start("job", argv, out, interval="1s")
-    m = h.wait_for_log(again, ckpt_harness.RESTORED_RE.pattern, "the restore log line")
-    check(int(m.group(1)) == newest, f"restored version {m.group(1)}, newest committed is {newest}")
-    rc = again.wait(180)
-    check(rc == 0, f"the rerun exited with {rc}; log:\n{again.log_text()}")
-    actual = ckpt_harness.read_bytes(out)
-    check(actual == reference, "output differs: " + ckpt_harness.describe_difference(reference, actual))
-    log(f"restored version {newest}; output identical ({len(actual)} bytes)")
+    fork_common.rerun_matches(h, argv, out, newest, reference)
 
 
 ckpt_harness.main("fork_kill_program", body)

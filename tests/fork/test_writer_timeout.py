@@ -38,14 +38,7 @@ def body(h):
     fork_common.check_no_writer_left(launcher.pid)
     newest = h.versions(launcher.job_path)[-1]
     check(newest > STALLED, f"newest version {newest}")
-    again = h.start("job", argv, out, interval="1s")
-    m = h.wait_for_log(again, ckpt_harness.RESTORED_RE.pattern, "the restore log line")
-    check(int(m.group(1)) == newest, f"restored version {m.group(1)}, newest committed is {newest}")
-    rc = again.wait(180)
-    check(rc == 0, f"the rerun exited with {rc}; log:\n{again.log_text()}")
-    actual = ckpt_harness.read_bytes(out)
-    check(actual == reference, "output differs: " + ckpt_harness.describe_difference(reference, actual))
-    log(f"restored version {newest}; output identical ({len(actual)} bytes)")
+    fork_common.rerun_matches(h, argv, out, newest, reference)
 
 
 ckpt_harness.main("fork_writer_timeout", body)
