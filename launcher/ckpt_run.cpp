@@ -268,8 +268,12 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
         // Files are rolled back only towards a version that can be restored: a corrupt or stale
         // image found after the undo would leave the files rolled back for nothing. The full
         // check is needed only when there is something to undo (the restorer checks again).
-        ImageStatus s = has_undo_work(job, it->version) ? verify_data(img) : ImageStatus{};
-        for (size_t a = 0; a < ancestors.size() && !s && has_undo_work(job, it->version); ++a) s = verify_data(ancestors[a]);
+        // Not with --lazy, whose point is not to read every page before the program runs: the
+        // loader checks each block as it arrives, and a damaged one sends the recovery on to
+        // the previous version, whose undo goes further back (the same end as a check first).
+        const bool precheck = !cfg.lazy && has_undo_work(job, it->version);
+        ImageStatus s = precheck ? verify_data(img) : ImageStatus{};
+        for (size_t a = 0; a < ancestors.size() && !s && precheck; ++a) s = verify_data(ancestors[a]);
         if (!s) s = verify_files(img, /*open_files=*/false);
         if (s) {
             if (s.code == ImageError::FileChanged) {
@@ -297,6 +301,13 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
         if (int rc = recover(it->version)) return rc;
         outcome = supervisor.run(it->path, img.process.pid);
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
+        // The lazy loader found a damaged block after the program ran again (and killed it).
+        if (outcome.lazy_failed && !outcome.stop_requested) {
+            ++unreadable;
+            spdlog::warn("checkpoint version {} has damaged page data (found by the lazy restore); trying the "
+                         "previous one", it->version);
+            continue;
+        }
         // A restorer that crashed (killed by a signal, or failed after tearing down its own
         // process: exit 80) says nothing against the older versions: try them, as for a corrupt
         // image. Not when ckpt-run itself was told to stop meanwhile.
@@ -424,6 +435,13 @@ int main(int argc, char **argv)
                  "write every checkpoint synchronously (the program waits for the write) instead of from a "
                  "forked copy-on-write writer")
         ->envname("CKPT_NO_FORK");
+    bool lazy = false;
+    app.add_flag("--lazy,!--no-lazy", lazy,
+                 "when restoring, run the program before its memory is back: private anonymous pages are loaded "
+                 "on first touch and streamed in meanwhile, each block checked before use (a damaged block found "
+                 "then kills the program and the previous version is restored); --no-lazy: load every page "
+                 "first (the default)")
+        ->envname("CKPT_LAZY");
     bool incremental = true;
     long long full_every = 8;
     app.add_flag("--incremental,!--no-incremental", incremental,
@@ -555,6 +573,7 @@ int main(int argc, char **argv)
     }
     cfg.retain = size_t(retain);
     cfg.no_fork = no_fork;
+    cfg.lazy = lazy;
     cfg.incremental = incremental;
     cfg.full_every = int(full_every);
     if (compress_opt->count()) {

@@ -8,7 +8,8 @@ namespace {
 constexpr const char *kInternal[] = {"CKPT_JOB_DIR",  "CKPT_STATUS_FD", "CKPT_LAUNCHER_PID",  "CKPT_RESTORER",
                                      "CKPT_COMMAND_ID", "CKPT_PROTECTED", "CKPT_ROLLBACK_VALUE"};
 constexpr const char *kOptionTwins[] = {"CKPT_SIGNAL",          "CKPT_COMPRESS",    "CKPT_EXCLUDE",   "CKPT_SYNC_UNDO",
-                                        "CKPT_ON_UNDO_FAILURE", "CKPT_INCREMENTAL", "CKPT_FULL_EVERY"};
+                                        "CKPT_ON_UNDO_FAILURE", "CKPT_INCREMENTAL", "CKPT_FULL_EVERY",
+                                        "CKPT_LAZY"};
 
 bool names(const std::string &kv, const char *name)
 {

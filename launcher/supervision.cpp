@@ -171,11 +171,17 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
         status_.restores++;
         status_.restored_version = m.version;
         status_.last_restore_ns = m.ns_b - m.ns_a;
-        spdlog::info("restored from checkpoint version {} in {}", m.version, ms(m.ns_b - m.ns_a));
+        spdlog::info("restored from checkpoint version {} in {}{}", m.version, ms(m.ns_b - m.ns_a),
+                     text == "lazy" ? " (memory loaded on demand)" : "");
         break;
     case StatusType::CheckpointWriting:
         on_writing(m, now);
         break;
+    case StatusType::LazyFailed:
+        out_.lazy_failed = true;
+        spdlog::error("lazy restore of checkpoint version {} failed after the program ran again: {}; the loader "
+                      "killed the program (it never runs on with a wrong page)", m.version, text);
+        return;
     case StatusType::ForkUnsafe:
         // The writer exits without an image; its exit asks again, synchronously.
         if (!fork_unsafe_)

@@ -1,4 +1,5 @@
 #include "supervisor.h"
+#include "exit_codes.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -61,6 +62,7 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_SIGNAL=" + std::to_string(cfg.signal));
     env.push_back("CKPT_COMPRESS=" + std::to_string(cfg.compress_level));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
+    if (restoring) env.push_back(std::string("CKPT_LAZY=") + (cfg.lazy ? "1" : "0"));
     env.push_back("CKPT_COMMAND_ID=" + cfg.command_id);
     // Incremental images (a restored program keeps what it started with, in its memory).
     env.push_back(std::string("CKPT_INCREMENTAL=") + (cfg.incremental ? "1" : "0"));
@@ -311,6 +313,14 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
 
     if (out.kind == RunOutcome::Kind::SpawnFailed) return out;
+    // Damaged page data found by the lazy loader after the program ran again: as a damaged
+    // image found before (the previous version is tried; the program's file changes since the
+    // restore are undone with it).
+    if (restoring && out.lazy_failed) {
+        out.kind = RunOutcome::Kind::RestoreFailed;
+        out.restorer_exit = exit_code::kBadImage;
+        return out;
+    }
     if (restoring && !out.restored) {
         out.kind = RunOutcome::Kind::RestoreFailed;
         out.restorer_exit = WIFEXITED(out.wait_status) ? WEXITSTATUS(out.wait_status) : 128 + WTERMSIG(out.wait_status);

@@ -22,6 +22,7 @@ struct RunConfig {
     int signal = 0;
     size_t retain = 3;
     bool no_fork = false;  // --no-fork: every checkpoint written synchronously (kSyncTag)
+    bool lazy = false;     // --lazy: restores serve private anonymous memory on demand (CKPT_LAZY)
     bool incremental = true;  // --no-incremental: every image full (CKPT_INCREMENTAL for the runtime)
     int full_every = 8;       // --full-every: at most this many increments after a full image
     int compress_level = 0;  // --compress=LEVEL: zstd level of page data (CKPT_COMPRESS), 0 = off
@@ -52,6 +53,7 @@ struct RunOutcome {
     bool keep = false;      // the program asked (ckpt_keep) to keep its checkpoints
     bool hung = false;      // killed by the watchdog's hang detection
     bool stop_requested = false;  // ckpt-run itself was told to stop (SIGTERM, SIGINT, ...)
+    bool lazy_failed = false;     // the lazy restore's loader found damaged page data and killed it
     std::string message;    // SpawnFailed: why; Exited: the cause in words
 };
 

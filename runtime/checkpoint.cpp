@@ -418,8 +418,9 @@ void finish_restore()
         sys_arch_prctl(0x1003, reinterpret_cast<unsigned long>(&fs));
         *reinterpret_cast<int32_t *>(fs + g_rt.tid_offset) = int32_t(sys_gettid());
     }
+    g_rt.lazy_fd = info.lazy_fd;
     restore_fds(reinterpret_cast<const void *>(info.fds), info.n_fds, reinterpret_cast<const char *>(info.strings),
-                info.status_fd, warn_restore, refuse_restore);
+                info.status_fd, info.lazy_fd, warn_restore, refuse_restore);
     if (info.cwd && sys_chdir(reinterpret_cast<const char *>(info.cwd)) != 0)
         warn_restore("cannot return to the working directory of the checkpoint");
     sys_umask(int(info.umask));
@@ -459,7 +460,8 @@ void finish_restore()
     events::after_restore(version);
     // Last: everything above may have needed privilege the program had given up.
     if (has_attrs) attrs::restore_credentials(creds, refuse_attrs);
-    report(StatusType::Restored, 0, version, 0, t_start, sys_monotonic_ns(), nullptr);
+    // "lazy": the loader still brings memory in (the launcher's log says so).
+    report(StatusType::Restored, 0, version, 0, t_start, sys_monotonic_ns(), g_rt.lazy_fd >= 0 ? "lazy" : nullptr);
     // A new process: the parent-death signal is armed anew (after the credentials, whose
     // change clears it). A launcher that died during the restore leaves the image as it was:
     // end, and let the next ckpt-run restore it again. Without a launcher the kernel's is the
@@ -480,6 +482,17 @@ constexpr uint64_t kHandlerStackNeed = 64 * 1024;
 // chkpnt() (no siginfo) or handed on by another thread (threads.h): a checkpoint. Anything
 // else with this number (the program's own raise(), another process, a timer) is the
 // program's signal.
+void wait_for_lazy_load()
+{
+    if (g_rt.lazy_fd < 0) return;
+    char c;
+    long n;
+    do n = sys_read(g_rt.lazy_fd, &c, 1);
+    while (n == -EINTR);
+    sys_close(g_rt.lazy_fd);
+    g_rt.lazy_fd = -1;
+}
+
 bool from_ckpt(const siginfo_t *si)
 {
     if (!si || threads::handoffs(si) > 0) return true;
@@ -528,6 +541,10 @@ void on_checkpoint_signal(int sig, siginfo_t *si, void *uc)
         errno = saved_errno;
         return;
     }
+    // Lazy restore: memory still arriving is registered with the loader's userfaultfd, which
+    // neither the write tracker nor a forked writer could see through. The first checkpoint
+    // after the restore waits until every page is in (the other threads run on meanwhile).
+    wait_for_lazy_load();
     // The launcher's request, and whether it asked for a synchronous write (kept until a
     // checkpoint is taken: it may be deferred).
     const bool from_launcher = !deferred_here ? (si && from_ckpt(si) && g_rt.status_fd >= 0 && !g_rt.standalone)

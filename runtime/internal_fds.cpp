@@ -16,6 +16,13 @@ bool move_away(int fd)
         sys_close(fd);
         return true;
     }
+    if (fd == g_rt.lazy_fd) {
+        const long moved = sys_fcntl(fd, F_DUPFD_CLOEXEC, kStatusFd + 1);
+        if (moved < 0) return false;
+        g_rt.lazy_fd = int(moved);
+        sys_close(fd);
+        return true;
+    }
     const bool status = fd == g_rt.status_fd;
     const long moved = sys_fcntl(fd, status ? F_DUPFD_CLOEXEC : F_DUPFD, kStatusFd + 1);
     if (moved < 0) return false;

@@ -14,10 +14,10 @@ namespace ckpt::internal_fds {
 
 inline bool guarded() { return g_rt.status_fd >= 0 && g_rt.launcher_pid > 0 && sys_getppid() == g_rt.launcher_pid; }
 
-constexpr int kMaxInternal = 5;
+constexpr int kMaxInternal = 6;
 
-// The launcher's two (in its own child only), the write tracker's userfaultfd, then the
-// persistent-state layer's; the count.
+// The launcher's two (in its own child only), the write tracker's userfaultfd, the lazy
+// loader's pipe, then the persistent-state layer's; the count.
 inline int list(int out[kMaxInternal])
 {
     int n = 0;
@@ -26,6 +26,7 @@ inline int list(int out[kMaxInternal])
         out[n++] = g_rt.status_fd;
     }
     if (write_tracker::fd() >= 0) out[n++] = write_tracker::fd();
+    if (g_rt.lazy_fd >= 0) out[n++] = g_rt.lazy_fd;
     return n + persist::own_fds(out + n, kMaxInternal - n);
 }
 
@@ -39,10 +40,11 @@ inline bool is_internal(int fd)
     return false;
 }
 
-// Whether `fd` is one move_away can move: the launcher's, or the write tracker's.
+// Whether `fd` is one move_away can move: the launcher's, the write tracker's or the loader's.
 inline bool is_launchers(int fd)
 {
-    return fd >= 0 && ((guarded() && (fd == g_rt.status_fd || fd == g_rt.lock_fd)) || fd == write_tracker::fd());
+    return fd >= 0 && ((guarded() && (fd == g_rt.status_fd || fd == g_rt.lock_fd)) || fd == write_tracker::fd() ||
+                       fd == g_rt.lazy_fd);
 }
 
 // All of them in increasing order; the count.

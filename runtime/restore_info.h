@@ -29,7 +29,7 @@ struct ckpt_restore_info {
     int32_t rollback_value;      /* > 0: restored by rollback(), chkpnt() returns this; 0: recovery */
     int32_t signal;              /* the new launcher's checkpoint signal, 0 without launcher */
     int32_t compress_level;      /* the new launcher's --compress level (CKPT_COMPRESS), 0: off */
-    int32_t pad;
+    int32_t lazy_fd;             /* lazy restore: end of file once every page is loaded; -1: none */
     char job_dir[CKPT_PATH_MAX]; /* the launcher's job directory, which may have moved */
 };
 

@@ -27,6 +27,7 @@ struct RuntimeState {
     int signal = 0;
     int status_fd = -1;
     int lock_fd = -1;  // the job's lock (kLockFd unless the program made ckpt move it)
+    int lazy_fd = -1;  // lazy restore: end of file once the loader has every page in (lazy_loader.h)
     int launcher_pid = 0;
     uint32_t tid_offset = 0;
     uint64_t restores = 0;  // how many times this process image was restored

@@ -31,6 +31,9 @@ enum class StatusType : uint32_t {
                           // the writer, or the launcher finds it dead.
     ForkUnsafe = 15,      // the forked writer cannot see all memory (text says which region):
                           // ask for synchronous checkpoints (kSyncTag) from now on
+    LazyFailed = 16,      // from the lazy restore's loader (pid: the program's): page data of
+                          // version `version` failed its check after the program ran again
+                          // (text says what); the loader has killed the program
 };
 
 struct StatusMessage {

@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/ioctl.h>
+#include <linux/userfaultfd.h>
 
 #include "../../runtime/sys/raw_syscall.h"
 #include "restore_plan.h"
@@ -84,6 +86,18 @@ BLOB static void copy_pages(char *dst, const char *src, uint64_t len)
 BLOB static void map_region(const struct restore_plan *p, const struct plan_region *r)
 {
     const uint64_t len = r->end - r->start;
+    if (r->staged == PLAN_STAGE_LAZY) {
+        /* Empty; every missing page is the loader's to fill. */
+        long addr = (long)sys_mmap((void *)r->start, len, (int)r->prot, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (is_err(addr) || (uint64_t)addr != r->start) die(BLOB_STEP_MAP);
+        struct uffdio_register reg;
+        reg.range.start = r->start;
+        reg.range.len = len;
+        reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+        reg.ioctls = 0;
+        if (is_err(sys_ioctl(p->lazy_uffd, UFFDIO_REGISTER, &reg))) die(BLOB_STEP_LAZY);
+        return;
+    }
     if (r->staged == PLAN_STAGE_MOVE) {
         /* Loaded and verified by the libc half: moved into place as it is, one mapping. */
         long addr = sys_mremap((void *)r->staging, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)r->start);
@@ -245,6 +259,14 @@ BLOB void ckpt_blob_main(struct restore_plan *p)
     unmap_all_but_kept(p);
     move_specials(p);
     for (uint64_t i = 0; i < p->n_regions; ++i) map_region(p, &p->regions[i]);
+    if (p->lazy_uffd >= 0) {
+        /* Every lazy region is registered: the loader may serve faults (the blob's own writes
+         * below among them). Its descriptor stays the loader's alone. */
+        char go = 1;
+        if (sys_write(p->lazy_go_fd, &go, 1) != 1) die(BLOB_STEP_LAZY);
+        sys_close(p->lazy_go_fd);
+        sys_close(p->lazy_uffd);
+    }
     for (uint64_t i = 0; i < p->n_protected; ++i)  /* rollback: protected variables win */
         copy_bytes((void *)p->protected_ranges[i].addr, p->protected_ranges[i].data, p->protected_ranges[i].len);
 

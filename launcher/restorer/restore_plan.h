@@ -18,6 +18,8 @@ enum plan_stage {
     PLAN_STAGE_NONE = 0,  /* no page in this image */
     PLAN_STAGE_MOVE = 1,  /* the staging mapping is moved into place (mremap) */
     PLAN_STAGE_COPY = 2,  /* mapped as before; runs with src PLAN_SRC_STAGING copied from staging */
+    PLAN_STAGE_LAZY = 3,  /* mapped empty and registered with plan.lazy_uffd: the loader fills it
+                             (lazy_loader.h) */
 };
 #define PLAN_SRC_STAGING 0xffffffffu
 
@@ -87,6 +89,7 @@ struct restore_plan {
     int32_t image_fd;   /* sources[0]; closed by the blob with the others */
     int32_t exe_fd;
     uint32_t n_sources, pad_sources;
+    int32_t lazy_uffd, lazy_go_fd;  /* lazy restore: registered through, then told "go"; -1: none */
     int32_t sources[PLAN_MAX_SOURCES];
     uint64_t task_top;
     uint64_t n_keep;
@@ -125,6 +128,7 @@ enum blob_step {
     BLOB_STEP_PROTECT = 6,
     BLOB_STEP_SIGNALS = 7,
     BLOB_STEP_THREADS = 8,
+    BLOB_STEP_LAZY = 9,
 };
 
 #ifdef __cplusplus

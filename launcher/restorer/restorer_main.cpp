@@ -30,6 +30,8 @@
 #include "restore_chain.h"
 #include "exe_link.h"
 #include "staging.h"
+#include "lazy_loader.h"
+#include "../../runtime/status_protocol.h"
 
 extern "C" char __start_ckpt_blob[], __stop_ckpt_blob[];
 
@@ -244,9 +246,33 @@ int ckpt_restorer_main(int argc, char **argv)
     // Incremental: the ancestors the inherited runs come from (restore_chain.h).
     restorer::ChainSources sources;
     if (ImageStatus s = restorer::open_chain(img, image_fd, sources)) die(exit_code_for(s.code), s.message);
-    // Every page of this image, loaded and verified once, before anything is torn down.
+    // --lazy: private anonymous memory is served by the loader while the program runs
+    // (lazy_loader.h); it waits for the blob's word, and ends if the restore fails before.
+    std::vector<bool> lazy(img.regions.size(), false);
+    restorer::lazy::Handles lazy_handles;
+    const char *lazy_env = std::getenv("CKPT_LAZY");
+    if (lazy_env && std::atoi(lazy_env) > 0 && !same_process) {
+        bool any = false;
+        for (size_t i = 0; i < img.regions.size(); ++i) any |= lazy[i] = restorer::lazy::eligible(img, img.regions[i]);
+        std::string why;
+        const int uffd = any ? restorer::lazy::open_userfaultfd(why) : -1;
+        // Above every descriptor of the image, and ckpt's own (status_protocol.h).
+        int done_at = kStatusFd + 1;
+        for (const auto &e : img.fds) done_at = std::max(done_at, e.c.fd + 1);
+        const char *fd_env = std::getenv("CKPT_STATUS_FD");
+        if (uffd >= 0 && !restorer::lazy::start(img, sources, lazy, uffd, fd_env ? std::atoi(fd_env) : -1, done_at,
+                                                lazy_handles, why))
+            ::close(uffd);
+        if (lazy_handles.uffd < 0) {
+            lazy.assign(img.regions.size(), false);
+            if (any)
+                std::fprintf(stderr, "ckpt-restore: warning: --lazy: %s; every page is loaded before the program "
+                                     "runs\n", why.c_str());
+        }
+    }
+    // Every other page of this image, loaded and verified once, before anything is torn down.
     std::vector<restorer::Staging> staged;
-    if (ImageStatus s = restorer::stage_pages(img, image_fd, 2, staged)) die(exit_code_for(s.code), s.message);
+    if (ImageStatus s = restorer::stage_pages(img, image_fd, 2, lazy, staged)) die(exit_code_for(s.code), s.message);
     uint64_t n_staged = 0;
     for (const auto &s : staged) n_staged += s.addr ? 1 : 0;
 
@@ -299,6 +325,11 @@ int ckpt_restorer_main(int argc, char **argv)
         p.staging = st.addr;
         p.staged = !st.addr ? PLAN_STAGE_NONE : st.move ? PLAN_STAGE_MOVE : PLAN_STAGE_COPY;
         p.first_run = n_runs;
+        if (lazy[ri]) {  // the loader's: no run for the blob to read
+            p.staged = PLAN_STAGE_LAZY;
+            p.n_runs = 0;
+            continue;
+        }
         p.n_runs = sources.runs[ri].size();
         for (plan_run run : sources.runs[ri]) {
             if (run.src == 0 && st.addr) run = {run.first_page, run.n_pages, 0, PLAN_SRC_STAGING, 0};
@@ -312,6 +343,8 @@ int ckpt_restorer_main(int argc, char **argv)
     for (size_t i = 0; i < sources.fds.size(); ++i) plan->sources[i] = sources.fds[i];
     plan->n_sources = uint32_t(sources.fds.size());
     plan->exe_fd = exe_fd;
+    plan->lazy_uffd = lazy_handles.uffd;
+    plan->lazy_go_fd = lazy_handles.go_w;
     plan->task_top = kTaskTop;
 
     const uint64_t scratch = reinterpret_cast<uint64_t>(area) + code_pages + data_pages;
@@ -406,6 +439,7 @@ int ckpt_restorer_main(int argc, char **argv)
     info.signal = sig ? std::atoi(sig) : 0;
     const char *level = std::getenv("CKPT_COMPRESS");
     info.compress_level = level ? std::atoi(level) : 0;
+    info.lazy_fd = lazy_handles.done_r;
     const char *job_dir = std::getenv("CKPT_JOB_DIR");
     std::snprintf(info.job_dir, sizeof info.job_dir, "%s", job_dir ? job_dir : "");
 

@@ -33,10 +33,11 @@ struct Staging {
 bool stage_by_move(const image::RegionRecord &r);
 
 // Loads img.regions[i]'s pages of this image into out[i] with `threads` threads, verifying
-// every block. Staging mappings avoid the image's regions and [avoid_start, avoid_end).
+// every block; not those of a region whose `skip` is set (served lazily: lazy_loader.h). Staging mappings avoid the image's regions and [avoid_start, avoid_end).
 // On failure nothing stays mapped and the status says what (ImageError::DataChecksum for a
 // block that does not match, as verify_data would).
-ImageStatus stage_pages(const Image &img, int image_fd, int threads, std::vector<Staging> &out);
+ImageStatus stage_pages(const Image &img, int image_fd, int threads, const std::vector<bool> &skip,
+                        std::vector<Staging> &out);
 
 void unstage(std::vector<Staging> &staged);
 

@@ -11,14 +11,21 @@
 
 namespace ckpt {
 
-void restore_fds(const void *section, size_t n, const char *strings, int keep_fd,
+void restore_fds(const void *section, size_t n, const char *strings, int keep_fd, int keep_also,
                  void (*warn)(const char *text), void (*refuse)(const char *text))
 {
     // Close whatever the restorer had open beyond the standard streams and the status socket
-    // (with the job's lock just below it, kLockFd).
+    // (with the job's lock just below it, kLockFd), and `keep_also` above both (the lazy
+    // loader's descriptor: above every descriptor of the image).
     const int keep_lo = keep_fd == kStatusFd ? kLockFd : keep_fd;
     if (keep_lo > 3) sys_close_range(3, unsigned(keep_lo - 1));
-    sys_close_range(unsigned(keep_fd < 3 ? 3 : keep_fd + 1), ~0u);
+    const int above = keep_fd < 3 ? 3 : keep_fd + 1;
+    if (keep_also >= above) {
+        if (keep_also > above) sys_close_range(unsigned(above), unsigned(keep_also - 1));
+        sys_close_range(unsigned(keep_also + 1), ~0u);
+    } else {
+        sys_close_range(unsigned(above), ~0u);
+    }
     if (n == 0) return;
 
     // Where each record starts (the reader checked the sizes).

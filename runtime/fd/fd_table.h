@@ -16,11 +16,11 @@ void record_inherited_fds();
 CaptureError capture_fds(CaptureSet &set, const int *internal_fds, int n_internal);
 
 // Post-restore, in the checkpoint handler of the restored process: closes what the restorer
-// left open (except `keep_fd`) and restores every record of the section (`n` records from
+// left open (except `keep_fd` and `keep_also`, -1 for none) and restores every record of the section (`n` records from
 // `section`). Problems that do not stop the program are reported through `warn(text)`; a
 // descriptor whose file was replaced since the checkpoint ends the process through
 // `refuse(text)` (which does not return).
-void restore_fds(const void *section, size_t n, const char *strings, int keep_fd,
+void restore_fds(const void *section, size_t n, const char *strings, int keep_fd, int keep_also,
                  void (*warn)(const char *text), void (*refuse)(const char *text));
 
 namespace fd {

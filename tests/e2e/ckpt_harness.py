@@ -62,7 +62,8 @@ MODES = {
     "fork": ([], r"checkpoint version \d+ committed: .* by a forked writer"),
     "incremental": (["--incremental"], None),
     "compressed": (["--compress"], None),
-    "lazy": (["--lazy"], None),
+    # memory served on demand by the loader while the program runs (launcher/restorer/lazy_loader.h)
+    "lazy": (["--lazy"], r"restored from checkpoint version \d+ in [\d.]+ ms \(memory loaded on demand\)"),
 }
 
 
