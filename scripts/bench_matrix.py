@@ -10,13 +10,15 @@ every 5 ms and logs every gap longer than 12 ms):
   physical limits: plain fork() of the program (measured inside it), memcpy of its N MiB into
     a populated buffer, and for a file of the image's size in the bench directory: write into
     the page cache, write + fsync, read while cached, read after eviction (cold);
-  ckpt: for each mode (sync = --no-fork, fork = default; incremental at 0.1/1/10 % dirty and
-    compressed only when ckpt-run --help lists --incremental / --compress): the pause (the
+  ckpt: for each mode (sync = --no-fork and fork = the forked writer, both with full images;
+    incremental with 0.1/1/10 % of the pages written before each checkpoint (the program
+    writes them on SIGUSR2) and compressed only when ckpt-run --help lists --incremental /
+    --compress): the pause (the
     longest gap between the program's ticks around the checkpoint), the wall time from the
     request (SIGUSR1 to ckpt-run, as ckptctl checkpoint) to the commit in the status file, and
     the bytes written;
-  restart to running: SIGKILL, then the same ckpt-run command, timed until its status file
-    says running again, with the image cached and evicted.
+  restart to running: SIGKILL, then the same ckpt-run command (and with --lazy, when ckpt-run
+    has it), timed until its status file says running again, with the image cached and evicted.
 With --perl: a perl hash workload (about 880 MiB of heap) plain, and under ckpt-run with a
 checkpoint every 3 s and every 30 s (--max-overhead 0, so that the interval is kept).
 Medians over --reps repetitions."""
@@ -42,10 +44,16 @@ TICK_C = r"""
 #include <time.h>
 #include <unistd.h>
 static uint64_t now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000ull + t.tv_nsec; }
-/* tick MIB LIMITS_FILE GAPS_FILE FORKS READY_FILE */
+#include <signal.h>
+static volatile sig_atomic_t dirty_asked;
+static void on_usr2(int s) { (void)s; dirty_asked = 1; }
+/* tick MIB LIMITS_FILE GAPS_FILE FORKS READY_FILE DIRTY_FILE
+ * SIGUSR2: writes one word in each of every K-th page (K from DIRTY_FILE: "K SEQ"), then
+ * writes "SEQ" to DIRTY_FILE.done. */
 int main(int argc, char **argv)
 {
-    if (argc != 6) return 2;
+    if (argc != 7) return 2;
+    signal(SIGUSR2, on_usr2);
     size_t n = (size_t)atol(argv[1]) << 20;
     uint64_t *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), s = 0x9E3779B97F4A7C15ull;
     for (size_t i = 0; i < n / 8; ++i) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; p[i] = s; }
@@ -72,6 +80,20 @@ int main(int argc, char **argv)
     for (volatile uint64_t sink = 0;; sink += p[(last / 4096) % (n / 8)]) {
         struct timespec d = {0, 5000000};
         nanosleep(&d, NULL);
+        if (dirty_asked) {
+            dirty_asked = 0;
+            unsigned long k = 0, seq = 0;
+            FILE *df = fopen(argv[6], "r");
+            if (df && fscanf(df, "%lu %lu", &k, &seq) == 2 && k > 0)
+                for (size_t pg = seq % k; pg < n / 4096; pg += k) p[pg * 512] ^= 0x5a5a5a5a5a5a5a5aull;
+            if (df) fclose(df);
+            char done[4096];
+            snprintf(done, sizeof done, "%s.done", argv[6]);
+            FILE *o = fopen(done, "w");
+            if (o) fprintf(o, "%lu\n", seq), fclose(o);
+            last = now();  /* the dirtying is the program's own work, not a pause */
+            continue;
+        }
         uint64_t t = now();
         if (t - last > 12000000) dprintf(gaps, "%llu %llu\n", (unsigned long long)t, (unsigned long long)(t - last));
         last = t;
@@ -169,22 +191,41 @@ class Job:
 
     def __init__(self, a, d, size, mode, options):
         self.a, self.d, self.size, self.mode, self.options = a, d, size, mode, options
-        self.name = f"tick-{mode}-{size}"
+        safe = re.sub(r"[^\w.-]", "", mode.replace(" ", "-"))
+        self.name = f"tick-{safe}-{size}"
         self.status_path = os.path.join(d, "ckpt", self.name, "status")
         self.gaps = os.path.join(d, f"gaps-{self.name}")
         self.limits = os.path.join(d, f"limits-{self.name}")
         self.ready = os.path.join(d, f"ready-{self.name}")
+        self.dirty = os.path.join(d, f"dirty-{self.name}")
+        self.seq = 0
         self.launcher = None
 
-    def argv(self):
+    def argv(self, extra=()):
         return [self.a.ckpt_run, "--dir", os.path.join(self.d, "ckpt"), "--name", self.name, "--interval", "1h",
-                "--max-overhead", "0", "--keep", "-q", "--exclude", self.d, *self.options, "--",
-                self.a.tick, str(self.size), self.limits, self.gaps, "5", self.ready]
+                "--max-overhead", "0", "--keep", "-q", "--exclude", self.d, *self.options, *extra, "--",
+                self.a.tick, str(self.size), self.limits, self.gaps, "5", self.ready, self.dirty]
 
-    def start(self):
-        self.launcher = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    def start(self, extra=()):
+        self.launcher = subprocess.Popen(self.argv(extra), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=open(os.path.join(self.d, f"{self.name}.log"), "ab"))
         return self.launcher
+
+    def dirty_pages(self, every):
+        """Has the program write one word in every `every`-th page (a different set each time)."""
+        self.seq += 1
+        with open(self.dirty + ".tmp", "w") as f:
+            f.write(f"{every} {self.seq}\n")
+        os.rename(self.dirty + ".tmp", self.dirty)
+        os.kill(int(status(self.status_path)["program_pid"]), signal.SIGUSR2)
+
+        def done():
+            try:
+                with open(self.dirty + ".done") as f:
+                    return f.read().strip() == str(self.seq)
+            except FileNotFoundError:
+                return False
+        wait_for(done, f"{self.name}: pages dirtied")
 
     def running(self, restored=False):
         def ok():
@@ -251,7 +292,7 @@ def help_lists(ckpt_run, option):
 
 def bench_size(a, d, size, modes):
     r = {"modes": {}}
-    for mode, options in modes:
+    for mode, options, every in modes:
         job = Job(a, d, size, mode, options)
         pauses, walls, nbytes = [], [], []
         try:
@@ -260,6 +301,8 @@ def bench_size(a, d, size, modes):
             job.running()
             for rep in range(a.reps + 1):  # the first is a warm-up
                 subprocess.run(["sync"], check=True)
+                if every and rep:  # the warm-up is the full image the increments refer to
+                    job.dirty_pages(every)
                 p, w, b, version = job.checkpoint()
                 log(f"{job.name}: checkpoint {rep} (version {version}): pause {p / 1e6:.1f} ms, wall {w / 1e6:.1f} ms, "
                     f"{b / 2**20:.1f} MiB")
@@ -272,14 +315,15 @@ def bench_size(a, d, size, modes):
                 r["fork"] = med([int(v) for k, v in vals if k == "fork"])
                 r["memcpy"] = med([int(v) for k, v in vals if k == "memcpy"])
                 image = os.path.join(d, "ckpt", job.name, f"ckpt-{version:06d}.img")
-                restarts = {"cached": [], "cold": []}
+                restarts = {k: [] for k in ("cached", "cold", "lazy cached", "lazy cold")}
+                kinds = ("cached", "cold") + (("lazy cached", "lazy cold") if a.lazy else ())
                 for rep in range(a.reps):
-                    for kind in ("cached", "cold"):
+                    for kind in kinds:
                         job.kill_program()
-                        if kind == "cold":
+                        if kind.endswith("cold"):
                             evict(image)
                         t0 = time.monotonic_ns()
-                        job.start()
+                        job.start(["--lazy"] if kind.startswith("lazy") else [])
                         job.running(restored=True)
                         restarts[kind].append(time.monotonic_ns() - t0)
                         log(f"{job.name}: restart ({kind}) {restarts[kind][-1] / 1e6:.1f} ms")
@@ -347,17 +391,23 @@ def main():
     d = tempfile.mkdtemp(prefix="bench-matrix.", dir=a.tmp or a.build_dir)
     a.tick = os.path.join(d, "tick")
     subprocess.run(["cc", "-O2", "-o", a.tick, "-x", "c", "-"], input=TICK_C.encode(), check=True)
-    modes = [("sync", ["--no-fork"]), ("fork", [])]
     notes = []
-    if help_lists(a.ckpt_run, "--compress"):
-        modes.append(("compressed", ["--compress"]))
-    else:
-        notes.append("compressed: not measured, this ckpt-run has no --compress")
-    if help_lists(a.ckpt_run, "--incremental"):
-        notes.append("incremental: ckpt-run has --incremental, but this script does not dirty 0.1/1/10 % of the "
-                     "pages between checkpoints yet (add it to the tick program)")
+    incremental = help_lists(a.ckpt_run, "--incremental")
+    full = ["--no-incremental"] if incremental else []
+    # (mode, options, dirty stride: every K-th page written before each measured checkpoint)
+    modes = [("sync", ["--no-fork", *full], 0), ("fork", full, 0)]
+    if incremental:
+        modes += [("incremental 0.1 %", ["--incremental"], 1000), ("incremental 1 %", ["--incremental"], 100),
+                  ("incremental 10 %", ["--incremental"], 10)]
     else:
         notes.append("incremental (0.1/1/10 % dirty): not measured, this ckpt-run has no --incremental")
+    if help_lists(a.ckpt_run, "--compress"):
+        modes.append(("compressed", ["--compress"], 0))
+    else:
+        notes.append("compressed: not measured, this ckpt-run has no --compress")
+    a.lazy = help_lists(a.ckpt_run, "--lazy")
+    if not a.lazy:
+        notes.append("lazy restart: not measured, this ckpt-run has no --lazy")
     sizes = [int(s) for s in a.sizes.split(",") if s]
     results = {}
     try:
@@ -389,12 +439,13 @@ def main():
     print("\n#### Restart to running (medians, ms)\n")
     print("From starting the same ckpt-run command after a SIGKILL until its status file says running (restored);")
     print("ratio to one read of the image-sized file, cached and cold.\n")
-    print("| MiB | restart, image cached | / cached read | restart, image evicted | / cold read |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| MiB | restart, image cached | / cached read | lazy, cached | restart, image evicted | / cold read | "
+          "lazy, evicted |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for size, r in results.items():
         rs, f = r["restart"], r["files"]
-        print(f"| {size} | {ms(rs['cached'])} | {ratio(rs['cached'], f['cached_read'])} | {ms(rs['cold'])} | "
-              f"{ratio(rs['cold'], f['cold_read'])} |")
+        print(f"| {size} | {ms(rs['cached'])} | {ratio(rs['cached'], f['cached_read'])} | {ms(rs['lazy cached'])} | "
+              f"{ms(rs['cold'])} | {ratio(rs['cold'], f['cold_read'])} | {ms(rs['lazy cold'])} |")
     if perl:
         print("\n#### Periodic overhead of a real program\n")
         print(f"perl hash workload (perl -e, {PERL_ARGS[0]} entries, about 880 MiB of heap; {PERL_ARGS[1]} rounds of 200000 updates),")
