@@ -30,6 +30,9 @@ constexpr uint64_t kSectionWaitNs = 200000000ull;
 // How long it waits for glibc's stack-cache lock before a stop (glibc_stack_lock.h).
 constexpr uint64_t kStackLockWaitNs = 100000000ull;
 constexpr uint64_t kHandoffAfterNs = 2000000ull;
+// How long a thread that handed a checkpoint on waits, in its handler, for another thread to
+// take it (see stop_others()) before it returns and may take it back itself.
+constexpr uint64_t kHandoffTakenWaitNs = 10000000ull;
 constexpr int kPrGetName = 16, kPrSetName = 15, kPrGetTidAddress = 40;
 
 struct Slot {
@@ -52,6 +55,8 @@ struct State {
     int32_t changed = 0;               // restored threads whose tid differs
     uint64_t stop_ns = 0;              // how long the last stop_others() took
     int32_t handoffs = 0;              // times the current checkpoint was handed on
+    volatile uint32_t began = 0;       // futex: bumped by every begin() (a thread coordinates)
+    volatile uint32_t began_waiters = 0;  // threads waiting on `began` (after a handoff)
     volatile int32_t requested = 0;    // a checkpoint was asked for while this one ran
     volatile int32_t deferred = 0;     // a stop gave way to a thread (it blocks the signal, or
                                        // is inside a section): its next request takes it
@@ -416,6 +421,8 @@ bool begin(void *uc, int handed)
     int32_t none = 0;
     if (!__atomic_compare_exchange_n(&g.coordinator, &none, self, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return false;
+    __atomic_add_fetch(&g.began, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&g.began_waiters, __ATOMIC_SEQ_CST)) wake_all(g.began);
     g.handoffs = handed;
     Slot &s = g.slots[0];
     memset(&s, 0, sizeof s);
@@ -470,8 +477,24 @@ CaptureError stop_others()
     if (!stack_lock && may_hand_on) {
         sys_close(int(fd));
         const int hops = g.handoffs + 1;
+        const uint32_t began = load(g.began);
         release();  // first: the next thread becomes the coordinator
+        __atomic_add_fetch(&g.began_waiters, 1, __ATOMIC_SEQ_CST);
         hand_on(hops);
+        // Returning at once, this thread would most often take the checkpoint back itself:
+        // the queued signal is the process's, and this thread dequeues it on its very
+        // rt_sigreturn, before the thread the kernel woke for it runs; its interrupted code
+        // (still holding the lock) would not have run in between, and every hop would come
+        // back here. So it waits, the signal still blocked, until another thread has begun
+        // (it then waits for the lock that this thread's code gives back), at most 10 ms
+        // (no other thread takes signals: the next hop is this thread's again).
+        const uint64_t until = sys_monotonic_ns() + kHandoffTakenWaitNs;
+        for (;;) {
+            const uint64_t now = sys_monotonic_ns();
+            if (load(g.began) != began || now >= until) break;
+            wait_while(g.began, began, int64_t(until - now));
+        }
+        __atomic_sub_fetch(&g.began_waiters, 1, __ATOMIC_SEQ_CST);
         err.err = EINPROGRESS;
         err.what = "handed on";
         return err;

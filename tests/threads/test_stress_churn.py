@@ -2,14 +2,19 @@
 """Threads created and exiting all the time (thread_churn.c: six joinable threads a round and a
 thread creating detached threads without pause) under ckpt-run --interval 5ms --max-overhead 0
 for 30 s: the program must not crash or hang (checkpoints keep being committed in every 5 s
-window) and at most 5 checkpoints in 100 may be refused (glibc's stack-cache lock, which a
-thread on its way out takes with every signal blocked, is the coordinator's during a stop:
-glibc_stack_lock.h; before it, about 3 in 100 were refused after 2 s each and the stop could
-hang; since, 0 to 2 in 100, each after the 2 s stop timeout: a case not yet understood, see
-docs/architecture.md "Threads"),
+window), at most 1 checkpoint in 100 may be refused after the 2 s stop timeout (glibc's
+stack-cache lock, which a thread on its way out takes with every signal blocked, is the
+coordinator's during a stop: glibc_stack_lock.h; before it, about 3 in 100 were refused after
+2 s each and the stop could hang; then 11 to 13 in 30 s, when the main thread's own code held
+the lock and the checkpoint it handed on came back to it; since it waits for another thread
+to take it, none in 9 runs of about 460 to 1500 checkpoints: docs/architecture.md "Threads")
+and at most 5 in 100 for any reason (on a heavily loaded machine the program's detached
+threads pile up faster than they exit, to about 270 alive without ckpt and 835 with it: one
+run had 6 refusals for more than the 1024 threads ckpt handles),
 then, after a SIGKILL, restores from three randomly chosen retained versions must each run to
 the end with the output of an uninterrupted run."""
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -41,7 +46,10 @@ def body(h):
               f"{launcher.log_text()[-3000:]}")
         time.sleep(0.2)  # polling interval of the watch, not synchronisation
     text = launcher.log_text()
-    committed, refused = text.count("committed"), text.count("checkpoint refused")
+    # One line per commit ("checkpoints resumed: version N committed" repeats some).
+    committed = len(re.findall(r"checkpoint version \d+ committed", text))
+    refused = text.count("checkpoint refused")
+    timed_out = text.count("checkpoint refused: a thread does not take the checkpoint signal")
     if launcher.poll() is None:
         rc = h.kill_program(launcher)
         check(rc == ckpt_harness.EXIT_KILLED, f"ckpt-run exited with {rc} after the kill")
@@ -52,8 +60,10 @@ def body(h):
         log(f"the program finished after {time.monotonic() - t0:.1f} s of thread churn with the reference output: "
             f"{committed} checkpoints committed, {refused} refused")
     check(committed >= 100, f"only {committed} checkpoints committed")
-    check(refused * 100 <= 5 * committed, lambda: f"{refused} checkpoints refused, {committed} committed:\n" +
-          "\n".join(line for line in text.splitlines() if "checkpoint refused" in line)[:3000])
+    refusals = lambda: "\n".join(line for line in text.splitlines() if "checkpoint refused" in line)[:3000]
+    check(timed_out * 100 <= committed,
+          lambda: f"{timed_out} checkpoints refused after the stop timeout, {committed} committed:\n" + refusals())
+    check(refused * 100 <= 5 * committed, lambda: f"{refused} checkpoints refused, {committed} committed:\n" + refusals())
 
     # Each restore starts from the state the kill left (job directory and output file), with
     # the versions newer than the chosen one removed: recovery undoes the output file to it.
