@@ -290,7 +290,7 @@ void run_checkpoint(uint64_t t_start, bool may_fork)
         pr.stats.scan_ns = sys_monotonic_ns() - t_start;
     }
     WriteResult written;
-    pr.flags = events::before_commit(version, pr.created_realtime_ns) ? image::kProcEpochLog : 0;
+    pr.flags = events::before_commit(version, pr.created_realtime_ns) ? uint32_t(image::kProcEpochLog) : 0u;
     // Compression: in the checkpointing thread alone when the program waits for the write;
     // a forked writer has the machine's cores (docs/performance.md, "Compression").
     set.compress_level = g_rt.compress_level;

@@ -70,7 +70,11 @@ bool BlockPipeline::start(Arena &arena, int level, int threads)
         void *ws = arena.alloc<uint64_t>(compressor_workspace(level) / 8 + 1);
         if (!ws || !own_.init(ws, compressor_workspace(level), level)) return false;
     }
-    generation_ = next_ = written_ = published_ = stopping_ = 0;
+    generation_ = 0;  // one store each: chained assignments through volatile are deprecated
+    next_ = 0;
+    written_ = 0;
+    published_ = 0;
+    stopping_ = 0;
     n_ = 0;
     in_ = nullptr;
     n_threads_ = 1;
