@@ -22,6 +22,7 @@
 #include "../../runtime/status_protocol.h"
 #include "../exit_codes.h"
 #include "block_loads.h"
+#include "lazy_extents.h"
 #include "staging.h"
 
 namespace ckpt::restorer::lazy {
@@ -53,14 +54,6 @@ struct Piece {
 struct Lookup {
     uint64_t addr, end;
     uint32_t unit;
-};
-
-// Where pages of the image's layout are now in one process: [start, end) moved by delta;
-// dead once the program dropped them (their pages are zeros, never loaded).
-struct Extent {
-    uint64_t start, end;
-    int64_t delta;
-    bool alive;
 };
 
 struct Target {
@@ -126,45 +119,6 @@ void descendants(pid_t p, std::vector<pid_t> &out)
         ::send(l.status_fd, &m, sizeof m, MSG_NOSIGNAL);
     }
     _exit(exit_code::kBadImage);
-}
-
-// ---- extents ---------------------------------------------------------------------------
-
-// Marks [cs, ce) of the target's current layout dead (MADV_DONTNEED, munmap).
-void kill_range(Target &t, uint64_t cs, uint64_t ce)
-{
-    std::vector<Extent> out;
-    for (const Extent &e : t.ext) {
-        const uint64_t s = e.start + uint64_t(e.delta), en = e.end + uint64_t(e.delta);
-        if (!e.alive || en <= cs || ce <= s) {
-            out.push_back(e);
-            continue;
-        }
-        if (s < cs) out.push_back({e.start, cs - uint64_t(e.delta), e.delta, true});
-        out.push_back({std::max(s, cs) - uint64_t(e.delta), std::min(en, ce) - uint64_t(e.delta), e.delta, false});
-        if (ce < en) out.push_back({ce - uint64_t(e.delta), e.end, e.delta, true});
-    }
-    t.ext.swap(out);
-}
-
-// mremap: what was at [from, from + len) is at `to` now; what was at the destination is gone.
-void move_range(Target &t, uint64_t from, uint64_t to, uint64_t len)
-{
-    kill_range(t, to, to + len);
-    std::vector<Extent> out;
-    const int64_t shift = int64_t(to - from);
-    for (const Extent &e : t.ext) {
-        const uint64_t s = e.start + uint64_t(e.delta), en = e.end + uint64_t(e.delta);
-        if (!e.alive || en <= from || from + len <= s) {
-            out.push_back(e);
-            continue;
-        }
-        if (s < from) out.push_back({e.start, from - uint64_t(e.delta), e.delta, true});
-        out.push_back({std::max(s, from) - uint64_t(e.delta), std::min(en, from + len) - uint64_t(e.delta),
-                       e.delta + shift, true});
-        if (from + len < en) out.push_back({from + len - uint64_t(e.delta), e.end, e.delta, true});
-    }
-    t.ext.swap(out);
 }
 
 // ---- the userfaultfd -------------------------------------------------------------------
@@ -304,9 +258,7 @@ void on_fault(Loader &l, size_t i, uint64_t addr)
 {
     addr &= ~(kPage - 1);
     const int fd = l.targets[i].fd;
-    const Extent *at = nullptr;
-    for (const Extent &e : l.targets[i].ext)
-        if (e.alive && addr >= e.start + uint64_t(e.delta) && addr < e.end + uint64_t(e.delta)) at = &e;
+    const Extent *at = find_now(l.targets[i].ext, addr);
     const Lookup *k = at ? find_unit(l, addr - uint64_t(at->delta)) : nullptr;
     if (!k) {
         zero_page(fd, addr);  // never saved, dropped by the program, or new memory
@@ -333,11 +285,11 @@ void on_message(Loader &l, size_t i, const uffd_msg &m)
         break;
     }
     case UFFD_EVENT_REMAP:
-        move_range(t, m.arg.remap.from, m.arg.remap.to, m.arg.remap.len);
+        move_range(t.ext, m.arg.remap.from, m.arg.remap.to, m.arg.remap.len);
         break;
     case UFFD_EVENT_REMOVE:
     case UFFD_EVENT_UNMAP:
-        kill_range(t, m.arg.remove.start, m.arg.remove.end);
+        kill_range(t.ext, m.arg.remove.start, m.arg.remove.end);
         break;
     default:
         break;
