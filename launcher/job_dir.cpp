@@ -495,11 +495,27 @@ void JobDir::write_status(const JobStatus &s) const
     // first, never written through), renamed over the old status.
     ::unlinkat(dir_fd_, ".status.tmp", 0);
     long fd = open_beneath(dir_fd_, ".status.tmp", O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+        const bool ok = ::write(int(fd), text.data(), text.size()) == ssize_t(text.size());
+        ::close(int(fd));
+        if (ok) {
+            ::renameat(dir_fd_, ".status.tmp", dir_fd_, "status");
+            return;
+        }
+        ::unlinkat(dir_fd_, ".status.tmp", 0);
+    }
+    // A full file system (when a user most wants to know why checkpoints fail): the status is
+    // rewritten in place, in the space the old one has (it is far below a page). Only our
+    // own regular file with one link; a reader may see it torn meanwhile.
+    fd = open_beneath(dir_fd_, "status", O_WRONLY);
     if (fd < 0) return;
-    const bool ok = ::write(int(fd), text.data(), text.size()) == ssize_t(text.size());
+    struct stat st {};
+    if (::fstat(int(fd), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == ::geteuid() &&
+        ::pwrite(int(fd), text.data(), text.size(), 0) == ssize_t(text.size())) {
+        const int rc = ::ftruncate(int(fd), off_t(text.size()));  // the old tail, if it was longer
+        (void)rc;
+    }
     ::close(int(fd));
-    if (ok) ::renameat(dir_fd_, ".status.tmp", dir_fd_, "status");
-    else ::unlinkat(dir_fd_, ".status.tmp", 0);
 }
 
 std::optional<JobStatus> JobDir::read_status() const
