@@ -191,24 +191,6 @@ void rewind_standard_streams()
         if (g_std_start_offset[fd] >= 0) ::lseek(fd, g_std_start_offset[fd], SEEK_SET);
 }
 
-// Whether recovering to `version` has file changes to undo: some epoch at or after it keeps
-// files, or has a log with more than its header and Seal (every epoch has a log now). A log
-// that does not read cleanly counts as work: the recovery's own check then reports it.
-bool has_undo_work(const JobDir &job, uint64_t version)
-{
-    for (const auto &e : persist::list_epochs(job.path())) {
-        if (e.epoch < version) continue;
-        if (!e.undo_dir.empty()) return true;
-        if (e.log.empty()) continue;
-        const persist::PctLog log = persist::read_pct(e.log);
-        if (!log.clean()) return true;
-        for (const auto &r : log.records)
-            if (r.kind() != pct::Kind::Seal && r.kind() != pct::Kind::Exclude && r.kind() != pct::Kind::Include)
-                return true;
-    }
-    return false;
-}
-
 // Pre-execution: restore the newest version that restores, else start fresh; then run the
 // program until it ends. Returns -1 when the program ran (outcome filled), else an exit code
 // of ckpt-run's own.
@@ -266,15 +248,12 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
         }
         spdlog::info("recovering job {} from checkpoint version {}", name, it->version);
         // Files are rolled back only towards a version that can be restored: a corrupt or stale
-        // image found after the undo would leave the files rolled back for nothing. The full
-        // check is needed only when there is something to undo (the restorer checks again).
-        // Not with --lazy, whose point is not to read every page before the program runs: the
-        // loader checks each block as it arrives, and a damaged one sends the recovery on to
-        // the previous version, whose undo goes further back (the same end as a check first).
-        const bool precheck = !cfg.lazy && has_undo_work(job, it->version);
-        ImageStatus s = precheck ? verify_data(img) : ImageStatus{};
-        for (size_t a = 0; a < ancestors.size() && !s && precheck; ++a) s = verify_data(ancestors[a]);
-        if (!s) s = verify_files(img, /*open_files=*/false);
+        // image found after the undo would leave the files rolled back for nothing. The page
+        // data is checked by the restorer as it loads it, and the files go back only once it
+        // has (Supervisor::run's roll_back_files, launcher/restorer/files_handshake.h). With
+        // --lazy the loader checks each block after the program runs again: a damaged one
+        // sends the recovery on to the previous version, whose undo goes further back.
+        ImageStatus s = verify_files(img, /*open_files=*/false);
         if (s) {
             if (s.code == ImageError::FileChanged) {
                 spdlog::error("cannot restore job {}: {}; the checkpoints and files are kept; remove them with "
@@ -298,8 +277,8 @@ int start_job(Supervisor &supervisor, const RunConfig &cfg, JobDir &job, const s
                           "checkpoints are kept", name, it->version, r.message);
             return world ? exit_code::kIncompatible : exit_code::kAttrsRefused;
         }
-        if (int rc = recover(it->version)) return rc;
-        outcome = supervisor.run(it->path, img.process.pid);
+        outcome = supervisor.run(it->path, img.process.pid, [&] { return recover(it->version); });
+        if (outcome.files_exit) return outcome.files_exit;
         if (outcome.kind != RunOutcome::Kind::RestoreFailed) { started = true; break; }
         // The lazy loader found a damaged block after the program ran again (and killed it).
         if (outcome.lazy_failed && !outcome.stop_requested) {

@@ -6,7 +6,8 @@ namespace ckpt {
 namespace {
 
 constexpr const char *kInternal[] = {"CKPT_JOB_DIR",  "CKPT_STATUS_FD", "CKPT_LAUNCHER_PID",  "CKPT_RESTORER",
-                                     "CKPT_COMMAND_ID", "CKPT_PROTECTED", "CKPT_ROLLBACK_VALUE"};
+                                     "CKPT_COMMAND_ID", "CKPT_PROTECTED", "CKPT_ROLLBACK_VALUE",
+                                     "CKPT_RESTORE_HANDSHAKE"};
 constexpr const char *kOptionTwins[] = {"CKPT_SIGNAL",          "CKPT_COMPRESS",    "CKPT_EXCLUDE",   "CKPT_SYNC_UNDO",
                                         "CKPT_ON_UNDO_FAILURE", "CKPT_INCREMENTAL", "CKPT_FULL_EVERY",
                                         "CKPT_LAZY"};

@@ -257,6 +257,8 @@ void Supervision::on_record(const StatusMessage &m, TimePoint now)
     case StatusType::Warning:
         spdlog::warn("{}", text);
         break;
+    case StatusType::Staged:  // answered by Supervisor::run itself, never reaches the machine
+        return;
     case StatusType::Heartbeat:
         last_alive_ = now;
         unconfirmed_.clear();

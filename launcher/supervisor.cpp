@@ -63,6 +63,7 @@ std::vector<std::string> child_environment(const RunConfig &cfg, const JobDir &j
     env.push_back("CKPT_COMPRESS=" + std::to_string(cfg.compress_level));
     env.push_back("CKPT_RESTORER=" + cfg.restorer_path);
     if (restoring) env.push_back(std::string("CKPT_LAZY=") + (cfg.lazy ? "1" : "0"));
+    if (restoring) env.push_back("CKPT_RESTORE_HANDSHAKE=1");  // the files after the pages (files_handshake.h)
     env.push_back("CKPT_COMMAND_ID=" + cfg.command_id);
     // Incremental images (a restored program keeps what it started with, in its memory).
     env.push_back(std::string("CKPT_INCREMENTAL=") + (cfg.incremental ? "1" : "0"));
@@ -148,7 +149,7 @@ pid_t fork_with_pid(int pid)
     return r < 0 ? -1 : pid_t(r);
 }
 
-RunOutcome Supervisor::run(const std::string &image, int want_pid)
+RunOutcome Supervisor::run(const std::string &image, int want_pid, const std::function<int()> &roll_back_files)
 {
     RunOutcome out;
     const bool restoring = !image.empty();
@@ -253,10 +254,29 @@ RunOutcome Supervisor::run(const std::string &image, int want_pid)
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     bool pipe_open = true;
     auto feed = [&](SupervisionEvent e) { machine.handle(e, clock::now()); };
+    // The restorer has the image's pages in memory: the files go back now, and it is told
+    // whether to go on (files_handshake.h). Once, from the restorer itself.
+    bool staged_answered = false;
+    auto answer_staged = [&](const StatusMessage &m) {
+        if (!restoring || staged_answered || m.magic != kStatusMagic || m.pid != child) return;
+        staged_answered = true;
+        spdlog::debug("the restorer has loaded and checked checkpoint version {}", m.version);
+        const int rc = roll_back_files ? roll_back_files() : 0;
+        out.files_exit = rc;
+        StatusMessage a{};
+        a.magic = kStatusMagic;
+        a.type = StatusType::Staged;
+        a.pid = child;
+        a.version = m.version;
+        a.err = rc;
+        // The restorer blocks for this answer; if it died meanwhile, its exit is reaped as usual.
+        (void)!send(pipefd[0], &a, sizeof a, MSG_NOSIGNAL);
+    };
     auto drain_pipe = [&] {
         SupervisionEvent e{SupervisionEvent::Kind::Record};
         for (;;) {
             ssize_t n = read(pipefd[0], &e.record, sizeof e.record);
+            if (n == ssize_t(sizeof e.record) && e.record.type == StatusType::Staged) { answer_staged(e.record); continue; }
             if (n == ssize_t(sizeof e.record)) { feed(e); continue; }
             if (n == 0) pipe_open = false;
             break;

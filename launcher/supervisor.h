@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct RunOutcome {
     bool hung = false;      // killed by the watchdog's hang detection
     bool stop_requested = false;  // ckpt-run itself was told to stop (SIGTERM, SIGINT, ...)
     bool lazy_failed = false;     // the lazy restore's loader found damaged page data and killed it
+    int files_exit = 0;           // roll_back_files() failed with this exit code: nothing was restored
     std::string message;    // SpawnFailed: why; Exited: the cause in words
 };
 
@@ -61,8 +63,11 @@ class Supervisor {
 public:
     Supervisor(const RunConfig &cfg, JobDir &job, JobStatus &status);
     // Runs the program fresh (image empty) or restored from `image`, until it ends. When
-    // restoring, `pid` (the checkpointed process id) is asked for the restored process.
-    RunOutcome run(const std::string &image, int pid = 0);
+    // restoring, `pid` (the checkpointed process id) is asked for the restored process, and
+    // `roll_back_files` is called once the restorer has loaded and checked the image's pages,
+    // before it tears anything down (StatusType::Staged); its nonzero result (an exit code)
+    // stops the restore and is returned as RunOutcome::files_exit.
+    RunOutcome run(const std::string &image, int pid = 0, const std::function<int()> &roll_back_files = {});
 
 private:
     const RunConfig &cfg_;

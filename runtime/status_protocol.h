@@ -34,6 +34,12 @@ enum class StatusType : uint32_t {
     LazyFailed = 16,      // from the lazy restore's loader (pid: the program's): page data of
                           // version `version` failed its check after the program ran again
                           // (text says what); the loader has killed the program
+    Staged = 17,          // from the restorer started by ckpt-run: the page data of version
+                          // `version` is loaded and checked, nothing is torn down yet. It waits
+                          // for the launcher's answer, a record of the same type: err 0, the
+                          // files are rolled back to that version, go on; else stop (exit
+                          // kUndoFailed). A damaged image thus never costs a file rollback, and
+                          // the image is read once (launcher/restorer/files_handshake.h).
 };
 
 struct StatusMessage {

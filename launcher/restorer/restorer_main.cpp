@@ -30,6 +30,7 @@
 #include "restore_chain.h"
 #include "exe_link.h"
 #include "staging.h"
+#include "files_handshake.h"
 #include "lazy_loader.h"
 #include "../../runtime/status_protocol.h"
 
@@ -197,7 +198,11 @@ int ckpt_restorer_main(int argc, char **argv)
     const char *rb = std::getenv("CKPT_ROLLBACK_VALUE");
     const char *jd = std::getenv("CKPT_JOB_DIR");
     const bool rolling_back = rb && std::atoi(rb) > 0 && jd && *jd;
-    if (ImageStatus s = verify_files(img, !rolling_back)) die(exit_code_for(s.code), s.message);
+    // Under ckpt-run the files are rolled back only after the pages are staged (below): the
+    // open files are checked then.
+    const int handshake = verify_only ? -1 : restorer::handshake_fd();
+    if (handshake < 0)
+        if (ImageStatus s = verify_files(img, !rolling_back)) die(exit_code_for(s.code), s.message);
     // Protected variables carried over a rollback: (addr, len, bytes) records. Each must lie
     // in writable memory of the image; rollback() runs --verify-only with the same file
     // first, so that a range it cannot keep fails the call instead of losing the process.
@@ -273,6 +278,11 @@ int ckpt_restorer_main(int argc, char **argv)
     // Every other page of this image, loaded and verified once, before anything is torn down.
     std::vector<restorer::Staging> staged;
     if (ImageStatus s = restorer::stage_pages(img, image_fd, 2, lazy, staged)) die(exit_code_for(s.code), s.message);
+    if (handshake >= 0) {
+        std::string why;
+        if (!restorer::wait_for_files(handshake, img.process.checkpoint_version, why)) die(exit_code::kUndoFailed, why);
+        if (ImageStatus s = verify_files(img, true)) die(exit_code_for(s.code), s.message);
+    }
     uint64_t n_staged = 0;
     for (const auto &s : staged) n_staged += s.addr ? 1 : 0;
 
