@@ -21,6 +21,21 @@ struct GrowthMap {
     bool failed = false;  // cannot be had in this epoch: files get no slot
 } g_map;
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+// Whether the map's page holding byte `at` has its storage: a store into a page of a shared
+// file mapping that the file system has no room for is a SIGBUS to the program (seen on a
+// full tmpfs). Each page is given its storage before its first use, and where there is no
+// room the file goes without a slot (not compared), as when the map cannot be had at all.
+// Page by page, so that a job directory holds the pages in use, not 128 KiB an epoch.
+bool backed(void *map, uint64_t at)
+{
+    char *page = static_cast<char *>(map) + (at & ~uint64_t(4095));
+    return sys_madvise(page, 4096, MADV_POPULATE_WRITE) == 0;
+}
+
 // Maps JOB/grow-K.map of the current epoch, made fresh unless it belongs to the current log
 // (a program that exec()s, or a checkpoint that failed after growth_unmap, goes on counting).
 bool ensure_map()
@@ -55,6 +70,11 @@ bool ensure_map()
     void *p = sys_mmap(nullptr, pct::kGrowthMapSize, PROT_READ | PROT_WRITE, MAP_SHARED, int(fd), 0);
     sys_close(int(fd));
     if (sys_is_err(long(p))) { g_map.failed = true; return false; }
+    if (!backed(p, 0)) {
+        sys_munmap(p, pct::kGrowthMapSize);
+        g_map.failed = true;
+        return false;
+    }
     auto *hp = static_cast<pct::GrowthHeader *>(p);
     if (!mine) {
         hp->version = pct::kGrowthVersion;
@@ -100,6 +120,7 @@ void growth_track(FileState *f, uint64_t dev, uint64_t ino, uint64_t size)
     if (!f || f->grow_slot || !ensure_map()) return;
     const uint64_t i = __atomic_fetch_add(&g_map.header->used, 1, __ATOMIC_RELAXED);
     if (i >= pct::kGrowthSlots) return;  // full: this file is not compared
+    if (!backed(g_map.header, sizeof(pct::GrowthHeader) + i * sizeof(pct::GrowthSlot))) return;  // no room: not compared
     pct::GrowthSlot &s = g_map.slots[i];
     s.grown = 0;
     s.known_size = size;
