@@ -4,9 +4,13 @@ grows to 8 MiB after a few checkpoints. Each failed checkpoint is a warning, the
 running and completes with exit 0 and the right output, the earlier checkpoints stay as they
 were, no temporary file is left behind; and those earlier checkpoints still restore."""
 import os
+import subprocess
 
 import ckpt_harness
 from ckpt_harness import check
+
+
+UNDO_FAILED = 83
 
 
 def body(h):
@@ -41,9 +45,22 @@ def body(h):
     ckpt_harness.log(f"exit 0 after {log.count('warning: checkpoint failed')} failed checkpoints; "
                      f"versions {sorted(failed_at)} intact")
     # Those checkpoints are usable: the same command resumes from the newest and completes.
+    # The file system is still full: the recovery may find no room for its progress file (how
+    # full depends on where the failures fell). Then it must refuse with exit 83, say so and
+    # change nothing; once there is room (the tmpfs grown, as a user would free space), it goes.
     again = h.start("job", argv, out, root=root)
     rc = again.wait()
     log = again.log_text()
+    if rc == UNDO_FAILED and "No space left on device" in log:
+        check(h.images_snapshot(job) == failed_at and again.restored_version() is None,
+              f"a recovery refused for want of space changed the checkpoints or ran the program; log:\n{log}")
+        ckpt_harness.log("the rerun found no room for its progress file: refused with exit 83, nothing changed; "
+                         "growing the tmpfs to 16m")
+        r = subprocess.run(["mount", "-o", "remount,size=16m", root], capture_output=True, text=True)
+        check(r.returncode == 0, f"cannot grow the tmpfs: {r.stderr.strip()}")
+        again = h.start("job", argv, out, root=root)
+        rc = again.wait()
+        log = again.log_text()
     check(rc == 0, f"rerun: exit {rc}; log:\n{log}")
     check(again.restored_version() == newest, f"rerun restored {again.restored_version()}, expected {newest}; log:\n{log}")
     check(ckpt_harness.read_bytes(out) == reference, "output differs after the rerun")
