@@ -25,15 +25,26 @@ struct GrowthMap {
 #define MADV_POPULATE_WRITE 23
 #endif
 
-// Whether the map's page holding byte `at` has its storage: a store into a page of a shared
-// file mapping that the file system has no room for is a SIGBUS to the program (seen on a
-// full tmpfs). Each page is given its storage before its first use, and where there is no
-// room the file goes without a slot (not compared), as when the map cannot be had at all.
-// Page by page, so that a job directory holds the pages in use, not 128 KiB an epoch.
+constexpr uint64_t kMapPage = 4096;
+uint64_t g_backed_pages = 0;  // the map's first pages known to have their storage
+
+// Whether the map's pages up to the one holding byte `at` have their storage: a store into a
+// page of a shared file mapping that the file system has no room for is a SIGBUS to the
+// program (seen on a full tmpfs). Pages get their storage before their first use, all those
+// below the one asked for with it (so that the mark covers only backed pages), and a system
+// call only when a slot opens a page beyond the mark. Where there is no room the file goes
+// without a slot (not compared), as when the map cannot be had at all. Page by page, so that a
+// job directory holds the pages in use, not 128 KiB an epoch.
 bool backed(void *map, uint64_t at)
 {
-    char *page = static_cast<char *>(map) + (at & ~uint64_t(4095));
-    return sys_madvise(page, 4096, MADV_POPULATE_WRITE) == 0;
+    const uint64_t want = at / kMapPage + 1;
+    uint64_t have = __atomic_load_n(&g_backed_pages, __ATOMIC_ACQUIRE);
+    if (want <= have) return true;
+    char *from = static_cast<char *>(map) + have * kMapPage;
+    if (sys_madvise(from, (want - have) * kMapPage, MADV_POPULATE_WRITE) != 0) return false;
+    while (have < want && !__atomic_compare_exchange_n(&g_backed_pages, &have, want, true, __ATOMIC_RELEASE,
+                                                        __ATOMIC_ACQUIRE)) {}
+    return true;
 }
 
 // Maps JOB/grow-K.map of the current epoch, made fresh unless it belongs to the current log
@@ -70,6 +81,7 @@ bool ensure_map()
     void *p = sys_mmap(nullptr, pct::kGrowthMapSize, PROT_READ | PROT_WRITE, MAP_SHARED, int(fd), 0);
     sys_close(int(fd));
     if (sys_is_err(long(p))) { g_map.failed = true; return false; }
+    __atomic_store_n(&g_backed_pages, 0, __ATOMIC_RELEASE);  // a new mapping (a new epoch's file)
     if (!backed(p, 0)) {
         sys_munmap(p, pct::kGrowthMapSize);
         g_map.failed = true;

@@ -186,18 +186,23 @@ def image_data_range(path):
     return data_offset, data_size
 
 
+def flip_byte(path, where, mask=0xFF):
+    """XORs the byte at offset `where` of `path` with `mask` (twice: as it was)."""
+    with open(path, "r+b") as f:
+        f.seek(where)
+        b = f.read(1)
+        f.seek(where)
+        f.write(bytes([b[0] ^ mask]))
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def flip_page_data_byte(path):
     """Flips one byte in the middle of an image's page data; returns its offset."""
     data_offset, data_size = image_data_range(path)
     check(data_size > 0, f"{path}: image has no page data to corrupt")
     where = data_offset + data_size // 2
-    with open(path, "r+b") as f:
-        f.seek(where)
-        b = f.read(1)
-        f.seek(where)
-        f.write(bytes([b[0] ^ 0xFF]))
-        f.flush()
-        os.fsync(f.fileno())
+    flip_byte(path, where)
     return where
 
 

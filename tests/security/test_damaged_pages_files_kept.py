@@ -14,14 +14,6 @@ import security_common
 import undo_common
 
 
-def flip_at(path, where):
-    with open(path, "r+b") as f:
-        f.seek(where)
-        b = f.read(1)
-        f.seek(where)
-        f.write(bytes([b[0] ^ 0xFF]))
-
-
 def body(h):
     work = undo_common.make_work(h, "work")
     first, version = undo_common.run_and_kill_with_changes(h, "job", work)
@@ -43,7 +35,7 @@ def body(h):
             check(after.get(rel) == entry, f"{rel} in the job directory was changed or removed; log:\n{log}")
 
     for v, where in flipped.items():
-        flip_at(h.image_path(job, v), where)
+        ckpt_harness.flip_byte(h.image_path(job, v), where)
     third = h.start("job", undo_common.argv_for(h, work), h.make_output("job.out3"), interval="1s")
     rc = third.wait()
     log = third.log_text()

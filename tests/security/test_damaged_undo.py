@@ -20,11 +20,7 @@ UNDO_FAILED = 83
 
 
 def flip(path, offset):
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        b = f.read(1)
-        f.seek(offset)
-        f.write(bytes([b[0] ^ 0x20]))
+    ckpt_harness.flip_byte(path, offset, 0x20)
 
 
 def damage_kept_copy(job_path, version):

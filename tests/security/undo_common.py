@@ -7,6 +7,7 @@ import subprocess
 
 import ckpt_harness
 from ckpt_harness import check
+import security_common
 
 STEPS, STEP_US = "150", "20000"
 ATTEMPTS = 5
@@ -38,8 +39,7 @@ def newest_epoch_files(job_path, version):
 
 
 def open_paths(h, image):
-    ckptctl = os.path.join(os.path.dirname(h.ckpt_run), "ckptctl")
-    r = subprocess.run([ckptctl, "inspect", image, "--json"], capture_output=True, text=True, env=h.env,
+    r = subprocess.run([security_common.ckptctl(h), "inspect", image, "--json"], capture_output=True, text=True, env=h.env,
                        timeout=60)
     check(r.returncode == 0, f"ckptctl inspect {image} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
     return [f["path"] for f in json.loads(r.stdout)["fds"] if f["path"]]
